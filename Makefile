@@ -1,0 +1,50 @@
+# Two commands for a fresh Debian/Ubuntu machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   := .demo
+DEMO_VILLAGE ?= 431382111249
+export KIVY_NO_ARGS := 1
+export KIVY_NO_FILELOG := 1
+export KIVY_NO_CONSOLELOG := 1
+
+.PHONY: setup demo test test-core test-ui clean screenshots bench
+
+$(BIN)/kiosk: pyproject.toml deploy/install-system-packages.sh
+	./deploy/install-system-packages.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+setup: $(BIN)/kiosk
+
+# Demo: synthetic data for a real village, signed with a throw-away demo key, imported, shown.
+demo: setup
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	$(BIN)/kiosk demo-data --village $(DEMO_VILLAGE) --out $(DEMO)/source
+	$(BIN)/kiosk keygen --out $(DEMO)/demo-test-key
+	KIOSK_HOME=$(DEMO)/home $(BIN)/kiosk trust $(DEMO)/demo-test-key/signing.pub
+	$(BIN)/kiosk bundle build $(DEMO)/source --key $(DEMO)/demo-test-key/signing.key --seq 1 --out $(DEMO)/bundle
+	KIOSK_HOME=$(DEMO)/home $(BIN)/kiosk import $(DEMO)/bundle
+	KIOSK_HOME=$(DEMO)/home $(BIN)/kiosk status
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  KIOSK_HOME=$(DEMO)/home $(BIN)/kiosk run --windowed; \
+	else \
+	  echo "No display (DISPLAY/WAYLAND_DISPLAY unset): rendering the home screen to $(DEMO)/home.png instead."; \
+	  KIOSK_HOME=$(DEMO)/home $(BIN)/kiosk screenshot home --out $(DEMO)/home.png && echo "wrote $(DEMO)/home.png"; \
+	fi
+
+# Core tests and UI tests run in separate processes: Kivy keeps one window per process.
+test: setup
+	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m pytest -q -m "not ui" tests
+	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m pytest -q -m ui tests
+
+screenshots: setup
+	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m kiosk.tools.screenshots docs/screenshots
+
+bench: setup
+	$(BIN)/kiosk bench --scale city --json
+
+clean:
+	rm -rf $(VENV) $(DEMO) build *.egg-info

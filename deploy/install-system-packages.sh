@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages the kiosk and its tests need, only when missing.
+# Fonts: Noto CJK (we extract its Simplified Chinese face at run time) and Hanazono
+# (fallback for CJK Ext-A/B name characters). Mesa EGL/GL for Kivy's SDL2 window.
+# zbar decodes QR codes in tests; mtools/dosfstools make FAT stick images; nginx serves sync tests.
+set -euo pipefail
+pkgs=(fonts-noto-cjk fonts-hanazono libegl1 libgl1-mesa-dri libgles2 libmtdev1 libzbar0
+      mtools dosfstools exfatprogs ntfs-3g nginx-light xvfb)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if ! command -v apt-get >/dev/null; then
+  echo "missing system packages (install them by hand): ${missing[*]}" >&2; exit 1
+fi
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing system packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
