@@ -1,0 +1,183 @@
+"""Formatting for public screens and receipts: money, Chinese capital amounts, names, dates.
+
+All amounts are ``decimal.Decimal`` in 元; floats are refused.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+FEN = Decimal("0.01")
+
+#: Two-character surnames kept whole when masking (common 复姓).
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 独孤 南宫 西门 申屠".split()
+)
+
+
+def to_decimal(value: str | int | Decimal) -> Decimal:
+    """Parse an amount in 元 (decimal string, int or Decimal) to a Decimal with two places.
+
+    Raises:
+        ValueError: not a finite number, a float, or more than two decimal places.
+    """
+    if isinstance(value, float) or isinstance(value, bool):
+        raise ValueError(f"amount must be a decimal string, not {type(value).__name__}: {value!r}")
+    try:
+        d = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise ValueError(f"not a number: {value!r}") from exc
+    if not d.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    if d != d.quantize(FEN):
+        raise ValueError(f"more than two decimal places: {value!r}")
+    return d.quantize(FEN)
+
+
+def to_fen(amount: Decimal) -> int:
+    """Integer 分 of an amount in 元 (exact)."""
+    return int((amount * 100).to_integral_exact())
+
+
+def from_fen(fen: int) -> Decimal:
+    """Amount in 元 for an integer number of 分."""
+    return (Decimal(fen) / 100).quantize(FEN)
+
+
+def money(amount: Decimal | str, unit: bool = True) -> str:
+    """``Decimal("12345.6")`` → ``"12,345.60 元"`` (``unit=False`` drops " 元")."""
+    d = to_decimal(amount) if not isinstance(amount, Decimal) else amount.quantize(FEN)
+    s = f"{d:,.2f}"
+    return f"{s} 元" if unit else s
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_SMALL_UNITS = ("", "拾", "佰", "仟")
+_BIG_UNITS = ("", "万", "亿", "万亿")
+
+
+def _four_digits(n: int) -> str:
+    """Capitals for 0 < n < 10000, with inner zeros collapsed; may start with 零 handling by caller."""
+    out, zero = "", False
+    for pos in range(3, -1, -1):
+        d = n // (10 ** pos) % 10
+        if d == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out += "零"
+            zero = False
+        out += _DIGITS[d] + _SMALL_UNITS[pos]
+    return out
+
+
+def amount_in_capitals(amount: Decimal | str) -> str:
+    """Chinese capital form of an amount in 元 as written on vouchers and receipts.
+
+    ``1200`` → ``壹仟贰佰元整``; ``30.05`` → ``叁拾元零伍分``; ``0.5`` → ``伍角``;
+    ``100010.10`` → ``壹拾万零壹拾元壹角``; negatives get a leading ``负``.
+
+    Source: the usual rules for 大写金额 (中国人民银行《支付结算办法》附件 正确填写票据和结算凭证的基本规定).
+
+    Raises:
+        ValueError: not a valid amount, or ≥ 10¹⁶ 元.
+    """
+    d = to_decimal(amount) if not isinstance(amount, Decimal) else to_decimal(str(amount))
+    sign = "负" if d < 0 else ""
+    fen_total = abs(to_fen(d))
+    yuan, jiao, fen = fen_total // 100, fen_total // 10 % 10, fen_total % 10
+    if yuan >= 10 ** 16:
+        raise ValueError("amount too large")
+    if fen_total == 0:
+        return "零元整"
+    int_part = ""
+    if yuan:
+        groups = []
+        n = yuan
+        while n:
+            groups.append(n % 10000)
+            n //= 10000
+        need_zero = False
+        for i in range(len(groups) - 1, -1, -1):
+            g = groups[i]
+            if g == 0:
+                need_zero = bool(int_part)
+                continue
+            if int_part and (need_zero or g < 1000):
+                int_part += "零"
+            int_part += _four_digits(g) + _BIG_UNITS[i]
+            need_zero = False
+        int_part += "元"
+    if jiao == 0 and fen == 0:
+        return sign + int_part + "整"
+    tail = ""
+    if jiao:
+        tail += _DIGITS[jiao] + "角"
+    elif yuan:
+        tail += "零"
+    if fen:
+        tail += _DIGITS[fen] + "分"
+    return sign + int_part + tail
+
+
+def mask_name(name: str) -> str:
+    """Mask a private person's name for public screens: 张三丰 → 张*丰, 张三 → 张*, 欧阳娜娜 → 欧阳*娜.
+
+    Keeps the surname (compound surnames whole) and, for names of three or more characters,
+    the last character. Names containing a middle dot (少数民族 names) keep the first
+    character and the last: 阿依古丽·买买提 → 阿*提. Empty stays empty.
+    """
+    name = name.strip()
+    if not name:
+        return ""
+    if "·" in name or "•" in name:
+        return name[0] + "*" + name[-1]
+    sur = name[:2] if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else name[:1]
+    rest = name[len(sur):]
+    if not rest:
+        return sur + "*"
+    if len(rest) == 1:
+        return sur + "*"
+    return sur + "*" + rest[-1]
+
+
+def mask_id_number(idn: str) -> str:
+    """``43138219501231002X`` → ``4313**********002X`` (first 4 and last 4 kept)."""
+    idn = idn.strip()
+    if len(idn) <= 8:
+        return "*" * len(idn)
+    return idn[:4] + "*" * (len(idn) - 8) + idn[-4:]
+
+
+def village_display_name(official_name: str) -> str:
+    """Statistical name → the name people use: 石坝村委会 → 石坝村, 白马社区居委会 → 白马社区."""
+    for suffix, keep in (("村民委员会", "村"), ("居民委员会", ""), ("村委会", "村"), ("居委会", "")):
+        if official_name.endswith(suffix):
+            base = official_name[: -len(suffix)]
+            if keep and not base.endswith(keep):
+                base += keep
+            return base
+    return official_name
+
+
+def parse_date(s: str) -> _dt.date:
+    """Parse ISO 8601 ``YYYY-MM-DD``.
+
+    Raises:
+        ValueError: not a valid calendar date in that exact form.
+    """
+    if not isinstance(s, str) or len(s) != 10:
+        raise ValueError(f"not an ISO date YYYY-MM-DD: {s!r}")
+    return _dt.date.fromisoformat(s)
+
+
+def date_cn(s: str) -> str:
+    """``2024-03-05`` → ``2024年3月5日``."""
+    d = parse_date(s)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def cjk_text(s: str) -> str:
+    """Replace ASCII spaces with U+00A0: Kivy breaks lines only at ASCII spaces, which gives
+    ragged breaks in Chinese text."""
+    return s.replace(" ", "\u00a0")
