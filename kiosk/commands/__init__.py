@@ -1,0 +1,1 @@
+"""CLI sub-commands, one module per concern, registered by :mod:`kiosk.cli`."""
