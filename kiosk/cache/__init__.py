@@ -1,0 +1,1 @@
+"""Offline mirror: bundle format, verification, atomic install, read-only queries. No Kivy."""

@@ -1,0 +1,258 @@
+"""Read-only queries on the installed version: one page at a time, keyset pagination.
+
+The UI never writes: the database is opened ``mode=ro&immutable=1`` (installed files never
+change; immutable also skips locking). Rows are dicts with the column names of
+``schema.sql``; amount columns come back as ``Decimal`` (元) and ``*_json`` columns decoded
+under the name without ``_json``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from kiosk.cache import bundle as B
+from kiosk.cache.idhash import IdHashParams, id_hash
+from kiosk.cache.install import mirror_dir, read_state
+from kiosk.formatting import from_fen
+
+AMOUNT_COLUMNS = frozenset({"amount", "budget", "review_amount", "contract_amount", "settlement_amount", "area",
+                            "reserve_price", "deal_price", "annual_rent", "deposit"})
+DEFAULT_PAGE = 30
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums in 元 over a period: income, expense, balance = income − expense, line count."""
+
+    income: Decimal
+    expense: Decimal
+    balance: Decimal
+    count: int
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[dict[str, Any]]
+    next: tuple | None  # opaque keyset cursor; None on the last page
+
+
+@dataclass(frozen=True)
+class MirrorInfo:
+    village_code: str
+    village_name: str
+    township_name: str
+    county_name: str
+    seq: int
+    data_as_of: str
+    fingerprint: str
+    counts: dict[str, int]
+    issued_at: str
+    profile: dict[str, Any]
+    power_list_sample: bool
+    banner: str | None = None
+    version_dir: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def age_days(self, today: dt.date | None = None) -> int:
+        return ((today or dt.date.today()) - dt.date.fromisoformat(self.data_as_of)).days
+
+    def footer(self) -> str:
+        """``数据更新至 2026-10-31 · 第3版 · 指纹 1a2b3c4d``"""
+        return f"数据更新至 {self.data_as_of} · 第{self.seq}版 · 指纹 {self.fingerprint}"
+
+
+def _row(cur: sqlite3.Cursor, values: tuple) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for (name, *_), v in zip(cur.description, values):
+        if name.endswith("_json"):
+            out[name[:-5]] = json.loads(v) if v is not None else None
+        elif name in AMOUNT_COLUMNS and v is not None:
+            out[name] = Decimal(v)
+        else:
+            out[name] = v
+    return out
+
+
+class Mirror:
+    """One installed version, opened read-only."""
+
+    def __init__(self, version_dir: Path, banner: str | None = None):
+        self.version_dir = Path(version_dir)
+        self.manifest_bytes = (self.version_dir / B.MANIFEST).read_bytes()
+        self.manifest = json.loads(self.manifest_bytes)
+        db = self.version_dir / B.DB_PATH
+        self.con = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        self.con.row_factory = _row
+        self.meta = {r["key"]: r["value"] for r in self.con.execute("SELECT key, value FROM meta")}
+        v = self.con.execute("SELECT * FROM villages ORDER BY code LIMIT 1").fetchone()
+        self.info = MirrorInfo(
+            village_code=v["code"], village_name=v["name"], township_name=v["township_name"],
+            county_name=v["county_name"], seq=self.manifest["seq"], data_as_of=self.manifest["data_as_of"],
+            fingerprint=B.fingerprint(self.manifest_bytes), counts=dict(self.manifest["counts"]),
+            issued_at=self.manifest["issued_at"], profile=v["profile"] or {},
+            power_list_sample=self.meta.get("power_list_sample") == "1", banner=banner,
+            version_dir=self.version_dir.name)
+        self._id_params = IdHashParams.from_meta(self.meta)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _all(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        return self.con.execute(sql, args).fetchall()
+
+    def _one(self, sql: str, *args: Any) -> dict[str, Any] | None:
+        return self.con.execute(sql, args).fetchone()
+
+    # ------------------------------------------------------------ finance
+    @staticmethod
+    def _period(year: int, month: int | None) -> tuple[str, str]:
+        if month:
+            start = dt.date(year, month, 1)
+            end = dt.date(year + (month == 12), month % 12 + 1, 1)
+        else:
+            start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+        return start.isoformat(), end.isoformat()
+
+    def finance_years(self) -> list[int]:
+        """Years with finance lines, newest first."""
+        return [int(r["y"]) for r in self._all(
+            "SELECT DISTINCT substr(date, 1, 4) AS y FROM finance ORDER BY y DESC")]
+
+    def finance_months(self, year: int) -> list[int]:
+        lo, hi = self._period(year, None)
+        return [int(r["m"]) for r in self._all(
+            "SELECT DISTINCT substr(date, 6, 2) AS m FROM finance WHERE date >= ? AND date < ? ORDER BY m", lo, hi)]
+
+    def finance_totals(self, year: int, month: int | None = None) -> Totals:
+        """Income, expense and balance in 元 (exact: summed in 分)."""
+        lo, hi = self._period(year, month)
+        r = self._one("SELECT coalesce(sum(CASE WHEN direction='income' THEN amount_fen END), 0) AS inc,"
+                      " coalesce(sum(CASE WHEN direction='expense' THEN amount_fen END), 0) AS exp, count(*) AS n"
+                      " FROM finance WHERE date >= ? AND date < ?", lo, hi)
+        inc, exp = from_fen(r["inc"]), from_fen(r["exp"])
+        return Totals(inc, exp, inc - exp, r["n"])
+
+    def finance_page(self, year: int, month: int | None = None, after: tuple | None = None,
+                     limit: int = DEFAULT_PAGE) -> Page:
+        """Lines of a year or month, newest first; ``after`` is the previous page's ``next``."""
+        lo, hi = self._period(year, month)
+        if after:
+            rows = self._all("SELECT * FROM finance WHERE date >= ? AND date < ? AND (date, seq) < (?, ?)"
+                             " ORDER BY date DESC, seq DESC LIMIT ?", lo, hi, after[0], after[1], limit + 1)
+        else:
+            rows = self._all("SELECT * FROM finance WHERE date >= ? AND date < ?"
+                             " ORDER BY date DESC, seq DESC LIMIT ?", lo, hi, limit + 1)
+        return self._page(rows, limit, lambda r: (r["date"], r["seq"]))
+
+    def finance_get(self, rid: str) -> dict[str, Any] | None:
+        r = self._one("SELECT f.*, a.plain_name FROM finance f LEFT JOIN accounts a ON a.code = f.account_code"
+                      " WHERE f.id = ?", rid)
+        if r and r["reverses_id"]:
+            r["reverses"] = self._one("SELECT id, date, voucher_no, summary, amount FROM finance WHERE id = ?",
+                                      r["reverses_id"])
+        return r
+
+    def account_plain_name(self, code: str) -> str:
+        r = self._one("SELECT plain_name FROM accounts WHERE code = ?", code)
+        return r["plain_name"] if r else code
+
+    # ------------------------------------------------------------ generic keyset pages
+    @staticmethod
+    def _page(rows: list[dict], limit: int, key) -> Page:
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(rows, key(rows[-1]) if more and rows else None)
+
+    def _seq_page(self, table: str, where: str, args: tuple, after: tuple | None, limit: int, desc: bool) -> Page:
+        op, order = ("<", "DESC") if desc else (">", "ASC")
+        cond = where + (f" AND seq {op} ?" if after else "")
+        rows = self._all(f"SELECT * FROM {table} WHERE {cond} ORDER BY seq {order} LIMIT ?",
+                         *args, *((after[0],) if after else ()), limit + 1)
+        return self._page(rows, limit, lambda r: (r["seq"],))
+
+    # ------------------------------------------------------------ projects
+    def projects_page(self, after: tuple | None = None, limit: int = DEFAULT_PAGE) -> Page:
+        """Projects, newest 立项 first."""
+        return self._seq_page("projects", "1", (), after, limit, desc=True)
+
+    def project_get(self, rid: str) -> dict[str, Any] | None:
+        r = self._one("SELECT * FROM projects WHERE id = ?", rid)
+        if r:
+            r["stages"] = self._all("SELECT ord, stage, date, note FROM project_stages WHERE project_id = ? ORDER BY ord", rid)
+        return r
+
+    # ------------------------------------------------------------ assets
+    def assets_page(self, kind: str | None = None, after: tuple | None = None, limit: int = DEFAULT_PAGE) -> Page:
+        """Assets and resources (``kind`` 资产 or 资源 to filter), by kind and category."""
+        where, args = ("kind = ?", (kind,)) if kind else ("1", ())
+        return self._seq_page("assets", where, args, after, limit, desc=False)
+
+    def asset_get(self, rid: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM assets WHERE id = ?", rid)
+
+    # ------------------------------------------------------------ services
+    def services_page(self, after: tuple | None = None, limit: int = DEFAULT_PAGE) -> Page:
+        """Service results, newest decision first. ``applicant_key`` is never returned."""
+        page = self._seq_page("services", "1", (), after, limit, desc=True)
+        for r in page.rows:
+            r.pop("applicant_key", None)
+        return page
+
+    def service_get(self, rid: str) -> dict[str, Any] | None:
+        r = self._one("SELECT * FROM services WHERE id = ?", rid)
+        if r:
+            r.pop("applicant_key", None)
+        return r
+
+    # ------------------------------------------------------------ powers
+    def powers(self, klass: str | None = None) -> list[dict[str, Any]]:
+        """Power-list items ordered by class (重大决策, 日常管理, 便民服务) then number."""
+        if klass:
+            return self._all("SELECT * FROM powers WHERE class = ? ORDER BY seq", klass)
+        return self._all("SELECT * FROM powers ORDER BY seq")
+
+    def power_get(self, rid: str) -> dict[str, Any] | None:
+        r = self._one("SELECT * FROM powers WHERE id = ?", rid)
+        if r:
+            r["steps"] = self._all("SELECT step_id, ord, label, kind FROM power_steps WHERE power_id = ? ORDER BY ord", rid)
+            r["edges"] = self._all("SELECT src, dst, label FROM power_edges WHERE power_id = ?", rid)
+        return r
+
+    # ------------------------------------------------------------ the card holder's own records
+    def holder_key(self, id_number: str) -> str:
+        """The bundle's salted hash of an ID number (slow by design: run off the UI thread)."""
+        return id_hash(id_number, self._id_params)
+
+    def payments_for(self, key: str) -> list[dict[str, Any]]:
+        """到户资金 paid to the holder of ``key``, newest first (``holder_key`` not returned)."""
+        rows = self._all("SELECT * FROM payments WHERE holder_key = ? ORDER BY paid_on DESC, seq DESC", key)
+        for r in rows:
+            r.pop("holder_key")
+        return rows
+
+    def services_for(self, key: str) -> list[dict[str, Any]]:
+        rows = self._all("SELECT * FROM services WHERE applicant_key = ? ORDER BY decided_on DESC", key)
+        for r in rows:
+            r.pop("applicant_key")
+        return rows
+
+
+def current_version_dir(home: Path) -> Path | None:
+    state = read_state(home)
+    if not state.get("current"):
+        return None
+    return mirror_dir(home) / "versions" / state["current"]
+
+
+def open_current(home: Path) -> Mirror | None:
+    """The installed version, or None before the first import."""
+    state = read_state(home)
+    vdir = current_version_dir(home)
+    if vdir is None:
+        return None
+    return Mirror(vdir, banner=state.get("banner"))

@@ -1,0 +1,87 @@
+"""``kiosk bundle build|verify``, ``kiosk import``, ``kiosk status``."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from kiosk import config
+from kiosk.cache import bundle, install, keys
+from kiosk.cache.mirror import open_current
+
+
+def _build(args) -> int:
+    m = bundle.build(Path(args.src), Path(args.key), args.seq, Path(args.out),
+                     previous=Path(args.previous) if args.previous else None,
+                     id_hash_n=args.id_hash_n, cfg=config.load(),
+                     progress=None if args.quiet else (lambda s: print(f"  {s}…", file=sys.stderr)))
+    fp = bundle.fingerprint((Path(args.out) / bundle.MANIFEST).read_bytes())
+    print(f"built bundle {args.out}: scope {m['scope']}, 第{m['seq']}版, fingerprint {fp}, "
+          + ", ".join(f"{k} {v}" for k, v in m["counts"].items()))
+    return 0
+
+
+def _verify(args) -> int:
+    pub = keys.load_public(Path(args.pubkey))
+    vb = bundle.verify(Path(args.bundle), [keys.TrustedKey(keys.key_id(pub), pub)])
+    print(f"OK: scope {vb.manifest['scope']}, 第{vb.manifest['seq']}版, fingerprint {vb.fingerprint}")
+    return 0
+
+
+def _import(args) -> int:
+    home = config.kiosk_home()
+    cfg = config.load(home)
+    res = install.install(Path(args.bundle), home, scope=cfg.get("scope"))
+    old = f"第{res.old_seq}版" if res.old_seq else "无"
+    print(f"installed 第{res.new_seq}版 (was {old}), data as of {res.data_as_of}, fingerprint {res.fingerprint}")
+    return 0
+
+
+def status_dict(home: Path) -> dict:
+    m = open_current(home)
+    if m is None:
+        return {"installed": False}
+    try:
+        i = m.info
+        return {"installed": True, "village_code": i.village_code, "village_name": i.village_name,
+                "seq": i.seq, "data_as_of": i.data_as_of, "fingerprint": i.fingerprint, "counts": i.counts,
+                "issued_at": i.issued_at, "version": i.version_dir, "banner": i.banner}
+    finally:
+        m.close()
+
+
+def _status(args) -> int:
+    st = status_dict(config.kiosk_home())
+    if args.json:
+        print(json.dumps(st, ensure_ascii=False, sort_keys=True))
+    elif not st["installed"]:
+        print("尚无数据 (no data installed yet)")
+    else:
+        print(f"{st['village_name']} ({st['village_code']}) 第{st['seq']}版 数据更新至 {st['data_as_of']} 指纹 {st['fingerprint']}")
+        print("  " + ", ".join(f"{k} {v}" for k, v in st["counts"].items()))
+        if st.get("banner"):
+            print(f"  注意: {st['banner']}")
+    return 0
+
+
+def register(sub) -> None:
+    b = sub.add_parser("bundle", help="build or verify a signed bundle").add_subparsers(dest="bundle_cmd", required=True)
+    p = b.add_parser("build", help="validate a source export and build a signed bundle (county side)")
+    p.add_argument("src", metavar="SRC")
+    p.add_argument("--key", required=True, metavar="KEYFILE")
+    p.add_argument("--seq", required=True, type=int)
+    p.add_argument("--out", required=True, metavar="BUNDLE")
+    p.add_argument("--previous", metavar="MANIFEST", help="the previous bundle's manifest.json")
+    p.add_argument("--id-hash-n", type=int, default=2 ** 14, help="scrypt cost N (default 16384)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_build)
+    p = b.add_parser("verify", help="verify a bundle against a public key")
+    p.add_argument("bundle", metavar="BUNDLE")
+    p.add_argument("--pubkey", required=True, metavar="FILE")
+    p.set_defaults(func=_verify)
+    p = sub.add_parser("import", help="verify a bundle against the trusted keys and install it")
+    p.add_argument("bundle", metavar="BUNDLE")
+    p.set_defaults(func=_import)
+    p = sub.add_parser("status", help="what the kiosk shows now")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_status)
