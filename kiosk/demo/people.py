@@ -163,7 +163,7 @@ def population(village: Village, rng: random.Random) -> tuple[list[Household], l
         members = [head]
         if rng.random() < 0.85:  # spouse, own surname
             s_sex = "2" if head_sex == "1" else "1"
-            s_born = _rand_date(rng, head_born - dt.timedelta(days=3 * 365),
+            s_born = _rand_date(rng, max(head_born - dt.timedelta(days=3 * 365), dt.date(1935, 1, 1)),
                                 min(head_born + dt.timedelta(days=6 * 365), dt.date(2005, 12, 31)))
             members.append(person(names.full(s_sex), s_sex, "01", s_born, g, door))
         for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):

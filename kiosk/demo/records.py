@@ -266,7 +266,7 @@ def finance(village: Village, rng: random.Random, off: Officials, as_of: dt.date
 
     for y, m in _month_iter(BOOKS_START, as_of):
         q = (m - 1) // 3 + 1
-        for _ in range(rng.randint(6, 9)):
+        for _ in range(rng.randint(7, 10)):
             add(day_in(y, m), *[("51301", f"{rng.choice(_OFFICE)}", yuan(rng, 30, 1800))
                                 for _ in range(rng.randint(1, 4))])
         add(day_in(y, m, 5, 12), ("51302", f"支付{m}月村部电费", yuan(rng, 200, 900)),
