@@ -5,7 +5,7 @@
 # zbar decodes QR codes in tests; mtools/dosfstools make FAT stick images; nginx serves sync tests.
 set -euo pipefail
 pkgs=(fonts-noto-cjk fonts-hanazono libegl1 libgl1-mesa-dri libgles2 libmtdev1 libzbar0
-      mtools dosfstools exfatprogs ntfs-3g nginx-light xvfb)
+      mtools dosfstools exfatprogs ntfs-3g nginx-light xvfb libusb-1.0-0)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

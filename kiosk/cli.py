@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "kiosk.commands.keys",       # keygen, trust, pin
     "kiosk.commands.bundles",    # bundle build/verify, import, status
     "kiosk.commands.ui",         # run, screenshot
+    "kiosk.commands.devices",    # devices, print-test
     "kiosk.commands.card",       # read-card
 ]
 

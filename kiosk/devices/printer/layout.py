@@ -1,0 +1,147 @@
+"""Monospaced receipt layout in printer columns.
+
+A thermal printer's font A is a grid: ASCII takes one 12-dot column, every character printed
+in Chinese mode (hanzi, full-width punctuation, ·, —, “”) takes two. The raster path draws on
+the same grid, so text lines and raster lines line up. ``unicodedata.east_asian_width`` is not
+used on purpose: it calls “ ” · — "ambiguous" (one column), but GB fonts print them full width.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+
+def char_width(ch: str) -> int:
+    """Columns ``ch`` takes: 1 for ASCII, 0 for combining marks, 2 for everything else."""
+    if ord(ch) < 0x80:
+        return 1
+    if unicodedata.combining(ch):
+        return 0
+    return 2
+
+
+def text_width(text: str) -> int:
+    """Columns ``text`` takes."""
+    return sum(char_width(c) for c in text)
+
+
+#: Chinese line-breaking rules (禁则, GB/T 15834 usage): these never start a line …
+NO_LINE_START = set("，。、；：？！）》」』】〉”’…—,.;:?!)]}%")
+#: … and these never end one.
+NO_LINE_END = set("（《「『【〈“‘([{")
+
+
+def wrap(text: str, columns: int) -> list[str]:
+    """Break ``text`` into lines of at most ``columns`` columns, never inside a character.
+
+    An ASCII word (e.g. a URL or a fingerprint group) is kept whole when it fits on a line; a
+    line that has a space in its second half breaks there; Chinese breaks between any two
+    characters, except that closing punctuation does not start a line and opening brackets do
+    not end one (the character before moves down with it). Explicit ``\\n`` starts a new line.
+    Empty text gives one empty line.
+    """
+    if columns < 2:
+        raise ValueError("need at least 2 columns")
+    out: list[str] = []
+    for para in text.split("\n"):
+        units: list[str] = []  # unbreakable pieces
+        i = 0
+        while i < len(para):
+            j = i
+            while j < len(para) and para[j].isascii() and not para[j].isspace():
+                j += 1
+            at_start = i == 0 or not (para[i - 1].isascii() and not para[i - 1].isspace())
+            if at_start and j - i > 1 and text_width(para[i:j]) <= columns:
+                units.append(para[i:j])
+                i = j
+            else:
+                units.append(para[i])
+                i += 1
+        line: list[str] = []
+        for u in units:
+            if text_width("".join(line) + u) <= columns or not line:
+                line.append(u)
+                continue
+            carry: list[str] = []
+            if u == " ":
+                u = ""
+            elif u in NO_LINE_START and len(line) > 1:
+                carry = [line.pop()]
+            else:
+                spaces = [k for k, x in enumerate(line) if x == " "]
+                if spaces and text_width("".join(line[:spaces[-1]])) * 2 > columns:
+                    carry = line[spaces[-1] + 1:]
+                    del line[spaces[-1]:]
+            while len(line) > 1 and line[-1] in NO_LINE_END:
+                carry.insert(0, line.pop())
+            out.append("".join(line).rstrip(" "))
+            line = carry + ([u] if u else [])
+        out.append("".join(line).rstrip(" "))
+    return out
+
+
+def pad(text: str, columns: int, align: str = "left") -> str:
+    """``text`` padded with spaces to exactly ``columns`` columns (``left``, ``right``, ``center``).
+
+    Raises:
+        ValueError: the text is wider than ``columns``.
+    """
+    w = text_width(text)
+    if w > columns:
+        raise ValueError(f"{text!r} is {w} columns, more than {columns}")
+    gap = columns - w
+    if align == "right":
+        return " " * gap + text
+    if align == "center":
+        return " " * (gap // 2) + text + " " * (gap - gap // 2)
+    return text + " " * gap
+
+
+def key_value(key: str, value: str, columns: int) -> list[str]:
+    """``key`` at the left and ``value`` at the right of one line; if both do not fit, the key
+    (wrapped) and then the value (wrapped, right-aligned) on lines of their own."""
+    kw, vw = text_width(key), text_width(value)
+    if kw + 1 + vw <= columns:
+        return [key + " " * (columns - kw - vw) + value]
+    lines = wrap(key, columns)
+    lines += [pad(v, columns, "right") for v in wrap(value, columns)]
+    return lines
+
+
+def column_widths(rows: list[list[str]], columns: int, gap: int = 1) -> list[int]:
+    """Widths for a table's columns so the whole row fits ``columns``.
+
+    Each column gets its widest cell; if the total is too wide, the widest column gives up
+    columns first (never below 4, so a Chinese character and a digit still fit); spare
+    columns go to the first column, so the table spans the paper and amounts end at the right edge.
+    """
+    n = max(len(r) for r in rows)
+    widths = [max((text_width(r[i]) for r in rows if i < len(r)), default=0) for i in range(n)]
+    widths = [max(w, 2) for w in widths]
+    budget = columns - gap * (n - 1)
+    if budget < 4 * n:
+        raise ValueError(f"{n} table columns do not fit {columns} columns")
+    while sum(widths) > budget:
+        i = max(range(n), key=lambda k: widths[k])
+        widths[i] -= 1
+    widths[0] += budget - sum(widths)  # spare room goes to the first (description) column
+    return widths
+
+
+def table(rows: list[list[str]], columns: int, aligns: list[str], gap: int = 1,
+          widths: list[int] | None = None) -> list[str]:
+    """Lay out ``rows`` (lists of cell strings) as aligned lines of ``columns`` columns.
+
+    A cell too wide for its column wraps inside the column (the row gets more lines); the other
+    cells stay on the row's first line. ``aligns`` gives ``left``/``right``/``center`` per column.
+    ``widths`` (from :func:`column_widths`) lets several parts of one table share columns.
+    """
+    widths = widths or column_widths(rows, columns, gap)
+    out: list[str] = []
+    for row in rows:
+        cells = [wrap(row[i] if i < len(row) else "", widths[i]) for i in range(len(widths))]
+        height = max(len(c) for c in cells)
+        for k in range(height):
+            parts = [pad(c[k] if k < len(c) else "", widths[i], aligns[i] if i < len(aligns) else "left")
+                     for i, c in enumerate(cells)]
+            out.append((" " * gap).join(parts).rstrip(" "))
+    return out
