@@ -87,7 +87,7 @@ def _profile(v: Village, off: people.Officials, seed: int, as_of: dt.date) -> di
         "cadres": [{"role": r, "name": n, "phone": off.phones[n]} for n, r in cadre_roles],
         "supervision_committee": [{"role": "主任", "name": off.supervisor_chief, "phone": off.phones[off.supervisor_chief]}]
         + [{"role": "委员", "name": n, "phone": off.phones[n]} for n in off.supervisors],
-        "discipline_office": {"name": f"{v.township_name}纪委", "phone": f"0738-{rng.randint(4000000, 4999999)}"},
+        "discipline_office": {"name": f"{v.township_name}纪委", "phone": f"0738-0{rng.randrange(10**6):06d}"},
         "complaints": {
             "platform_url": f"https://jiandu.example.org/{v.county_code}",  # reserved domain: demo only
             "wechat_official_account": f"{v.county_name}清风（演示）",

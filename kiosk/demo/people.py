@@ -185,7 +185,8 @@ def officials(village: Village, rng: random.Random, n_groups: int) -> Officials:
     leaders = tuple(names.full("1" if rng.random() < 0.8 else "2") for _ in range(n_groups))
 
     def mobile() -> str:
-        return "1" + rng.choice(("38", "39", "58", "87", "99")) + f"{rng.randrange(10**8):08d}"
+        # A local number starting with 0 cannot be dialled in China: never a real person's phone.
+        return f"0738-0{rng.randrange(10**6):06d}"
 
     phones = {n: mobile() for n in picks}
     return Officials(picks[0], picks[1], picks[2], picks[3], picks[4], picks[5],
