@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.devices.idcard import frames
-from kiosk.devices.idcard.errors import ChecksumError, FrameError
+from kiosk.devices.idcard import parse_captured_reply
+from kiosk.devices.idcard.errors import ChecksumError, FrameError, IdCardError
 from kiosk.devices.idcard.frames import FrameBuffer, build_request, find_reply, parse_reply
 
 H = bytes.fromhex
@@ -95,6 +96,7 @@ def test_find_reply_in_a_capture_with_junk():
     st.just(frames.PREAMBLE),
     st.builds(lambda n: frames.PREAMBLE + n.to_bytes(2, "big"), st.integers(0, 0xFFFF)),
     st.builds(lambda b: frames.build_frame(b), st.binary(max_size=30)),
+    st.builds(lambda b: frames.build_frame(b"\x00\x00\x90\x01\x00\x00\x00" + b), st.binary(min_size=256, max_size=256)),
 ), max_size=12))
 def test_parser_raises_only_its_own_errors(chunks):
     data = b"".join(chunks)
@@ -118,3 +120,7 @@ def test_parser_raises_only_its_own_errors(chunks):
             except FrameError:
                 pass
     assert buf.needed() >= 0
+    try:  # the whole path of a captured reply, down to the card text
+        parse_captured_reply(data)
+    except IdCardError:
+        pass

@@ -5,9 +5,11 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiosk import idnumber
-from kiosk.devices.idcard import CardDataError, CardTypeRefused, parse_captured_reply
+from kiosk.devices.idcard import CardDataError, CardTypeRefused, IdCardError, parse_captured_reply
 from kiosk.devices.idcard.simulator import foreign_card, read_reply, synthetic_cards
 from kiosk.devices.idcard.text import build_text, parse_text, township_address
 
@@ -116,3 +118,20 @@ def test_captured_reply_parses_and_fingerprint_layout_too():
     fp = (256).to_bytes(2, "big") + (1024).to_bytes(2, "big") + (1024).to_bytes(2, "big")
     frame = build_frame(b"\x00\x00\x90" + fp + text + bytes(1024) + bytes(1024))
     assert parse_captured_reply(frame).name == "王测试"
+
+
+def test_superscript_digit_in_id_number_is_a_card_data_error():
+    good = parse_text(CARDS[0].text)
+    with pytest.raises(CardDataError):
+        parse_text(build_text(dataclasses.replace(good, id_number=good.id_number[:15] + "²" + good.id_number[16:])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=256, max_size=256), st.sampled_from([None, " ", "I"]))
+def test_any_text_raises_only_card_errors(text, flag):
+    if flag is not None:
+        text = text[:248] + flag.encode("utf-16-le") + text[250:]
+    try:
+        parse_text(text)
+    except IdCardError:
+        pass

@@ -132,3 +132,62 @@ def test_reader_that_cannot_tell_removal_keeps_the_card_until_forget():
         assert not any(k == "removed" for k, _ in list(r.events.queue))
     finally:
         r.watcher.stop()
+
+
+def test_reader_refusing_an_unknown_card_reports_it_once():
+    r = Rig()
+    orig = r.sim._command
+
+    def unknown_card(cmd):
+        from kiosk.devices.idcard.simulator import status_reply
+        if cmd == (0x30, 0x01):
+            r.sim.state = "idle"  # this reader finds the card again on every poll
+            return status_reply(0x40)
+        return orig(cmd)
+
+    r.sim._command = unknown_card
+    r.watcher.start()
+    try:
+        r.sim.place(0)
+        kind, err = r.next("present", "error")
+        assert kind == "error" and "unknown card type" in err.message
+        n = len(r.sim.requests)
+        _wait_for_requests(r.sim, n + 30)
+        assert not any(k == "error" for k, _ in list(r.events.queue))
+    finally:
+        r.watcher.stop()
+
+
+def test_demo_persons_become_cards(monkeypatch):
+    """With kiosk.demo_data present, the simulator serves its persons (same ID numbers as
+    the demo payments); 长期 for people 46 or older at issue."""
+    import datetime as dt
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    from kiosk import idnumber
+    from kiosk.devices.idcard.simulator import demo_cards
+    from kiosk.devices.idcard.text import parse_text
+
+    @dataclass(frozen=True)
+    class DemoPerson:
+        name: str
+        sex_code: str
+        nation_code: str
+        birth: dt.date
+        id_number: str
+        address: str
+        group_name: str
+
+    people = [DemoPerson("刘演示", "1", "01", dt.date(1950, 5, 6), idnumber.make("431382", dt.date(1950, 5, 6), 11),
+                         "湖南省涟源市桥头河镇演示村一组", "一组"),
+              DemoPerson("陈样例", "2", "15", dt.date(2001, 9, 30), idnumber.make("431382", dt.date(2001, 9, 30), 22),
+                         "湖南省涟源市桥头河镇演示村二组", "二组")]
+    fake = types.ModuleType("kiosk.demo_data")
+    fake.demo_persons = lambda village_code, seed=1: people if (village_code, seed) == ("431382111249", 1) else []
+    monkeypatch.setitem(sys.modules, "kiosk.demo_data", fake)
+    cards = [parse_text(c.text) for c in demo_cards()]
+    assert [c.id_number for c in cards] == [p.id_number for p in people]
+    assert cards[0].long_term and not cards[1].long_term
+    assert cards[1].nation == "土家族"

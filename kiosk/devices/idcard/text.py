@@ -161,7 +161,7 @@ def check_card_type(text: bytes) -> None:
 
 
 def _date(s: str, what: str) -> _dt.date:
-    if len(s) != 8 or not s.isdigit():
+    if len(s) != 8 or not (s.isascii() and s.isdigit()):
         raise CardDataError(f"{what} {s!r} is not YYYYMMDD")
     try:
         return _dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
@@ -196,13 +196,15 @@ def parse_text(text: bytes, today: _dt.date | None = None) -> IdCard:
         sex = sex_name(raw["sex"])
     except KeyError:
         raise CardDataError(f"sex code {raw['sex']!r} is not GB/T 2261.1") from None
-    if len(raw["nation"]) != 2 or not raw["nation"].isdigit():
+    if len(raw["nation"]) != 2 or not (raw["nation"].isascii() and raw["nation"].isdigit()):
         raise CardDataError(f"nation code {raw['nation']!r} is not 2 digits (GB 3304)")
     try:
         nation = nation_name(raw["nation"])
     except KeyError:
         raise CardDataError(f"nation code {raw['nation']} is not in GB 3304") from None
     birth = _date(raw["birth"], "birth date")
+    if not raw["id_number"].isascii():  # str.isdigit() also accepts ² and other digits
+        raise CardDataError("ID number on the card has non-ASCII characters")
     try:
         idn = idnumber.validate(raw["id_number"], today=today)
     except idnumber.IdNumberError as exc:

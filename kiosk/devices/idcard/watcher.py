@@ -70,6 +70,7 @@ class CardWatcher:
         self.status = "starting"
         #: False once the reader showed it cannot tell removal (rejects 30 03).
         self.removal_detectable: bool | None = None
+        self._last_error: tuple | None = None  # report one refused card once, not every poll
 
     # -- control -------------------------------------------------------------------------
     def start(self) -> None:
@@ -156,15 +157,16 @@ class CardWatcher:
             try:
                 card = self.session.read_card()
             except (NoCard, SelectFailed):
+                self._last_error = None
                 return
-            except (CardTypeRefused, CardDataError) as exc:
-                if self.on_error:
+            except (CardTypeRefused, CardDataError, ReaderStatusError) as exc:
+                # refused or unreadable card; 0x41: moved or removed mid-read
+                key = (type(exc), exc.message)
+                if self.on_error and key != self._last_error:
                     self._call(self.on_error, exc)
+                self._last_error = key
                 return
-            except ReaderStatusError as exc:  # e.g. 0x41: moved or removed mid-read
-                if self.on_error:
-                    self._call(self.on_error, exc)
-                return
+            self._last_error = None
             self.card = card
             self._call(self.on_present, card)
             return
