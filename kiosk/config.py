@@ -53,6 +53,8 @@ DEFAULTS: dict[str, Any] = {
     "contact_when_empty": "请联系乡镇（街道）纪委或县互联网+监督平台技术人员",
     "sync": {"base_url": "", "every_hours": 6},
     "printer": {"profile": "pos58", "vid_pid": ""},
+    # ID-card reader: a device spec accepted by kiosk.devices.idcard.open_reader ("" = discover).
+    "idcard": {"device": ""},
 }
 
 

@@ -20,7 +20,7 @@ class IdNumberError(ValueError):
 
 def check_char(first17: str) -> str:
     """ISO 7064 MOD 11-2 check character for the first 17 digits."""
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise IdNumberError("need exactly 17 digits")
     return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
 
@@ -52,7 +52,7 @@ def validate(idn: str, today: _dt.date | None = None) -> str:
     s = idn.strip().upper()
     if len(s) != 18:
         raise IdNumberError(f"ID number must have 18 characters, got {len(s)}")
-    if not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
+    if not s.isascii() or not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
         raise IdNumberError("ID number must be 17 digits then a digit or X")
     born = birth_date(s)
     if born.year < 1850 or born > (today or _dt.date.today()):

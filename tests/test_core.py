@@ -68,6 +68,7 @@ def test_id_numbers_from_the_standard_and_elderly_villagers(idn):
 @pytest.mark.parametrize("idn,why", [
     ("11010519491231002Y", "17 digits then"), ("110105194912310021", "check character"),
     ("11010519490230002X", "calendar date"), ("1101051949123100", "18 characters"),
+    ("1101051949123100²X", "17 digits then"),  # str.isdigit() accepts superscripts
 ])
 def test_id_numbers_refused(idn, why):
     with pytest.raises(idnumber.IdNumberError, match=why):
