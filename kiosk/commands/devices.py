@@ -37,7 +37,7 @@ def _devices(args) -> int:
 
 def _print_test(args) -> int:
     from kiosk.devices import printer
-    from kiosk.devices.printer.testpage import test_receipt
+    from kiosk.devices.printer.testpage import sample_receipt
     from kiosk.devices.printer.transports import FileTransport
 
     prof = printer.get_profile(args.profile)
@@ -46,7 +46,7 @@ def _print_test(args) -> int:
         from kiosk.cli import CliError
 
         raise CliError("--out must end in .png (rendered receipt) or .bin (raw ESC/POS bytes)")
-    receipt = test_receipt()
+    receipt = sample_receipt()
     if out and out.suffix.lower() == ".bin":
         transport = FileTransport(out)
     elif args.simulate or out:

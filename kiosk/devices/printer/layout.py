@@ -66,6 +66,8 @@ def wrap(text: str, columns: int) -> list[str]:
                 u = ""
             elif u in NO_LINE_START and len(line) > 1:
                 carry = [line.pop()]
+                while carry[0] in NO_LINE_START and len(line) > 1:  # ）then —— : take 号 too
+                    carry.insert(0, line.pop())
             else:
                 spaces = [k for k, x in enumerate(line) if x == " "]
                 if spaces and text_width("".join(line[:spaces[-1]])) * 2 > columns:
@@ -73,6 +75,9 @@ def wrap(text: str, columns: int) -> list[str]:
                     del line[spaces[-1]:]
             while len(line) > 1 and line[-1] in NO_LINE_END:
                 carry.insert(0, line.pop())
+            if text_width("".join(carry) + u) > columns:  # narrow column: the rule gives way
+                line += carry
+                carry = []
             out.append("".join(line).rstrip(" "))
             line = carry + ([u] if u else [])
         out.append("".join(line).rstrip(" "))

@@ -6,8 +6,9 @@ the paper width so a person (or a QR decoder) can look at it. Text in Chinese mo
 as GB18030; a character the profile's font lacks prints as ``?`` here, as on the real printer,
 so a composer mistake shows. Outside Chinese mode bytes are code page 437 (Epson's default).
 
-Faults to inject: ``paper_out``, ``cover_open``, ``unplug_after`` (bytes accepted before the
-cable "comes out"), ``no_status`` (never answers ``DLE EOT``). :meth:`replug` plugs it back in.
+Faults to inject: ``paper_out``, ``paper_out_after`` (bytes printed before the roll runs out),
+``cover_open``, ``unplug_after`` (bytes accepted before the cable "comes out"), ``no_status``
+(never answers ``DLE EOT``). :meth:`replug` plugs it back in.
 Our own code: no library parses ESC/POS into an image.
 """
 from __future__ import annotations
@@ -54,11 +55,13 @@ class SimulatedPrinter(Transport):
     kind = "simulator"
 
     def __init__(self, profile: Profile | str = "pos58", *, paper_out: bool = False,
-                 cover_open: bool = False, unplug_after: int | None = None, no_status: bool = False):
+                 cover_open: bool = False, unplug_after: int | None = None, no_status: bool = False,
+                 paper_out_after: int | None = None):
         self.profile = get_profile(profile) if isinstance(profile, str) else profile
         self.path = f"sim:{self.profile.name}"
         self.paper_out, self.cover_open = paper_out, cover_open
         self.unplug_after, self.no_status = unplug_after, no_status
+        self.paper_out_after = paper_out_after
         self.unplugged = False
         self.received = bytearray()
         self._pending = bytearray()
@@ -81,6 +84,12 @@ class SimulatedPrinter(Transport):
             self._feed(bytes(data[:keep]))
             self.unplugged = True
             raise PrinterDisconnected(f"simulated printer unplugged after {self.unplug_after} bytes")
+        if self.paper_out_after is not None and len(self.received) + len(data) >= self.paper_out_after:
+            keep = max(0, self.paper_out_after - len(self.received))
+            self._feed(bytes(data[:keep]))
+            self.paper_out = True  # the roll ran out part-way: the rest is not printed
+            self.paper_out_after = None
+            data = data[keep:]
         self._feed(bytes(data))
 
     def read(self, size: int = 1, timeout: float = 1.0) -> bytes:

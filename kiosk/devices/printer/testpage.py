@@ -11,7 +11,7 @@ QR_PAYLOAD = "https://example.invalid/kiosk/verify?seq=12&fp=9f2c41d07be3"
 RARE = ("䶮", "𠈌")
 
 
-def test_receipt(now: _dt.datetime | None = None) -> Receipt:
+def sample_receipt(now: _dt.datetime | None = None) -> Receipt:
     return (
         Receipt("打印测试 · 财务公开", village="石坝村（测试）")
         .text("中文标点：，。、；：？！“引号”《书名》（括号）——")
