@@ -68,11 +68,6 @@ def scope_level(code: str) -> str:
 
 # ---------------------------------------------------------------- build (county side)
 
-def _spaced(*texts: str | None) -> str:
-    """Text with a space between characters: FTS5 unicode61 then indexes single characters."""
-    return " ".join(" ".join(t) for t in texts if t)
-
-
 def _d(v: Decimal | None) -> str | None:
     return None if v is None else f"{v:.2f}"
 
@@ -95,21 +90,85 @@ def _insert(con: sqlite3.Connection, table: str, rows: Iterable[dict[str, Any]])
                     [tuple(r[c] for c in cols) for r in rows])
 
 
-def write_database(src: Source, db_path: Path, params: IdHashParams, built_at: str,
-                   progress: Callable[[str], None] | None = None) -> dict[str, int]:
-    """Write the bundle database for a validated source. Returns record counts per kind."""
+def write_database(src: Source | Iterable[Source], db_path: Path, params: IdHashParams, built_at: str,
+                   progress: Callable[[str], None] | None = None, scope: str | None = None) -> dict[str, int]:
+    """Write the bundle database. Returns record counts per kind (summed over villages).
+
+    ``src`` is one village's validated Source or an iterable of them (a township or county
+    bundle; may be a generator, so only one village is in memory at a time). Each village's
+    records are written contiguously, so its ``search`` rowids form one range (``search_span``).
+    ``scope`` is the manifest scope (default: the single village's code); ``data_as_of`` is
+    the oldest of the villages' dates (never claim fresher data than the stalest village).
+
+    Raises:
+        BundleError: a village appears twice.
+    """
     say = progress or (lambda s: None)
+    sources = [src] if isinstance(src, Source) else src
+    con = _create_db(db_path)
+    con.execute("BEGIN")
+    counts = dict.fromkeys(KINDS, 0)
+    account_names: dict[str, str] = {}
+    seen: list[str] = []
+    as_of: list[str] = []
+    sample = False
+    for s in sources:
+        vcode = s.village["code"]
+        if vcode in seen:
+            raise BundleError(f"village {vcode} appears twice in the source", f"数据源中村 {vcode} 重复")
+        if len(seen) and len(seen) % 50 == 0:
+            say(f"{len(seen)} villages written")
+        seen.append(vcode)
+        as_of.append(s.data_as_of)
+        sample = sample or any(p["sample"] for p in s.records["powers"])
+        for r in s.records["finance"]:
+            account_names.setdefault(r["account_code"], r["account_name"])
+        if scope and scope != vcode:
+            _qualify_ids(s)
+        for k, n in _write_village(con, s, params, say if len(seen) == 1 else (lambda m: None)).items():
+            counts[k] += n
+    if not seen:
+        raise BundleError("the source holds no village", "数据源中没有村")
+    meta = {"format_version": str(FORMAT_VERSION), "scope": scope or seen[0], "data_as_of": min(as_of),
+            "built_at": built_at, "power_list_sample": "1" if sample else "0"}
+    meta.update(params.as_meta())
+    _insert(con, "meta", ({"key": k, "value": v} for k, v in sorted(meta.items())))
+    _insert(con, "accounts", accounts.account_rows(set(account_names), account_names))
+    con.execute("COMMIT")
+    say("search index")
+    con.execute("INSERT INTO search(search) VALUES ('optimize')")
+    con.execute("ANALYZE")
+    con.execute("VACUUM")
+    con.close()
+    return counts
+
+
+def _qualify_ids(src: Source) -> None:
+    """Prefix record ids (and references to them) with ``<village code>/`` in place: each
+    village's export numbers its own records (F0001, the county's power list P-BM-04), and
+    ids are unique within a township or county bundle."""
+    q = src.village["code"] + "/"
+    for kind in KINDS:
+        for r in src.records[kind]:
+            r["id"] = q + r["id"]
+    for r in src.records["finance"]:
+        if r["reverses"]:
+            r["reverses"] = q + r["reverses"]
+    for r in src.records["services"]:
+        r["power_id"] = q + r["power_id"]
+
+
+def _write_village(con: sqlite3.Connection, src: Source, params: IdHashParams,
+                   say: Callable[[str], None]) -> dict[str, int]:
+    """Insert one village's rows (records, search rows, grid terms, search span)."""
+    from kiosk.pinyin import name_initials  # build side only (pypinyin)
+    from kiosk.search import FacetCounter, index_body
+
     vcode = src.village["code"]
     recs = src.records
     say("hashing ID numbers")
     hashes = id_hash_many({r["holder_id_number"] for r in recs["payments"]}
                           | {r["applicant_id_number"] for r in recs["services"]}, params)
-    con = _create_db(db_path)
-    con.execute("BEGIN")
-    meta = {"format_version": str(FORMAT_VERSION), "scope": vcode, "data_as_of": src.data_as_of,
-            "built_at": built_at, "power_list_sample": "1" if any(p["sample"] for p in recs["powers"]) else "0"}
-    meta.update(params.as_meta())
-    _insert(con, "meta", ({"key": k, "value": v} for k, v in sorted(meta.items())))
     v, div = src.village, src.division
     profile = {k: v[k] for k in ("cadres", "supervision_committee", "discipline_office", "complaints") if k in v}
     _insert(con, "villages", [{
@@ -117,10 +176,17 @@ def write_database(src: Source, db_path: Path, params: IdHashParams, built_at: s
         "township_code": div["township_code"], "township_name": div["township_name"],
         "county_code": div["county_code"], "county_name": div["county_name"],
         "profile_json": json.dumps(profile, ensure_ascii=False, sort_keys=True)}])
-    used_codes = {r["account_code"] for r in recs["finance"]}
-    _insert(con, "accounts", accounts.account_rows(used_codes,
-            {r["account_code"]: r["account_name"] for r in recs["finance"]}))
+    # Search rows hold exactly what public screens show (names already masked); ``initials``
+    # only of shown person names (kiosk/pinyin.py), ``year`` for the year buttons.
     search: list[dict] = []
+    terms = FacetCounter()
+
+    def index(kind: str, rid: str, title: str, fields: tuple, year: str | None,
+              names: tuple = (), categories: tuple = ()) -> None:
+        search.append({"kind": kind, "record_id": rid, "village_code": vcode, "title": title,
+                       "body": index_body(*fields), "year": year or "",
+                       "initials": " ".join(i for n in names for i in name_initials(n))})
+        terms.add(fields, year, names, categories)
 
     say("finance")
     fin = sorted(recs["finance"], key=lambda r: (r["date"], r["voucher_no"], r["id"]))
@@ -131,7 +197,8 @@ def write_database(src: Source, db_path: Path, params: IdHashParams, built_at: s
         "handler": r["handler"], "reviewer": r["reviewer"], "approver": r["approver"],
         "approval_level": r["approval_level"], "attachments": r["attachments"], "reverses_id": r["reverses"],
     } for r in fin))
-    search += ({"kind": "finance", "record_id": r["id"], "title": r["summary"], "body": _spaced(r["summary"], r["account_name"])} for r in fin)
+    for r in fin:
+        index("finance", r["id"], f"{r['date']} {r['summary']}", (r["summary"], r["account_name"]), r["date"][:4])
 
     say("projects")
     projs = sorted(recs["projects"], key=lambda r: (r["stages"][0]["date"], r["id"]))
@@ -145,7 +212,9 @@ def write_database(src: Source, db_path: Path, params: IdHashParams, built_at: s
         "stage": r["stages"][-1]["stage"], "started_on": r["stages"][0]["date"],
     } for r in projs))
     _insert(con, "project_stages", ({"project_id": r["id"], **s} for r in projs for s in r["stages"]))
-    search += ({"kind": "projects", "record_id": r["id"], "title": r["name"], "body": _spaced(r["name"], r["category"], r["contractor"])} for r in projs)
+    for r in projs:
+        index("projects", r["id"], r["name"], (r["name"], r["category"], r["contractor"]),
+              r["stages"][0]["date"][:4], categories=(r["category"],))
 
     say("assets")
     assets = sorted(recs["assets"], key=lambda r: (r["kind"], r["category"], r["id"]))
@@ -161,7 +230,10 @@ def write_database(src: Source, db_path: Path, params: IdHashParams, built_at: s
         "reserve_review": r["reserve_review"], "deal_price": _d(r["deal_price"]), "term_start": r["term_start"],
         "term_end": r["term_end"], "annual_rent": _d(r["annual_rent"]), "deposit": _d(r["deposit"]),
     } for r in assets))
-    search += ({"kind": "assets", "record_id": r["id"], "title": r["name"], "body": _spaced(r["name"], r["category"], counterparty(r))} for r in assets)
+    for r in assets:
+        cp = counterparty(r)
+        index("assets", r["id"], r["name"], (r["name"], r["category"], cp), (r["term_start"] or "")[:4] or None,
+              names=(cp,) if r["counterparty_type"] == "person" else (), categories=(r["category"],))
 
     say("services")
     servs = sorted(recs["services"], key=lambda r: (r["decided_on"], r["id"]))
@@ -171,7 +243,10 @@ def write_database(src: Source, db_path: Path, params: IdHashParams, built_at: s
         "decided_on": r["decided_on"], "notice_from": r["notice_from"], "notice_to": r["notice_to"],
         "steps_json": json.dumps(r["steps"], ensure_ascii=False), "applicant_key": hashes[r["applicant_id_number"]],
     } for r in servs))
-    search += ({"kind": "services", "record_id": r["id"], "title": r["power_name"], "body": _spaced(r["power_name"], mask_name(r["applicant"]), r["result"])} for r in servs)
+    for r in servs:
+        shown = mask_name(r["applicant"])
+        index("services", r["id"], f"{r['decided_on']} {r['power_name']} {shown}", (r["power_name"], shown, r["result"]),
+              r["decided_on"][:4], names=(shown,))
 
     say("powers")
     order = {c: i for i, c in enumerate(("重大决策", "日常管理", "便民服务"))}
@@ -183,7 +258,8 @@ def write_database(src: Source, db_path: Path, params: IdHashParams, built_at: s
     } for r in powers))
     _insert(con, "power_steps", ({"power_id": r["id"], **s} for r in powers for s in r["steps"]))
     _insert(con, "power_edges", ({"power_id": r["id"], **e} for r in powers for e in r["edges"]))
-    search += ({"kind": "powers", "record_id": r["id"], "title": r["name"], "body": _spaced(r["name"], r["basis"])} for r in powers)
+    for r in powers:
+        index("powers", r["id"], r["name"], (r["name"], r["basis"]), None, categories=(r["class"],))
 
     say("payments")
     pays = sorted(recs["payments"], key=lambda r: (r["paid_on"], r["id"]))
@@ -194,14 +270,59 @@ def write_database(src: Source, db_path: Path, params: IdHashParams, built_at: s
         "basis": r["basis"],
     } for r in pays))
 
-    say("search index")
-    _insert(con, "search", ({**s, "village_code": vcode} for s in search))
-    con.execute("COMMIT")
-    con.execute("INSERT INTO search(search) VALUES ('optimize')")
-    con.execute("ANALYZE")
-    con.execute("VACUUM")
-    con.close()
+    last = con.execute("SELECT rowid FROM search ORDER BY rowid DESC LIMIT 1").fetchone()  # FTS5 seeks, no scan
+    first = (last[0] if last else 0) + 1
+    _insert(con, "search", ({"rowid": first + i, **row} for i, row in enumerate(search)))
+    spans: dict[str, list[int]] = {}
+    for i, row in enumerate(search):
+        spans.setdefault(row["kind"], [first + i, first + i])[1] = first + i
+    _insert(con, "search_span", [{"village_code": vcode, "kind": k, "first_rowid": a, "last_rowid": b}
+                                 for k, (a, b) in spans.items()])
+    _insert(con, "search_terms", terms.rows(vcode))
     return {k: len(recs[k]) for k in KINDS}
+
+
+def village_sources(src_dir: Path) -> dict[str, Path] | None:
+    """For a township/county source (one sub-folder per village, each a village export):
+    ``{village code: folder}`` in code order; None for a single-village source (``village.json``
+    at the top).
+
+    Raises:
+        SourceError: neither layout, or a sub-folder's village.json is unreadable.
+    """
+    from kiosk.records import SourceError
+
+    if (src_dir / "village.json").exists() or not src_dir.is_dir():
+        return None
+    found: dict[str, Path] = {}
+    for d in sorted(p for p in src_dir.iterdir() if p.is_dir() and (p / "village.json").exists()):
+        try:
+            code = json.loads((d / "village.json").read_bytes().decode("utf-8"))["code"]
+        except (ValueError, KeyError, TypeError):
+            raise SourceError(f"{d.name}/village.json: code: missing or invalid JSON",
+                              f"数据源 {d.name}/village.json 格式有误") from None
+        if code in found:
+            raise SourceError(f"{d.name}/village.json: code: village {code} appears twice",
+                              f"数据源中村 {code} 重复")
+        found[str(code)] = d
+    if not found:
+        raise SourceError(f"{src_dir}: village.json missing (nor any village sub-folder)", "数据源缺少 village.json")
+    return dict(sorted(found.items()))
+
+
+def multi_scope(villages: dict[str, Path]) -> tuple[str, list[str]]:
+    """Scope of a several-village source: the 9-digit township when all villages share it,
+    else the 6-digit county. Returns ``(scope, village codes)``.
+
+    Raises:
+        BundleError: the villages lie in different counties.
+    """
+    codes = sorted(villages)
+    for width in (9, 6):
+        if len({c[:width] for c in codes}) == 1 and len(codes[0]) == 12:
+            return codes[0][:width], codes
+    raise BundleError("the source's villages lie in different counties; a bundle covers one village, township or county",
+                      "数据源中的村不属于同一个县，无法生成数据包")
 
 
 def build(src_dir: Path, key_path: Path, seq: int, out: Path, previous: Path | None = None,
@@ -228,23 +349,33 @@ def build(src_dir: Path, key_path: Path, seq: int, out: Path, previous: Path | N
             prev_hash = hashlib.sha256(Path(previous).read_bytes()).hexdigest()
         except OSError as exc:
             raise BundleError(f"cannot read previous manifest {previous}: {exc.strerror}", "无法读取上一版清单") from None
-    source = load_source(src_dir, cfg, progress)
+    villages = village_sources(Path(src_dir))
+    if villages is None:
+        source = load_source(src_dir, cfg, progress)
+        scope, sources, covered = source.village["code"], source, None
+    else:
+        scope, covered = multi_scope(villages)
+        sources = (load_source(d, cfg) for d in villages.values())
     tmp = out.with_name(f".{out.name}.building{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "data").mkdir(parents=True)
     try:
         issued = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        counts = write_database(source, tmp / DB_PATH, IdHashParams.new(id_hash_n), issued.isoformat(), progress)
+        counts = write_database(sources, tmp / DB_PATH, IdHashParams.new(id_hash_n), issued.isoformat(), progress, scope)
         db = tmp / DB_PATH
+        with sqlite3.connect(db) as con:
+            data_as_of = con.execute("SELECT value FROM meta WHERE key = 'data_as_of'").fetchone()[0]
+        con.close()
         manifest = {
             "format_version": FORMAT_VERSION,
-            "scope": source.village["code"],
+            "scope": scope,
             "seq": seq,
             "issued_at": issued.isoformat().replace("+00:00", "Z"),
-            "data_as_of": source.data_as_of,
+            "data_as_of": data_as_of,
             "previous": prev_hash,
             "key_id": keymod.key_id(priv.public_key()),
-            "village": {"code": source.village["code"], "name": village_display_name(source.division["village_name"])},
+            **({"villages": covered} if covered else
+               {"village": {"code": scope, "name": village_display_name(source.division["village_name"])}}),
             "counts": counts,
             "files": [{"path": DB_PATH, "size": db.stat().st_size, "sha256": sha256_file(db)}],
         }

@@ -8,6 +8,7 @@ under the name without ``_json``.
 from __future__ import annotations
 
 import datetime as dt
+import copy
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -79,9 +80,15 @@ def _row(cur: sqlite3.Cursor, values: tuple) -> dict[str, Any]:
 
 
 class Mirror:
-    """One installed version, opened read-only."""
+    """One installed version, opened read-only.
 
-    def __init__(self, version_dir: Path, banner: str | None = None):
+    A township or county bundle covers several villages (:attr:`villages`); queries of the
+    public sections are restricted to :attr:`village` (chosen with :meth:`with_village`; a
+    one-village bundle selects its village itself). ``None`` means the whole bundle.
+    The card holder's own records (``payments_for``, ``services_for``) span the bundle.
+    """
+
+    def __init__(self, version_dir: Path, banner: str | None = None, village: str | None = None):
         self.version_dir = Path(version_dir)
         self.manifest_bytes = (self.version_dir / B.MANIFEST).read_bytes()
         self.manifest = json.loads(self.manifest_bytes)
@@ -89,15 +96,51 @@ class Mirror:
         self.con = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         self.con.row_factory = _row
         self.meta = {r["key"]: r["value"] for r in self.con.execute("SELECT key, value FROM meta")}
-        v = self.con.execute("SELECT * FROM villages ORDER BY code LIMIT 1").fetchone()
-        self.info = MirrorInfo(
-            village_code=v["code"], village_name=v["name"], township_name=v["township_name"],
-            county_name=v["county_name"], seq=self.manifest["seq"], data_as_of=self.manifest["data_as_of"],
-            fingerprint=B.fingerprint(self.manifest_bytes), counts=dict(self.manifest["counts"]),
-            issued_at=self.manifest["issued_at"], profile=v["profile"] or {},
-            power_list_sample=self.meta.get("power_list_sample") == "1", banner=banner,
-            version_dir=self.version_dir.name)
+        self.scope = self.manifest["scope"]
+        #: villages covered, by township then code: dicts code, name, township_code, township_name
+        self.villages = self._all("SELECT code, name, township_code, township_name FROM villages"
+                                  " ORDER BY township_code, code")
+        self._banner = banner
+        self._select(village if village is not None or len(self.villages) != 1 else self.villages[0]["code"])
         self._id_params = IdHashParams.from_meta(self.meta)
+
+    def _select(self, village: str | None) -> None:
+        if village is not None and village not in {v["code"] for v in self.villages}:
+            raise ValueError(f"village {village} is not covered by this bundle (scope {self.scope})")
+        self.village = village
+        v = self._one("SELECT * FROM villages WHERE code = ?", village) if village else \
+            self._one("SELECT * FROM villages ORDER BY code LIMIT 1")
+        counts = dict(self.manifest["counts"])
+        if village and len(self.villages) > 1:  # this village's own counts (payments: card holder only)
+            counts = {k: self._one(f"SELECT count(*) AS n FROM {k} WHERE village_code = ?", village)["n"]
+                      for k in ("finance", "projects", "assets", "services", "powers")}
+        level = B.scope_level(self.scope)
+        self.info = MirrorInfo(
+            village_code=village or self.scope,
+            village_name=v["name"] if village else v["township_name" if level == "township" else "county_name"],
+            township_name=v["township_name"],
+            county_name=v["county_name"], seq=self.manifest["seq"], data_as_of=self.manifest["data_as_of"],
+            fingerprint=B.fingerprint(self.manifest_bytes), counts=counts,
+            issued_at=self.manifest["issued_at"], profile=(v["profile"] or {}) if village else {},
+            power_list_sample=self.meta.get("power_list_sample") == "1", banner=self._banner,
+            version_dir=self.version_dir.name)
+
+    def with_village(self, code: str | None) -> "Mirror":
+        """A view of this version restricted to village ``code`` (None: the whole bundle).
+
+        Shares the connection (close only one of the two). Raises ValueError for a village
+        the bundle does not cover.
+        """
+        m = copy.copy(self)
+        m._banner = self.info.banner
+        m._select(code)
+        return m
+
+    def _v(self, cond: str, *args: Any) -> tuple[str, tuple]:
+        """``cond`` restricted to the selected village (indexes lead with village_code)."""
+        if self.village is None:
+            return cond, args
+        return f"village_code = ? AND {cond}", (self.village, *args)
 
     def close(self) -> None:
         self.con.close()
@@ -120,20 +163,21 @@ class Mirror:
 
     def finance_years(self) -> list[int]:
         """Years with finance lines, newest first."""
+        w, a = self._v("1")
         return [int(r["y"]) for r in self._all(
-            "SELECT DISTINCT substr(date, 1, 4) AS y FROM finance ORDER BY y DESC")]
+            f"SELECT DISTINCT substr(date, 1, 4) AS y FROM finance WHERE {w} ORDER BY y DESC", *a)]
 
     def finance_months(self, year: int) -> list[int]:
-        lo, hi = self._period(year, None)
+        w, a = self._v("date >= ? AND date < ?", *self._period(year, None))
         return [int(r["m"]) for r in self._all(
-            "SELECT DISTINCT substr(date, 6, 2) AS m FROM finance WHERE date >= ? AND date < ? ORDER BY m", lo, hi)]
+            f"SELECT DISTINCT substr(date, 6, 2) AS m FROM finance WHERE {w} ORDER BY m", *a)]
 
     def finance_totals(self, year: int, month: int | None = None) -> Totals:
         """Income, expense and balance in 元 (exact: summed in 分)."""
-        lo, hi = self._period(year, month)
+        w, a = self._v("date >= ? AND date < ?", *self._period(year, month))
         r = self._one("SELECT coalesce(sum(CASE WHEN direction='income' THEN amount_fen END), 0) AS inc,"
                       " coalesce(sum(CASE WHEN direction='expense' THEN amount_fen END), 0) AS exp, count(*) AS n"
-                      " FROM finance WHERE date >= ? AND date < ?", lo, hi)
+                      f" FROM finance WHERE {w}", *a)
         inc, exp = from_fen(r["inc"]), from_fen(r["exp"])
         return Totals(inc, exp, inc - exp, r["n"])
 
@@ -142,11 +186,10 @@ class Mirror:
         """Lines of a year or month, newest first; ``after`` is the previous page's ``next``."""
         lo, hi = self._period(year, month)
         if after:
-            rows = self._all("SELECT * FROM finance WHERE date >= ? AND date < ? AND (date, seq) < (?, ?)"
-                             " ORDER BY date DESC, seq DESC LIMIT ?", lo, hi, after[0], after[1], limit + 1)
+            w, a = self._v("date >= ? AND date < ? AND (date, seq) < (?, ?)", lo, hi, after[0], after[1])
         else:
-            rows = self._all("SELECT * FROM finance WHERE date >= ? AND date < ?"
-                             " ORDER BY date DESC, seq DESC LIMIT ?", lo, hi, limit + 1)
+            w, a = self._v("date >= ? AND date < ?", lo, hi)
+        rows = self._all(f"SELECT * FROM finance WHERE {w} ORDER BY date DESC, seq DESC LIMIT ?", *a, limit + 1)
         return self._page(rows, limit, lambda r: (r["date"], r["seq"]))
 
     def finance_get(self, rid: str) -> dict[str, Any] | None:
@@ -170,9 +213,8 @@ class Mirror:
 
     def _seq_page(self, table: str, where: str, args: tuple, after: tuple | None, limit: int, desc: bool) -> Page:
         op, order = ("<", "DESC") if desc else (">", "ASC")
-        cond = where + (f" AND seq {op} ?" if after else "")
-        rows = self._all(f"SELECT * FROM {table} WHERE {cond} ORDER BY seq {order} LIMIT ?",
-                         *args, *((after[0],) if after else ()), limit + 1)
+        cond, args = self._v(where + (f" AND seq {op} ?" if after else ""), *args, *((after[0],) if after else ()))
+        rows = self._all(f"SELECT * FROM {table} WHERE {cond} ORDER BY seq {order} LIMIT ?", *args, limit + 1)
         return self._page(rows, limit, lambda r: (r["seq"],))
 
     # ------------------------------------------------------------ projects
@@ -212,9 +254,22 @@ class Mirror:
     # ------------------------------------------------------------ powers
     def powers(self, klass: str | None = None) -> list[dict[str, Any]]:
         """Power-list items ordered by class (重大决策, 日常管理, 便民服务) then number."""
-        if klass:
-            return self._all("SELECT * FROM powers WHERE class = ? ORDER BY seq", klass)
-        return self._all("SELECT * FROM powers ORDER BY seq")
+        w, a = self._v("class = ?", klass) if klass else self._v("1")
+        return self._all(f"SELECT * FROM powers WHERE {w} ORDER BY seq", *a)
+
+    # ------------------------------------------------------------ search (kiosk/search.py)
+    def search(self, text: str | None = None, initials: str | None = None, year: int | str | None = None,
+               limit: int | None = None):
+        """Tap search in the selected village (whole bundle when none): :class:`kiosk.search.Results`."""
+        from kiosk import search as S
+
+        return S.search(self.con, self.village, text, initials, year, limit or S.DEFAULT_LIMIT)
+
+    def search_facets(self) -> dict[str, list[tuple[str, int]]]:
+        """Grid terms (surname, word, year, category) of the selected village; empty without one."""
+        from kiosk import search as S
+
+        return S.facets(self.con, self.village) if self.village else {f: [] for f in S.FACETS}
 
     def power_get(self, rid: str) -> dict[str, Any] | None:
         r = self._one("SELECT * FROM powers WHERE id = ?", rid)

@@ -5,7 +5,8 @@
 -- *_fen is the same amount as an integer number of 分, for exact SUM().
 -- Dates: TEXT, ISO 8601 (YYYY-MM-DD). Person names here are already as shown on public
 -- screens: private persons masked (张*三, 张*), officials in office in full.
--- Every record table carries village_code so one bundle can later hold a township or county.
+-- Every record table carries village_code: one bundle may hold a village, a township or a
+-- county (manifest scope = 12/9/6-digit code; one villages row per village covered).
 -- seq is the display order (assigned at build); id is the stable record id from the source.
 
 CREATE TABLE meta (
@@ -171,10 +172,38 @@ CREATE TABLE payments (                   -- 到户资金
 );
 CREATE INDEX payments_by_key ON payments (holder_key, paid_on);
 
--- Search over exactly what public screens show. body holds the text with a space between
--- every character, so FTS5's unicode61 tokenizer indexes single characters and a phrase
--- query matches any Chinese substring, 1 and 2 characters included (trigram cannot).
+-- Search over exactly what public screens show (payments are never indexed: card holder only).
+-- body holds each shown field's characters with a space between them, fields separated by
+-- the token '|' (kiosk/search.py index_body), so FTS5's unicode61 tokenizer indexes single
+-- characters and a phrase query matches any substring of one field, 1 and 2 characters
+-- included (trigram cannot). '*' is a token character: 张三 does not match the masked 张*三.
+-- initials: pinyin initials of the person names shown in the record (masked 张*三 → 'zs',
+-- every reading of a polyphonic character; never of a hidden character), space-separated.
+-- year: four digits of the record's date ('' when none). rowid: a village's rows are
+-- contiguous (written village by village), see search_span.
 CREATE VIRTUAL TABLE search USING fts5 (
-    kind UNINDEXED, record_id UNINDEXED, village_code UNINDEXED, title UNINDEXED, body,
-    tokenize = 'unicode61'
+    kind UNINDEXED, record_id UNINDEXED, village_code UNINDEXED, title UNINDEXED, body, initials, year,
+    tokenize = "unicode61 tokenchars '|*'"
 );
+
+-- Per village and kind: the rowid range of its rows in search (a village's rows are written
+-- contiguously, kind by kind), so a kiosk restricts a MATCH to one village and kind by rowid
+-- (FTS5 seeks) instead of filtering every match of a township or county bundle.
+CREATE TABLE search_span (
+    village_code TEXT NOT NULL,
+    kind         TEXT NOT NULL,           -- finance | projects | assets | services | powers
+    first_rowid  INTEGER NOT NULL,
+    last_rowid   INTEGER NOT NULL,
+    PRIMARY KEY (village_code, kind)
+) WITHOUT ROWID;
+
+-- The tap-search grids of each village: facet 'surname' (of the masked names shown, records
+-- per surname), 'word' (common words, kiosk/search.py WORDS, records containing it), 'year'
+-- (records per year), 'category' (project/asset categories, power classes); at most 30 each.
+CREATE TABLE search_terms (
+    village_code TEXT NOT NULL,
+    facet        TEXT NOT NULL CHECK (facet IN ('surname', 'word', 'year', 'category')),
+    term         TEXT NOT NULL,
+    n            INTEGER NOT NULL,
+    PRIMARY KEY (village_code, facet, term)
+) WITHOUT ROWID;
