@@ -93,7 +93,7 @@ def test_mirror_queries(home, small_bundle):
 def test_install_records_steps_in_safe_order(home, small_bundle):
     steps: list[str] = []
     install.install(small_bundle, home, on_step=steps.append)
-    assert steps == ["precheck", "copy", "fsync", "verify", "check_db", "publish", "switch", "gc"]
+    assert steps == ["precheck", "clean", "copy", "fsync", "verify", "check_db", "publish", "switch", "gc"]
 
 
 def test_second_version_keeps_last_known_good(home, small_src, small_bundle, test_key, tmp_path):

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable
 
 from kiosk import accounts, config
 from kiosk.cache import keys as keymod
+from kiosk.cache.clock import parse_utc
 from kiosk.cache.fsutil import fsync_dir, fsync_file
 from kiosk.cache.idhash import IdHashParams, id_hash_many
 from kiosk.errors import KioskError
@@ -486,6 +487,16 @@ def read_signed_manifest(root: Path, trusted: list[keymod.TrustedKey]) -> tuple[
     for fld, typ in (("scope", str), ("seq", int), ("issued_at", str), ("data_as_of", str), ("files", list), ("counts", dict)):
         if not isinstance(m.get(fld), typ) or isinstance(m.get(fld), bool):
             raise BundleError(f"manifest field {fld} missing or mistyped", "数据包清单字段缺失")
+    try:
+        parse_utc(m["issued_at"])
+        dt.date.fromisoformat(m["data_as_of"])
+    except ValueError:
+        raise BundleError("manifest issued_at/data_as_of is not an ISO 8601 time/date", "数据包清单时间格式错误") from None
+    prev = m.get("previous")
+    if prev is not None and not (isinstance(prev, str) and len(prev) == 64 and all(c in "0123456789abcdef" for c in prev)):
+        raise BundleError("manifest field previous must be null or 64 lowercase hex digits", "数据包清单字段 previous 格式错误")
+    if m["seq"] < 1:
+        raise BundleError("manifest seq must be ≥ 1", "数据包版本号无效")
     return m, mbytes, signer.key_id
 
 

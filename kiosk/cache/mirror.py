@@ -11,14 +11,14 @@ import datetime as dt
 import copy
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from kiosk.cache import bundle as B
 from kiosk.cache.idhash import IdHashParams, id_hash
-from kiosk.cache.install import mirror_dir, read_state
+from kiosk.cache.install import current_version_id, mirror_dir, read_state  # noqa: F401 (re-exported for the UI)
 from kiosk.formatting import from_fen
 
 AMOUNT_COLUMNS = frozenset({"amount", "budget", "review_amount", "contract_amount", "settlement_amount", "area",
@@ -304,10 +304,32 @@ def current_version_dir(home: Path) -> Path | None:
     return mirror_dir(home) / "versions" / state["current"]
 
 
+def banner_for(state: dict[str, Any], seq: int) -> str | None:
+    """The notice shown on every screen when the kiosk does not show its newest version.
+
+    A fallback writes its own banner into state.json; otherwise any version older than the
+    highest ever installed still gets one, so an older version never appears silently.
+    """
+    if state.get("banner"):
+        return state["banner"]
+    highest = int(state.get("highest_seq", 0))
+    if seq < highest:
+        return f"正在显示第{seq}版，本机曾安装较新的第{highest}版，请联系技术人员"
+    return None
+
+
 def open_current(home: Path) -> Mirror | None:
-    """The installed version, or None before the first import."""
+    """The installed version, or None before the first import (or when no trusted version
+    is left after an integrity failure: see ``integrity.status``).
+
+    ``info.banner`` is a Chinese line to show on every screen, or None.
+    """
     state = read_state(home)
     vdir = current_version_dir(home)
     if vdir is None:
         return None
-    return Mirror(vdir, banner=state.get("banner"))
+    m = Mirror(vdir)
+    banner = banner_for(state, m.info.seq)
+    if banner:
+        m.info = replace(m.info, banner=banner)
+    return m

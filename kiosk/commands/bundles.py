@@ -1,4 +1,4 @@
-"""``kiosk bundle build|verify``, ``kiosk import``, ``kiosk status``."""
+"""``kiosk bundle build|verify``, ``kiosk import``, ``kiosk status``, ``kiosk check``."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from kiosk import config
-from kiosk.cache import bundle, install, keys
+from kiosk.cache import bundle, install, integrity, keys
 from kiosk.cache.mirror import open_current
 
 
@@ -33,14 +33,17 @@ def _import(args) -> int:
     cfg = config.load(home)
     res = install.install(Path(args.bundle), home, scope=cfg.get("scope"))
     old = f"第{res.old_seq}版" if res.old_seq else "无"
-    print(f"installed 第{res.new_seq}版 (was {old}), data as of {res.data_as_of}, fingerprint {res.fingerprint}")
+    print(f"installed 第{res.new_seq}版 (was {old}), data as of {res.data_as_of}, fingerprint {res.fingerprint}, "
+          f"chain {res.chain}")
     return 0
 
 
 def status_dict(home: Path) -> dict:
+    """What the screens show: the same ``open_current`` the UI uses (so the two always agree)."""
     m = open_current(home)
     if m is None:
-        return {"installed": False}
+        problem = integrity.status_line(home)
+        return {"installed": False, **({"problem": problem} if problem else {})}
     try:
         i = m.info
         return {"installed": True, "village_code": i.village_code, "village_name": i.village_name,
@@ -55,13 +58,30 @@ def _status(args) -> int:
     if args.json:
         print(json.dumps(st, ensure_ascii=False, sort_keys=True))
     elif not st["installed"]:
-        print("尚无数据 (no data installed yet)")
+        print(f"注意: {st['problem']}" if st.get("problem") else "尚无数据 (no data installed yet)")
     else:
         print(f"{st['village_name']} ({st['village_code']}) 第{st['seq']}版 数据更新至 {st['data_as_of']} 指纹 {st['fingerprint']}")
         print("  " + ", ".join(f"{k} {v}" for k, v in st["counts"].items()))
         if st.get("banner"):
             print(f"  注意: {st['banner']}")
     return 0
+
+
+def _check(args) -> int:
+    home = config.kiosk_home()
+    install.cleanup(home)
+    res = integrity.recheck(home)
+    if args.json:
+        print(json.dumps(res.as_dict(), ensure_ascii=False, sort_keys=True))
+    elif res.status == "ok":
+        print(f"OK: 第{res.seq}版 ({res.shown}) matches its manifest")
+    elif res.status == "not_installed":
+        print("尚无数据 (no data installed yet)")
+    else:
+        print(f"{res.status}: {res.reason or ''}".rstrip())
+        if res.banner:
+            print(f"  注意: {res.banner}")
+    return {"ok": 0, "not_installed": 0, "busy": 4}.get(res.status, 5)
 
 
 def register(sub) -> None:
@@ -85,3 +105,6 @@ def register(sub) -> None:
     p = sub.add_parser("status", help="what the kiosk shows now")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_status)
+    p = sub.add_parser("check", help="re-hash the installed data now; fall back to the last known good version if damaged")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_check)

@@ -1,0 +1,292 @@
+"""Re-hash the installed version against its manifest; fall back to last known good.
+
+When: after an unclean shutdown (the app's run marker was still there at start) and once a
+day (``timeouts.integrity_recheck_interval``), in a background thread that never delays
+start-up. What: every file of the version shown is re-hashed (SHA-256, size, layout) and
+its manifest compared with the full SHA-256 recorded at install (``state.json``
+``manifests``), or, when none was recorded, its signature checked against the trusted keys.
+
+If the version shown no longer matches, the kiosk switches to the last known good version
+(itself re-checked first), writes a banner into state.json — ``MirrorInfo.banner`` shows it
+on every screen — and moves the damaged copy to ``mirror/quarantine/`` for inspection.
+``highest_seq`` is kept, so the older version is never shown silently and a re-import of
+anything older is still refused (the exact bundle of ``highest_seq`` may be re-imported:
+a repair).
+
+App side::
+
+    mon = integrity.start_background_checks(home, on_change=lambda r: Clock.schedule_once(...))
+    ...
+    mon.stop()              # at clean exit: clears the run marker
+
+``on_change(result)`` runs in the worker thread; hand it to the UI thread.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from kiosk import config
+from kiosk.cache import bundle as B
+from kiosk.cache import install as I
+from kiosk.cache.clock import SYSTEM, Clock, parse_utc
+from kiosk.cache.fsutil import atomic_write_bytes, atomic_write_json, fsync_dir, read_json
+from kiosk.cache.keys import TrustStore
+
+VERSION_NAME = re.compile(r"^v(\d{6})-([0-9a-f]{8})$")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of :func:`recheck`.
+
+    status: ``ok`` | ``fallback`` (switched to last known good) | ``no_trusted_version``
+    (current failed and nothing good is left: nothing is shown) | ``no_data`` (nothing
+    shown since an earlier failure) | ``not_installed`` | ``busy`` (an import holds the
+    lock or switched meanwhile; try again later). ``changed`` is True only when this call
+    switched what the kiosk shows.
+    """
+
+    status: str
+    shown: str | None = None          # version dir shown after the check
+    seq: int | None = None
+    failed_version: str | None = None
+    reason: str | None = None         # English, one line
+    banner: str | None = None         # Chinese, as on screen
+    checked_at: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.status in ("fallback", "no_trusted_version")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_dir(home: Path) -> Path:
+    return Path(home) / "run"
+
+
+def _marker(home: Path) -> Path:
+    return run_dir(home) / "running"
+
+
+def mark_started(home: Path) -> bool:
+    """Set the run marker (durably). Returns True if it was already there: the last run
+    ended without :func:`mark_clean_exit` (power cut, crash, kill)."""
+    run_dir(home).mkdir(parents=True, exist_ok=True)
+    unclean = _marker(home).exists()
+    atomic_write_bytes(_marker(home), json.dumps({"pid": os.getpid(),
+                                                  "started_at": I.now_iso()}).encode())
+    return unclean
+
+
+def mark_clean_exit(home: Path) -> None:
+    try:
+        _marker(home).unlink()
+        fsync_dir(run_dir(home))
+    except FileNotFoundError:
+        pass
+
+
+def _check_file(home: Path) -> Path:
+    return run_dir(home) / "integrity.json"
+
+
+def last_check(home: Path) -> dict[str, Any] | None:
+    try:
+        return read_json(_check_file(home), None)
+    except ValueError:
+        return None
+
+
+def verify_version(home: Path, name: str | None, state: dict[str, Any]) -> str | None:
+    """Re-check an installed version folder. Returns None if intact, else a one-line reason."""
+    if not name:
+        return "no version"
+    mt = VERSION_NAME.match(name)
+    vdir = I.mirror_dir(home) / "versions" / name
+    if not mt or not vdir.is_dir():
+        return f"version folder {name} is missing"
+    try:
+        present = B.list_files(vdir)
+        recorded = (state.get("manifests") or {}).get(name)
+        if recorded:
+            mbytes = (vdir / B.MANIFEST).read_bytes()
+            if hashlib.sha256(mbytes).hexdigest() != recorded:
+                return "manifest.json differs from the one installed"
+            m = json.loads(mbytes)
+        else:
+            m, mbytes, _ = B.read_signed_manifest(vdir, TrustStore(home).keys())
+        if B.fingerprint(mbytes) != mt.group(2) or m.get("seq") != int(mt.group(1)):
+            return "manifest does not belong to this version folder"
+        if state.get("scope") and m.get("scope") != state["scope"]:
+            return "manifest is for another scope"
+        for rel, f in sorted(B.check_layout(m, present).items()):
+            p = vdir / rel
+            if p.stat().st_size != f["size"]:
+                return f"{rel}: size differs from manifest"
+            if B.sha256_file(p) != f["sha256"].lower():
+                return f"{rel}: SHA-256 differs from manifest"
+    except B.BundleError as exc:
+        return exc.message
+    except (OSError, ValueError) as exc:
+        return f"cannot read version {name}: {exc}"
+    return None
+
+
+def _seq(name: str | None) -> int | None:
+    mt = VERSION_NAME.match(name or "")
+    return int(mt.group(1)) if mt else None
+
+
+def fallback_banner(shown_seq: int | None, failed_seq: int | None) -> str:
+    if shown_seq is None:
+        return f"第{failed_seq}版数据校验失败，且没有可用的上一可信版本，暂停显示，请联系技术人员"
+    return f"正在显示第{shown_seq}版（上一可信版本）：第{failed_seq}版数据校验失败，请联系技术人员"
+
+
+def _record(home: Path, res: CheckResult) -> None:
+    run_dir(home).mkdir(parents=True, exist_ok=True)
+    atomic_write_json(_check_file(home), res.as_dict())
+
+
+def recheck(home: Path, clock: Clock | None = None) -> CheckResult:
+    """Re-hash the version shown; on a mismatch switch to last known good (see module doc).
+
+    Slow (reads the whole database) — run it off the UI thread. Never raises for damaged
+    data; returns a :class:`CheckResult`.
+    """
+    clock = clock or SYSTEM
+    home = Path(home)
+    when = I.now_iso(clock)
+    state = I.read_state(home)
+    cur = state.get("current")
+    if not cur:
+        failed = state.get("failed") or {}
+        return CheckResult("no_data" if failed else "not_installed", None, None, failed.get("version"),
+                           failed.get("reason"), state.get("banner"), when)
+    reason = verify_version(home, cur, state)  # hashing outside the lock: imports are not held up
+    if reason is None:
+        res = CheckResult("ok", cur, _seq(cur), None, None, None, when)
+        _record(home, res)
+        return res
+    try:
+        with I.import_lock(home):
+            state = I.read_state(home)
+            if state.get("current") != cur:  # an import or another check switched meanwhile
+                return CheckResult("busy", state.get("current"), _seq(state.get("current")), checked_at=when)
+            lkg = state.get("last_known_good")
+            lkg_reason = verify_version(home, lkg, state) if lkg else "no last known good version"
+            shown = lkg if lkg_reason is None else None
+            banner = fallback_banner(_seq(shown), _seq(cur))
+            failed = {"version": cur, "seq": _seq(cur), "reason": reason, "at": when,
+                      "last_known_good_reason": lkg_reason}
+            new_state = {**state, "current": shown, "last_known_good": None, "banner": banner, "failed": failed,
+                         "manifests": {k: v for k, v in (state.get("manifests") or {}).items() if k == shown},
+                         "history": I.add_history(state, {"event": "fallback", "at": when, "from": cur, "to": shown,
+                                                          "reason": reason})}
+            I.write_state(home, new_state)  # the switch; then move the damaged copies aside
+            qdir = I.mirror_dir(home) / "quarantine"
+            shutil.rmtree(qdir, ignore_errors=True)
+            qdir.mkdir()
+            for name in {cur, lkg} - {shown, None}:
+                src = I.mirror_dir(home) / "versions" / name
+                if src.exists():
+                    os.replace(src, qdir / name)
+            fsync_dir(I.mirror_dir(home) / "versions")
+            fsync_dir(I.mirror_dir(home))
+    except I.ImportBusy:
+        return CheckResult("busy", cur, _seq(cur), cur, reason, None, when)
+    res = CheckResult("fallback" if shown else "no_trusted_version", shown, _seq(shown), cur, reason, banner, when)
+    _record(home, res)
+    return res
+
+
+def due(home: Path, interval: float, clock: Clock | None = None) -> bool:
+    """True when the last completed check is older than ``interval`` seconds (or unknown,
+    or in the future: a clock set back must not postpone checks forever)."""
+    last = last_check(home)
+    if not last or not last.get("checked_at"):
+        return True
+    try:
+        age = ((clock or SYSTEM).now() - parse_utc(last["checked_at"])).total_seconds()
+    except ValueError:
+        return True
+    return age >= interval or age < 0
+
+
+class IntegrityMonitor:
+    """Background thread: clean leftovers, re-check when due, report changes."""
+
+    RETRY_BUSY = 60.0
+
+    def __init__(self, home: Path, on_change: Callable[[CheckResult], None] | None, interval: float,
+                 unclean: bool, clock: Clock | None = None):
+        self.home, self.on_change, self.interval, self.unclean = Path(home), on_change, interval, unclean
+        self.clock = clock or SYSTEM
+        self.results: list[CheckResult] = []
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kiosk-integrity", daemon=True)
+
+    def start(self) -> "IntegrityMonitor":
+        self._thread.start()
+        return self
+
+    def check_now(self) -> None:
+        """Ask the worker to re-check at once (e.g. from a technician screen)."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        I.cleanup(self.home)
+        force = self.unclean
+        while not self._stop.is_set():
+            wait = self.interval
+            if force or due(self.home, self.interval, self.clock):
+                res = recheck(self.home, self.clock)
+                self.results.append(res)
+                if res.status == "busy":
+                    wait = self.RETRY_BUSY
+                else:
+                    force = False
+                if res.changed and self.on_change:
+                    self.on_change(res)
+            self._wake.wait(wait)
+            if self._wake.is_set():
+                self._wake.clear()
+                force = True
+
+    def stop(self, clean_exit: bool = True, timeout: float = 5.0) -> None:
+        """Stop the worker; with ``clean_exit`` clear the run marker (call at clean app exit)."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+        if clean_exit:
+            mark_clean_exit(self.home)
+
+
+def start_background_checks(home: Path, on_change: Callable[[CheckResult], None] | None = None,
+                            interval: float | None = None, clock: Clock | None = None) -> IntegrityMonitor:
+    """Set the run marker and start the checker thread; returns at once.
+
+    A re-check runs immediately when the previous run was unclean, else when the last
+    check is older than ``interval`` (default ``timeouts.integrity_recheck_interval``).
+    """
+    if interval is None:
+        interval = float(config.load(Path(home))["timeouts"]["integrity_recheck_interval"])
+    unclean = mark_started(Path(home))
+    return IntegrityMonitor(home, on_change, interval, unclean, clock).start()
+
+
+def status_line(home: Path) -> str | None:
+    """The banner to show when nothing can be shown (no trusted version left), else None."""
+    st = I.read_state(home)
+    return st.get("banner") if not st.get("current") else None
