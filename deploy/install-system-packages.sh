@@ -3,9 +3,11 @@
 # Fonts: Noto CJK (we extract its Simplified Chinese face at run time) and Hanazono
 # (fallback for CJK Ext-A/B name characters). Mesa EGL/GL for Kivy's SDL2 window.
 # zbar decodes QR codes in tests; mtools/dosfstools make FAT stick images; nginx serves sync tests.
+# fusefat/exfat-fuse mount FAT/exFAT sticks read-only where the kernel lacks vfat/exfat.
 set -euo pipefail
 pkgs=(fonts-noto-cjk fonts-hanazono libegl1 libgl1-mesa-dri libgles2 libmtdev1 libzbar0
-      mtools dosfstools exfatprogs ntfs-3g nginx-light xvfb libusb-1.0-0)
+      mtools dosfstools exfatprogs ntfs-3g nginx-light xvfb libusb-1.0-0
+      fusefat exfat-fuse)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -1,0 +1,470 @@
+"""HTTP sync: fetch a signed bundle from any static HTTP server and install it like a stick.
+
+Published layout (docs/updates.md; the same tree a technician's stick carries)::
+
+    BASE_URL/index.json                         # optional listing, informational only (unsigned)
+    BASE_URL/<scope>/latest/manifest.json       # a copy of the newest version's signed manifest
+    BASE_URL/<scope>/latest/manifest.sig
+    BASE_URL/<scope>/v000007/manifest.json      # one folder per version: the bundle as built
+    BASE_URL/<scope>/v000007/manifest.sig
+    BASE_URL/<scope>/v000007/data/village.sqlite
+
+One sync (:func:`sync`):
+
+1. ``GET <scope>/latest/manifest.json`` with ``If-None-Match`` (the ETag of the last
+   manifest this kiosk finished with). ``304`` → nothing else is downloaded.
+2. ``GET`` its ``manifest.sig``; the signature is checked against the trusted keys and the
+   scope and sequence number against the mirror *before* any data is fetched.
+3. Each listed file from ``<scope>/v<seq:06d>/`` into ``KIOSK_HOME/downloads/``; an
+   interrupted file is resumed with ``Range`` + ``If-Range`` (validator kept in the
+   ``sync`` cache, :mod:`kiosk.cache.safecache`), never reading more bytes than the
+   manifest lists.
+4. :func:`kiosk.cache.install.install` on the downloaded folder: the same copy, verify,
+   check and switch as for a USB stick.
+
+Why requests + urllib3 ``Retry`` and not our own loop: connect errors and 5xx/429 answers
+get exponential backoff for free; only a body cut off mid-file is ours to resume.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from kiosk import config
+from kiosk.cache import bundle as B
+from kiosk.cache import install as I
+from kiosk.cache.fsutil import atomic_write_bytes, atomic_write_json, fsync_dir, read_json
+from kiosk.cache.keys import TrustStore
+from kiosk.cache.safecache import open_cache
+from kiosk.errors import KioskError
+
+LATEST = "latest"
+INDEX = "index.json"
+CHUNK = 1 << 16
+MAX_SIG_BYTES = 1024
+#: resumes of one file within one sync after the connection dropped mid-body
+RESUMES_PER_FILE = 3
+#: free space kept on top of what an update needs (SQLite temp files, logs)
+SPACE_MARGIN = 32 << 20
+
+Progress = Callable[[str, int, int], None]  # (phase, done_bytes, total_bytes)
+
+
+class SyncError(KioskError):
+    """The update server could not be reached or answered wrongly; try again later."""
+
+    exit_code = 5
+    default_zh = "无法从服务器获取更新，稍后自动重试"
+
+
+class DiskFull(KioskError):
+    """Not enough free internal space for an update (checked before copying)."""
+
+    exit_code = 6
+    default_zh = "终端存储空间不足，未导入，原数据不变"
+
+
+@dataclass
+class SyncResult:
+    """What one sync did.
+
+    Attributes:
+        status: ``unchanged`` (304 / same manifest), ``not_newer`` (the server's version is
+            not above the installed one) or ``installed``.
+        seq: sequence number on the server (None when unchanged).
+        downloaded: bytes of data files received in this run.
+        resumed_from: bytes that were already on disk from an interrupted run (per file sum).
+        install: the install result when ``installed``.
+    """
+
+    status: str
+    seq: int | None = None
+    downloaded: int = 0
+    resumed_from: int = 0
+    install: I.InstallResult | None = None
+    requests: list[str] = field(default_factory=list)
+
+
+def version_dir(seq: int) -> str:
+    """Name of a version folder in the published layout: ``v000007``."""
+    return f"v{seq:06d}"
+
+
+def scope_url(base_url: str, scope: str) -> str:
+    return base_url.rstrip("/") + "/" + quote(scope, safe="")
+
+
+def make_session(retries: int = 3, backoff: float = 1.0) -> requests.Session:
+    """A Session whose connect errors and 429/5xx answers are retried with backoff
+    (``backoff * 2**n`` seconds, urllib3 Retry; Retry-After is honoured)."""
+    retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=backoff,
+                  status_forcelist=(429, 500, 502, 503, 504), allowed_methods=frozenset({"GET", "HEAD"}),
+                  respect_retry_after_header=True, raise_on_status=False)
+    s = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    s.mount("http://", adapter)
+    s.mount("https://", adapter)
+    s.headers.update({"User-Agent": "cunwu-kiosk-sync/1", "Accept-Encoding": "identity"})
+    return s
+
+
+def check_free_space(path: Path, need: int, margin: int = SPACE_MARGIN) -> None:
+    """Raise :class:`DiskFull` unless ``path``'s file system has ``need + margin`` bytes free."""
+    free = shutil.disk_usage(path).free
+    if free < need + margin:
+        raise DiskFull(f"not enough free space: {need + margin} bytes needed, {free} free",
+                       f"终端存储空间不足（需要 {(need + margin) / 1e6:.0f} MB，剩余 {free / 1e6:.0f} MB），未导入，原数据不变")
+
+
+@contextmanager
+def _sync_lock(dl_root: Path) -> Iterator[None]:
+    fd = os.open(str(dl_root), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise I.ImportBusy("another sync is running", "另一个更新正在进行，请稍后再试") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _net_error(url: str, exc: Exception) -> SyncError:
+    return SyncError(f"cannot fetch {url}: {type(exc).__name__}: {exc}",
+                     "无法连接更新服务器，稍后自动重试（原数据不变）")
+
+
+class _Fetcher:
+    def __init__(self, session: requests.Session, timeouts: tuple[float, float], log: list[str]):
+        self.s, self.timeouts, self.log = session, timeouts, log
+
+    def get(self, url: str, headers: dict | None = None) -> requests.Response:
+        self.log.append(url)
+        try:
+            return self.s.get(url, headers=headers or {}, timeout=self.timeouts, stream=True, allow_redirects=True)
+        except requests.RequestException as exc:
+            raise _net_error(url, exc) from None
+
+    def small(self, url: str, limit: int, headers: dict | None = None) -> requests.Response:
+        """GET a small file into ``resp._content`` (at most ``limit`` bytes)."""
+        r = self.get(url, headers)
+        if r.status_code == 304:
+            return r
+        if r.status_code != 200:
+            r.close()
+            raise SyncError(f"{url}: HTTP {r.status_code}", f"更新服务器返回错误 {r.status_code}，稍后自动重试")
+        buf = bytearray()
+        try:
+            for chunk in r.iter_content(CHUNK):
+                buf += chunk
+                if len(buf) > limit:
+                    raise SyncError(f"{url}: larger than {limit} bytes", "更新服务器上的清单过大，拒绝")
+        except requests.RequestException as exc:
+            raise _net_error(url, exc) from None
+        finally:
+            r.close()
+        r._content = bytes(buf)
+        return r
+
+
+def _validator(resp: requests.Response) -> dict:
+    """Strong ETag (usable in If-Range) or Last-Modified of a response."""
+    etag = resp.headers.get("ETag")
+    if etag and etag.startswith("W/"):
+        etag = None
+    return {"etag": etag, "last_modified": resp.headers.get("Last-Modified")}
+
+
+def _download(f: _Fetcher, url: str, dest: Path, size: int, sha: str, cache, progress: Progress | None,
+              done: list[int], total: int, res: SyncResult) -> None:
+    """Fetch ``url`` to ``dest`` (``size`` bytes), resuming ``dest.part`` when its validator
+    is known. Never reads more than ``size`` bytes in all."""
+    part = dest.with_name(dest.name + ".part")
+    key = "part:" + url
+    st = cache.get(key)
+    if not (isinstance(st, dict) and st.get("sha256") == sha and st.get("size") == size
+            and (st.get("etag") or st.get("last_modified"))):
+        part.unlink(missing_ok=True)
+        st = None
+    have = part.stat().st_size if part.exists() else 0
+    if have > size:
+        part.unlink()
+        have, st = 0, None
+    if have:
+        res.resumed_from += have
+        done[0] += have
+    drops = 0
+    while True:
+        headers = {}
+        if have and st:
+            headers = {"Range": f"bytes={have}-", "If-Range": st.get("etag") or st["last_modified"]}
+        if have == size and st:
+            break  # complete before (interrupted between last byte and rename)
+        r = f.get(url, headers)
+        try:
+            if r.status_code == 206 and have:
+                cr = r.headers.get("Content-Range", "")
+                if not cr.startswith(f"bytes {have}-") or not cr.endswith(f"/{size}"):
+                    raise SyncError(f"{url}: unexpected Content-Range {cr!r}", "更新服务器返回的续传范围不符，稍后重试")
+                mode = "ab"
+            elif r.status_code == 200:
+                if have:  # the file changed on the server (If-Range failed): start over
+                    done[0] -= have
+                    res.resumed_from -= have
+                    have = 0
+                mode = "wb"
+            elif r.status_code == 416 and have == size:
+                break
+            else:
+                raise SyncError(f"{url}: HTTP {r.status_code}", f"更新服务器返回错误 {r.status_code}，稍后自动重试")
+            remaining = size - have
+            clen = r.headers.get("Content-Length")
+            if clen is not None and clen.isdigit() and int(clen) > remaining:
+                raise SyncError(f"{url}: server sends {clen} bytes, manifest allows {remaining}",
+                                "服务器上的文件比清单所列更大，拒绝下载")
+            val = _validator(r)
+            st = {"sha256": sha, "size": size, **val} if (val["etag"] or val["last_modified"]) else None
+            if st:
+                cache.set(key, st)
+            else:
+                cache.delete(key)
+            try:
+                with open(part, mode) as out:
+                    try:
+                        for chunk in r.iter_content(CHUNK):
+                            if len(chunk) > size - have:
+                                raise SyncError(f"{url}: more bytes than the manifest lists ({size})",
+                                                "服务器上的文件比清单所列更大，拒绝下载")
+                            out.write(chunk)
+                            have += len(chunk)
+                            done[0] += len(chunk)
+                            res.downloaded += len(chunk)
+                            if progress:
+                                progress("download", done[0], total)
+                    finally:
+                        out.flush()
+                        os.fsync(out.fileno())
+            except SyncError:
+                part.unlink(missing_ok=True)
+                cache.delete(key)
+                raise
+            except (requests.RequestException, OSError) as exc:
+                if isinstance(exc, OSError) and not isinstance(exc, requests.RequestException):
+                    raise  # our disk, not the network
+                drops += 1
+                if drops > RESUMES_PER_FILE or not st:
+                    raise SyncError(f"{url}: connection dropped after {have} of {size} bytes ({exc})",
+                                    "下载中断，下次自动续传（原数据不变）") from None
+                continue
+        finally:
+            r.close()
+        if have < size:
+            drops += 1
+            if drops > RESUMES_PER_FILE or not st:
+                raise SyncError(f"{url}: got {have} of {size} bytes", "下载不完整，下次自动续传（原数据不变）")
+            continue
+        break
+    os.replace(part, dest)
+    cache.delete(key)
+
+
+def sync(base_url: str, home: Path, scope: str | None = None, progress: Progress | None = None,
+         session: requests.Session | None = None, timeouts: tuple[float, float] | None = None) -> SyncResult:
+    """Fetch ``BASE_URL/<scope>/latest`` and install it if it is newer (see module doc).
+
+    ``scope`` defaults to the config's ``scope`` or the installed scope. ``timeouts`` is
+    ``(connect, read)`` seconds (default ``TIMEOUTS`` http_connect/http_read). Progress
+    phases: ``download``, then install's ``copy`` and ``verify``.
+
+    Raises:
+        SyncError: server unreachable, HTTP error, short or oversized file (partial data is
+            kept for the next try). BundleError: the manifest or data is refused (bad
+            signature, other village, not newer is *not* an error, hash mismatch; the
+            downloaded copy is deleted). DiskFull, ImportBusy.
+    """
+    home = Path(home)
+    cfg = config.load(home)
+    state = I.read_state(home)
+    scope = scope or cfg.get("scope") or state.get("scope")
+    if not scope:
+        raise SyncError("this kiosk has no scope yet (set \"scope\" in config.json or import a bundle first)",
+                        "本终端尚未设定所属村，请先用U盘导入数据")
+    if not base_url:
+        raise SyncError("no sync base URL (config sync.base_url)", "未设置更新服务器地址")
+    t = {**config.TIMEOUTS, **cfg.get("timeouts", {})}
+    timeouts = timeouts or (float(t["http_connect"]), float(t["http_read"]))
+    sc = cfg.get("sync", {})
+    own_session = session is None
+    session = session or make_session(int(sc.get("retries", 3)), float(sc.get("backoff", 1.0)))
+    res = SyncResult("unchanged")
+    f = _Fetcher(session, timeouts, res.requests)
+    trusted = TrustStore(home).keys()
+    dl_root = home / "downloads"
+    dl_root.mkdir(exist_ok=True)
+    cache = open_cache(home, "sync")
+    try:
+        with _sync_lock(dl_root):
+            surl = scope_url(base_url, scope)
+            murl = f"{surl}/{LATEST}/{B.MANIFEST}"
+            known = cache.get("manifest:" + murl)
+            headers = {}
+            if isinstance(known, dict) and known.get("etag") and state.get("highest_seq"):
+                headers["If-None-Match"] = known["etag"]
+            r = f.small(murl, B.MAX_MANIFEST_BYTES, headers)
+            if r.status_code == 304:
+                return res
+            mbytes = r.content
+            msha = hashlib.sha256(mbytes).hexdigest()
+            remember = {"etag": r.headers.get("ETag"), "sha256": msha}
+            if isinstance(known, dict) and known.get("sha256") == msha and state.get("highest_seq"):
+                cache.set("manifest:" + murl, remember)
+                return res  # same bytes as last time (server without ETags)
+            sig = f.small(f"{surl}/{LATEST}/{B.SIGNATURE}", MAX_SIG_BYTES).content
+            # Check signature, scope and seq before fetching data: in a scratch folder.
+            check = dl_root / ".manifest-check"
+            shutil.rmtree(check, ignore_errors=True)
+            check.mkdir()
+            (check / B.MANIFEST).write_bytes(mbytes)
+            (check / B.SIGNATURE).write_bytes(sig)
+            try:
+                m, _, _ = B.read_signed_manifest(check, trusted)
+            finally:
+                shutil.rmtree(check, ignore_errors=True)
+            if m["scope"] != scope:
+                raise B.BundleError(f"server manifest is for {m['scope']}, this kiosk shows {scope}",
+                                    f"服务器上的数据包属于其他村（{m['scope']}），拒绝")
+            res.seq = m["seq"]
+            highest = int(state.get("highest_seq", 0))
+            if m["seq"] <= highest:
+                res.status = "not_newer"
+                cache.set("manifest:" + murl, remember)
+                _clear_downloads(dl_root, scope, keep=None, cache=cache)
+                return res
+            vname = version_dir(m["seq"])
+            dl = dl_root / scope / vname
+            _clear_downloads(dl_root, scope, keep=vname, cache=cache)
+            files = []
+            for ent in m["files"]:
+                if not isinstance(ent, dict) or not isinstance(ent.get("size"), int) or ent["size"] < 0 \
+                        or not isinstance(ent.get("sha256"), str):
+                    raise B.BundleError("manifest file entry lacks size or sha256", "数据包清单缺少文件大小或校验值")
+                files.append((B._safe_relpath(ent.get("path")), ent["size"], ent["sha256"].lower()))
+            total = sum(s for _, s, _ in files)
+            have = sum(_part_size(dl / rel) for rel, _, _ in files)
+            # the download, then install's staging copy of it
+            check_free_space(dl_root, (total - have) + total)
+            dl.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(dl / B.MANIFEST, mbytes)
+            atomic_write_bytes(dl / B.SIGNATURE, sig)
+            done = [0]
+            vurl = f"{surl}/{vname}"
+            for rel, size, sha in files:
+                dest = dl / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                if dest.exists() and dest.stat().st_size == size:
+                    done[0] += size
+                    continue
+                _download(f, f"{vurl}/{quote(rel)}", dest, size, sha, cache, progress, done, total, res)
+            for d in {(dl / rel).parent for rel, _, _ in files} | {dl}:
+                fsync_dir(d)
+            try:
+                res.install = I.install(dl, home, scope=scope, progress=progress)
+            except B.BundleError:
+                # refused (e.g. a file changed on the server): never resume these bytes
+                _clear_downloads(dl_root, scope, keep=None, cache=cache)
+                raise
+            res.status = "installed"
+            cache.set("manifest:" + murl, remember)
+            _clear_downloads(dl_root, scope, keep=None, cache=cache)
+            return res
+    finally:
+        cache.close()
+        if own_session:
+            session.close()
+
+
+def _part_size(dest: Path) -> int:
+    for p in (dest, dest.with_name(dest.name + ".part")):
+        if p.exists():
+            return p.stat().st_size
+    return 0
+
+
+def _clear_downloads(dl_root: Path, scope: str, keep: str | None, cache) -> None:
+    """Remove downloads of other versions (a newer one was published, or we finished)."""
+    d = dl_root / scope
+    if not d.is_dir():
+        return
+    for v in d.iterdir():
+        if v.name != keep:
+            shutil.rmtree(v, ignore_errors=True)
+    if keep is None:
+        shutil.rmtree(d, ignore_errors=True)
+        for k in list(cache.iterkeys()):
+            if isinstance(k, str) and k.startswith("part:") and f"/{quote(scope, safe='')}/" in k:
+                cache.delete(k)
+
+
+# ---------------------------------------------------------------- publish (county side / stick)
+
+def publish(bundle_dir: Path, dest_root: Path, trusted_pub=None) -> Path:
+    """Copy a built bundle into the published layout under ``dest_root`` (a web root, an
+    object-store sync folder or a USB stick) and point ``<scope>/latest`` at it.
+
+    Order: the version folder first (copied to a temporary name, then renamed), then
+    ``latest/manifest.sig`` and ``latest/manifest.json``, then ``index.json``. A kiosk that
+    fetches in between sees a signature mismatch and simply retries at its next sync.
+
+    Returns the version folder. Raises BundleError if ``bundle_dir`` is not a bundle or that
+    version is already published with different content.
+    """
+    bundle_dir, dest_root = Path(bundle_dir), Path(dest_root)
+    try:
+        mbytes = (bundle_dir / B.MANIFEST).read_bytes()
+        sig = (bundle_dir / B.SIGNATURE).read_bytes()
+    except FileNotFoundError:
+        raise B.BundleError(f"{bundle_dir}: not a bundle folder", f"找不到数据包 {bundle_dir}") from None
+    import json
+
+    m = json.loads(mbytes.decode("utf-8"))
+    scope, seq = str(m["scope"]), int(m["seq"])
+    sdir = dest_root / scope
+    vdir = sdir / version_dir(seq)
+    if vdir.exists():
+        if (vdir / B.MANIFEST).read_bytes() != mbytes:
+            raise B.BundleError(f"{vdir} already holds a different bundle with seq {seq}",
+                                f"第{seq}版 已发布且内容不同，拒绝覆盖")
+    else:
+        tmp = sdir / f".{vdir.name}.tmp{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(bundle_dir, tmp)
+        os.replace(tmp, vdir)
+    latest = sdir / LATEST
+    latest.mkdir(parents=True, exist_ok=True)
+    cur = latest / B.MANIFEST
+    cur_seq = json.loads(cur.read_bytes())["seq"] if cur.exists() else 0
+    if seq >= cur_seq:
+        atomic_write_bytes(latest / B.SIGNATURE, sig)
+        atomic_write_bytes(cur, mbytes)
+    idx_path = dest_root / INDEX
+    idx = read_json(idx_path, {}) or {}
+    scopes = idx.setdefault("scopes", {})
+    ent = scopes.setdefault(scope, {})
+    ent["latest_seq"] = max(seq, int(ent.get("latest_seq", 0)))
+    ent["versions"] = sorted(set(ent.get("versions", [])) | {version_dir(seq)})
+    if m.get("village", {}).get("name"):
+        ent["name"] = m["village"]["name"]
+    idx["format_version"] = 1
+    atomic_write_json(idx_path, idx)
+    return vdir

@@ -1,0 +1,120 @@
+"""Find the bundles on a stick (or in any folder) and pick the one for this kiosk.
+
+A stick may carry bundles for many villages and versions, in the published layout of
+docs/updates.md (``<scope>/v000007/…``, ``<scope>/latest/`` holding only the signed
+manifest) or as loose bundle folders anywhere in the first few levels. Each folder with a
+``manifest.json`` is checked for its signature against the trusted keys and for a complete
+file list (cheap: no hashing); the chosen one is then fully verified by the install.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiosk.cache import bundle as B
+from kiosk.cache.keys import TrustedKey
+
+MAX_DEPTH = 4
+#: folders never worth walking on a stick (OS droppings)
+SKIP_DIRS = {"System Volume Information", "$RECYCLE.BIN", ".Trashes", ".Spotlight-V100", ".fseventsd", "lost+found"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A signed, complete bundle folder found on the stick."""
+
+    path: Path
+    manifest: dict
+    fingerprint: str
+    size: int  # bytes of the listed files plus manifest and signature
+
+    @property
+    def seq(self) -> int:
+        return self.manifest["seq"]
+
+    @property
+    def scope(self) -> str:
+        return self.manifest["scope"]
+
+
+@dataclass
+class Found:
+    candidates: list[Candidate] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (folder, Chinese reason)
+
+
+def find_bundles(root: Path, trusted: list[TrustedKey], max_depth: int = MAX_DEPTH) -> Found:
+    """Bundle folders under ``root`` (``root`` itself included), newest first.
+
+    Raises:
+        OSError: the stick cannot be read at all (callers map it to StickRemoved).
+    """
+    root = Path(root)
+    out = Found()
+    seen: set[str] = set()
+    base_depth = len(root.parts)
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        d = Path(dirpath)
+        dirnames[:] = sorted(n for n in dirnames if n not in SKIP_DIRS and not n.startswith("."))
+        if len(d.parts) - base_depth >= max_depth:
+            dirnames[:] = []
+        if B.MANIFEST not in filenames:
+            continue
+        dirnames[:] = []  # never look inside a bundle
+        if d.name == "latest" and not (d / "data").exists():
+            continue  # a pointer copy of the newest manifest (published layout)
+        try:
+            m, mbytes, _ = B.read_signed_manifest(d, trusted)
+            listed = B.check_layout(m, B.list_files(d))
+        except B.BundleError as exc:
+            out.skipped.append((d, exc.message_zh))
+            continue
+        fp = B.fingerprint(mbytes)
+        if fp in seen:
+            continue
+        seen.add(fp)
+        size = sum(f["size"] for f in listed.values()) + len(mbytes) + 64
+        out.candidates.append(Candidate(d, m, fp, size))
+    out.candidates.sort(key=lambda c: (-c.seq, c.scope, str(c.path)))
+    return out
+
+
+def choose(found: Found, scope: str | None, highest_seq: int = 0) -> Candidate:
+    """The newest bundle for ``scope`` (this kiosk's village) above ``highest_seq``.
+
+    With no scope set yet, the stick must hold bundles of exactly one scope.
+
+    Raises:
+        BundleError: nothing for this kiosk, several villages and no scope, or nothing newer.
+    """
+    cands = found.candidates
+    if not cands:
+        why = f"（{found.skipped[0][1]}）" if found.skipped else ""
+        raise B.BundleError("no valid signed bundle on the stick" + (f": {found.skipped[0][1]}" if found.skipped else ""),
+                            f"U盘上没有找到有效的数据包{why}，未导入")
+    if scope is None:
+        scopes = sorted({c.scope for c in cands})
+        if len(scopes) > 1:
+            raise B.BundleError(f"bundles for {len(scopes)} villages on the stick and this kiosk has no scope set",
+                                "U盘上有多个村的数据包，本终端尚未设定所属村，请联系县平台技术人员")
+        scope = scopes[0]
+    mine = [c for c in cands if c.scope == scope]
+    if not mine:
+        raise B.BundleError(f"no bundle for {scope} on the stick", f"U盘上没有本村（{scope}）的数据包，未导入")
+    best = mine[0]  # newest first
+    if best.seq <= highest_seq:
+        raise B.BundleError(f"newest bundle on the stick is seq {best.seq}, installed is {highest_seq}",
+                            f"U盘上本村的数据包（第{best.seq}版）不比本机已有的（第{highest_seq}版）新，无需导入")
+    return best
+
+
+def resolve(path: Path, trusted: list[TrustedKey], scope: str | None, highest_seq: int = 0) -> Path:
+    """``path`` itself if it is a bundle folder, else the chosen bundle below it
+    (a stick's mount point or a folder holding several bundles)."""
+    path = Path(path)
+    if (path / B.MANIFEST).exists():
+        return path
+    if not path.is_dir():
+        raise B.BundleError(f"{path}: not a folder", f"找不到数据包文件夹 {path}")
+    return choose(find_bundles(path, trusted), scope, highest_seq).path
