@@ -1,5 +1,7 @@
 """``kiosk devices`` and ``kiosk print-test``."""
 import json
+import os
+import sys
 
 from PIL import Image
 from pyzbar.pyzbar import decode
@@ -72,3 +74,27 @@ def test_print_test_without_printer_fails_with_one_line(monkeypatch, capsys):
 def test_bad_out_suffix(tmp_path, capsys):
     assert cli.main(["print-test", "--simulate", "--out", str(tmp_path / "r.txt")]) == 1
     assert "--out must end in .png" in capsys.readouterr().err
+
+
+def test_failed_job_prints_exactly_one_line_in_a_real_process(tmp_path):
+    # A subprocess: pytest's own log capture would hide Python's last-resort stderr handler.
+    import subprocess
+
+    script = (
+        "import sys\n"
+        "from kiosk.devices.printer import job\n"
+        "from kiosk.devices.printer.errors import PrinterNotFound\n"
+        "def none(vid_pid=''):\n"
+        "    raise PrinterNotFound('no printer attached')\n"
+        "job.open_default = none\n"
+        "from kiosk import cli\n"
+        "sys.exit(cli.main(['print-test', '--profile', 'pos58']))\n"
+    )
+    env = dict(os.environ, KIOSK_HOME=str(tmp_path), KIVY_NO_ARGS="1", KIVY_NO_FILELOG="1",
+               KIVY_HOME=str(tmp_path / "kivy"))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        "kiosk: error: no printer attached (未检测到打印机，请检查打印机电源和 USB 连线后重试)"]

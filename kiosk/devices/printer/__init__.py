@@ -11,6 +11,8 @@ No Kivy here.
 """
 from __future__ import annotations
 
+import logging
+
 from .composer import Composed, compose
 from .discovery import discover
 from .errors import (CoverOpen, PaperOut, PrinterDisconnected, PrinterError, PrinterNotFound,
@@ -27,3 +29,8 @@ __all__ = [
     "PrinterNotFound", "PrinterDisconnected", "PrinterTimeout", "PaperOut", "CoverOpen",
     "PrinterOffline", "UnprintableText",
 ]
+
+# A library does not decide where its log goes (logging HOWTO, "Configuring logging for a
+# library"): without this, Python's last-resort handler prints job warnings to stderr next to
+# the CLI's own one-line error. The app's handlers on the root logger still receive them.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -76,9 +76,9 @@ def chinese_text(text: str) -> bytes:
 
 
 def _dummy(escpos_profile: str):
-    from escpos.printer import Dummy
+    from .profiles import import_escpos
 
-    return Dummy(profile=escpos_profile)
+    return import_escpos("escpos.printer").Dummy(profile=escpos_profile)
 
 
 def raster(image: Image.Image, escpos_profile: str) -> bytes:

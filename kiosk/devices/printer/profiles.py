@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
+import logging
 
 from .errors import UnknownProfile
 
@@ -55,10 +57,23 @@ class Profile:
         return self.dots // CELL_W
 
 
+def import_escpos(module: str):
+    """Import a python-escpos module without the ``logging.basicConfig()`` that
+    ``escpos.capabilities`` runs at import (python-escpos 3.1): that root handler would print
+    every logged warning on stderr, e.g. next to the CLI's own one-line error."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+    mod = importlib.import_module(module)
+    for h in list(root.handlers):
+        if h not in before:
+            root.removeHandler(h)
+    return mod
+
+
 @functools.lru_cache(maxsize=None)
 def _escpos_caps(name: str) -> tuple[int, int, bool, bool]:
     """(dots, dpi, qrCode, cutter) from python-escpos's capability database."""
-    from escpos.capabilities import get_profile
+    get_profile = import_escpos("escpos.capabilities").get_profile
 
     data = get_profile(name).profile_data
     media, feat = data["media"], data["features"]
