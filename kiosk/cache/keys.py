@@ -1,14 +1,21 @@
-"""Ed25519 signing keys (cryptography) and the kiosk's trust store.
+"""Ed25519 signing keys (cryptography), the kiosk's trust store and signed key lists.
 
 Files: ``signing.key`` is PKCS#8 PEM (unencrypted; keep it on the county side only),
 ``signing.pub`` is SubjectPublicKeyInfo PEM. A key's id is the first 16 hex digits of the
 SHA-256 of its 32 raw public bytes. The trust store is ``KIOSK_HOME/trust/keys.json``.
+
+A key list (docs/bundle-format.md, "Key lists") is a folder with ``keylist.json`` and
+``keylist.sig`` (64-byte Ed25519 signature over the exact bytes of keylist.json) made on
+the county side by :func:`build_keylist`. A kiosk applies it (:meth:`TrustStore.rotate`)
+only if a currently trusted key signed it and its ``seq`` is above the last applied one,
+so an old key list cannot be replayed to bring back a retired key.
 """
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from kiosk.cache.fsutil import atomic_write_json, read_json
+from kiosk.cache.fsutil import atomic_write_json, fsync_dir, fsync_file, read_json
 from kiosk.errors import KioskError
 
 
@@ -90,44 +97,164 @@ def verify(pub: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
         return False
 
 
+KEYLIST = "keylist.json"
+KEYLIST_SIG = "keylist.sig"
+KEYLIST_TYPE = "cunwu-kiosk-keylist"
+KEYLIST_VERSION = 1
+
+
+def build_keylist(signing_key: Path, pubs: list[Path], seq: int, out: Path) -> dict:
+    """Write a signed key list folder ``out`` (county side). Labels are the files' names.
+
+    Raises:
+        KeyError_: bad key files, ``seq`` < 1, no keys, ``out`` not empty.
+    """
+    if seq < 1:
+        raise KeyError_(f"key list seq must be ≥ 1, got {seq}", "密钥清单序号必须大于等于 1")
+    if not pubs:
+        raise KeyError_("a key list must hold at least one key", "密钥清单不能为空")
+    priv = load_private(signing_key)
+    entries, seen = [], set()
+    for p in pubs:
+        pub = load_public(Path(p))
+        kid = key_id(pub)
+        if kid not in seen:
+            seen.add(kid)
+            entries.append({"key_id": kid, "public_key": base64.b64encode(raw_public(pub)).decode(),
+                            "label": Path(p).name})
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise KeyError_(f"{out} exists and is not empty", f"输出文件夹 {out} 已存在且非空")
+    doc = {"type": KEYLIST_TYPE, "version": KEYLIST_VERSION, "seq": seq,
+           "issued_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+           "signer_key_id": key_id(priv.public_key()), "keys": entries}
+    data = (json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / KEYLIST).write_bytes(data)
+    (out / KEYLIST_SIG).write_bytes(priv.sign(data))
+    for f in (KEYLIST, KEYLIST_SIG):
+        fsync_file(out / f)
+    fsync_dir(out)
+    return doc
+
+
+def _keylist_files(path: Path) -> tuple[Path, Path]:
+    path = Path(path)
+    if path.is_dir():
+        return path / KEYLIST, path / KEYLIST_SIG
+    return path, path.with_name(KEYLIST_SIG)
+
+
 class TrustStore:
     """Trusted public keys of one kiosk (``KIOSK_HOME/trust/keys.json``)."""
 
     def __init__(self, home: Path):
         self.path = Path(home) / "trust" / "keys.json"
 
+    def _data(self) -> dict:
+        try:
+            data = read_json(self.path, {"keys": []})
+        except ValueError:
+            raise KeyError_(f"{self.path} is damaged", "受信任密钥文件已损坏，请技术人员处理") from None
+        return data if isinstance(data, dict) else {"keys": []}
+
     def keys(self) -> list[TrustedKey]:
-        data = read_json(self.path, {"keys": []})
         out = []
-        for k in data.get("keys", []):
+        for k in self._data().get("keys", []):
             pub = Ed25519PublicKey.from_public_bytes(base64.b64decode(k["public_key"]))
             out.append(TrustedKey(key_id(pub), pub, k.get("label", "")))
         return out
 
-    def _write(self, keys: list[tuple[Ed25519PublicKey, str]]) -> None:
+    def keylist_seq(self) -> int:
+        """Sequence number of the last key list applied (0: none)."""
+        return int(self._data().get("keylist_seq", 0))
+
+    def _write(self, keys: list[tuple[Ed25519PublicKey, str]], keylist_seq: int | None = None,
+               how: str = "") -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        atomic_write_json(self.path, {"keys": [
-            {"key_id": key_id(p), "public_key": base64.b64encode(raw_public(p)).decode(), "label": lbl, "added_at": now}
-            for p, lbl in keys
-        ]})
+        old = self._data()
+        added = {k.get("key_id"): k.get("added_at") for k in old.get("keys", [])}
+        atomic_write_json(self.path, {
+            "keylist_seq": self.keylist_seq() if keylist_seq is None else keylist_seq,
+            "changed_at": now, "changed_by": how,
+            "keys": [{"key_id": key_id(p), "public_key": base64.b64encode(raw_public(p)).decode(), "label": lbl,
+                      "added_at": added.get(key_id(p)) or now} for p, lbl in keys]})
 
     def trust_first(self, pub: Ed25519PublicKey, label: str = "") -> str:
         """Trust ``pub`` when no key is trusted yet (first set-up). Returns its key id.
 
         Raises:
-            KeyError_: a key is already trusted (changes go through signed key rotation).
+            KeyError_: a key is already trusted (changes go through signed key rotation
+                or the technician PIN).
         """
         if self.keys():
             raise KeyError_(
-                "a key is already trusted; change keys with a signed key list (kiosk trust --rotate KEYLIST)",
-                "已有受信任的密钥；更换密钥须使用已信任密钥签名的密钥清单",
+                "a key is already trusted; change keys with a signed key list (kiosk trust --rotate KEYLIST) "
+                "or with the technician PIN (--pin-stdin)",
+                "已有受信任的密钥；更换密钥须使用已信任密钥签名的密钥清单或技术人员密码",
             )
-        self._write([(pub, label)])
+        self._write([(pub, label)], how="first set-up")
         return key_id(pub)
 
-    def replace_all(self, keys: list[tuple[Ed25519PublicKey, str]]) -> None:
+    def add(self, pub: Ed25519PublicKey, label: str = "") -> str:
+        """Add a key (caller has checked the technician PIN). Returns its key id."""
+        current = [(k.public_key, k.label) for k in self.keys() if k.key_id != key_id(pub)]
+        self._write(current + [(pub, label)], how="technician PIN")
+        return key_id(pub)
+
+    def remove(self, kid: str) -> None:
+        """Remove a key by id (caller has checked the technician PIN); the last key stays."""
+        keys = self.keys()
+        rest = [(k.public_key, k.label) for k in keys if k.key_id != kid]
+        if len(rest) == len(keys):
+            raise KeyError_(f"key {kid} is not trusted", f"密钥 {kid} 不在受信任列表中")
+        self.replace_all(rest, how="technician PIN")
+
+    def rotate(self, keylist: Path) -> dict:
+        """Apply a signed key list: replaces the trusted set. Returns the key list.
+
+        Raises:
+            KeyError_: unreadable, not signed by a currently trusted key, ``seq`` not above
+                the last applied, malformed, or empty. Nothing changes then.
+        """
+        jpath, spath = _keylist_files(keylist)
+        try:
+            data, sig = jpath.read_bytes(), spath.read_bytes()
+        except OSError as exc:
+            raise KeyError_(f"cannot read key list {keylist}: {exc.strerror}", "无法读取密钥清单") from None
+        trusted = self.keys()
+        if not trusted:
+            raise KeyError_("no key is trusted yet; trust the first key with kiosk trust PUBFILE", "终端尚未配置受信任的密钥")
+        if len(sig) != 64 or not any(verify(k.public_key, sig, data) for k in trusted):
+            raise KeyError_("key list signature does not verify with any trusted key", "密钥清单签名无效或签名密钥不受信任")
+        try:
+            doc = json.loads(data.decode("utf-8"))
+            assert isinstance(doc, dict) and doc.get("type") == KEYLIST_TYPE
+            if doc.get("version") != KEYLIST_VERSION:
+                raise KeyError_(f"unknown key list version {doc.get('version')!r}", "密钥清单版本未知，请升级终端软件")
+            seq = doc["seq"]
+            assert isinstance(seq, int) and not isinstance(seq, bool)
+            new = []
+            for e in doc["keys"]:
+                pub = Ed25519PublicKey.from_public_bytes(base64.b64decode(e["public_key"], validate=True))
+                if e.get("key_id") != key_id(pub):
+                    raise KeyError_(f"key list entry {e.get('key_id')!r} does not match its public key", "密钥清单内容不一致")
+                new.append((pub, str(e.get("label", ""))))
+        except KeyError_:
+            raise
+        except (AssertionError, KeyError, TypeError, ValueError, UnicodeDecodeError):
+            raise KeyError_("key list is malformed", "密钥清单格式错误") from None
+        if seq <= self.keylist_seq():
+            raise KeyError_(f"key list seq {seq} is not newer than {self.keylist_seq()} (replayed or old)",
+                            "密钥清单不是最新的，拒绝")
+        if not new:
+            raise KeyError_("a key list must hold at least one key", "密钥清单不能为空")
+        self._write(new, keylist_seq=seq, how=f"key list {seq}")
+        return doc
+
+    def replace_all(self, keys: list[tuple[Ed25519PublicKey, str]], how: str = "") -> None:
         """Replace the trusted set (callers must have authorised the change)."""
         if not keys:
             raise KeyError_("a key list must hold at least one key", "密钥清单不能为空")
-        self._write(keys)
+        self._write(keys, how=how)

@@ -1,10 +1,34 @@
-"""``kiosk keygen`` and ``kiosk trust``."""
+"""``kiosk keygen``, ``kiosk keylist build``, ``kiosk trust`` and ``kiosk pin``.
+
+PINs are read with getpass on a terminal, or one per line from stdin with ``--pin-stdin``
+(tests, scripted set-up); they are never taken as command-line arguments (``ps`` shows those).
+"""
 from __future__ import annotations
 
+import getpass
+import sys
 from pathlib import Path
 
-from kiosk.cache import keys
+from kiosk.cache import keys, pin
+from kiosk.cli import CliError
 from kiosk.config import kiosk_home
+
+
+class _PinReader:
+    """Reads PINs from stdin lines (``--pin-stdin``) or the terminal."""
+
+    def __init__(self, from_stdin: bool):
+        self.from_stdin = from_stdin
+
+    def __call__(self, prompt: str) -> str:
+        if self.from_stdin:
+            line = sys.stdin.readline()
+            if not line:
+                raise CliError("expected a PIN on stdin (one per line)")
+            return line.rstrip("\r\n")
+        if not sys.stdin.isatty():
+            raise CliError("a PIN is needed: run on a terminal or pass --pin-stdin")
+        return getpass.getpass(prompt)
 
 
 def _keygen(args) -> int:
@@ -14,10 +38,77 @@ def _keygen(args) -> int:
     return 0
 
 
+def _keylist_build(args) -> int:
+    doc = keys.build_keylist(Path(args.key), [Path(p) for p in args.pubfiles], args.seq, Path(args.out))
+    print(f"built key list {args.out}: seq {doc['seq']}, signed by {doc['signer_key_id']}, keys "
+          + ", ".join(k["key_id"] for k in doc["keys"]))
+    return 0
+
+
+def _technician(args, home: Path) -> None:
+    """Ask for and check the technician PIN (raises on wrong/locked/not set)."""
+    if not pin.is_set("technician", home):
+        raise pin.PinNotSet("no technician PIN is set (kiosk pin set technician)", "尚未设置技术人员密码")
+    pin.require("technician", _PinReader(args.pin_stdin)("technician PIN: "), home)
+
+
 def _trust(args) -> int:
+    home = kiosk_home()
+    store = keys.TrustStore(home)
+    if args.list:
+        for k in store.keys():
+            print(f"{k.key_id}  {k.label}")
+        print(f"key list seq {store.keylist_seq()}")
+        return 0
+    if args.rotate:
+        doc = store.rotate(Path(args.rotate))
+        print(f"applied key list seq {doc['seq']}: trusted keys now " + ", ".join(k.key_id for k in store.keys()))
+        return 0
+    if args.remove:
+        _technician(args, home)
+        store.remove(args.remove)
+        print(f"removed key {args.remove}")
+        return 0
+    if not args.pubfile:
+        raise CliError("give PUBFILE, --rotate KEYLIST, --remove KEYID or --list")
     pub = keys.load_public(Path(args.pubfile))
-    kid = keys.TrustStore(kiosk_home()).trust_first(pub, label=Path(args.pubfile).name)
+    if not store.keys():
+        kid = store.trust_first(pub, label=Path(args.pubfile).name)
+    elif not pin.is_set("technician", home) and not args.pin_stdin:
+        store.trust_first(pub)  # raises: already trusted; explains the two ways
+        return 1
+    else:
+        _technician(args, home)
+        kid = store.add(pub, label=Path(args.pubfile).name)
     print(f"trusted key {kid}")
+    return 0
+
+
+def _pin_set(args) -> int:
+    home = kiosk_home()
+    read = _PinReader(args.pin_stdin)
+    current = read(f"current {args.name} PIN: ") if pin.is_set(args.name, home) else None
+    new = read(f"new {args.name} PIN (6-12 digits): ")
+    if not args.pin_stdin and read("again: ") != new:
+        raise CliError("the two PINs differ")
+    pin.set_pin(args.name, new, current, home)
+    print(f"{args.name} PIN set")
+    return 0
+
+
+def _pin_check(args) -> int:
+    home = kiosk_home()
+    pin.require(args.name, _PinReader(args.pin_stdin)(f"{args.name} PIN: "), home)
+    print("PIN correct")
+    return 0
+
+
+def _pin_status(args) -> int:
+    home = kiosk_home()
+    for name in pin.NAMES:
+        s = pin.seconds_locked(name, home) if pin.is_set(name, home) else 0
+        state = "not set" if not pin.is_set(name, home) else (f"locked for {s} s" if s else "set")
+        print(f"{name}: {state}")
     return 0
 
 
@@ -25,6 +116,33 @@ def register(sub) -> None:
     p = sub.add_parser("keygen", help="create an Ed25519 signing key pair (county side)")
     p.add_argument("--out", required=True, metavar="DIR")
     p.set_defaults(func=_keygen)
-    p = sub.add_parser("trust", help="trust a public key (only while no key is trusted yet)")
-    p.add_argument("pubfile", metavar="PUBFILE")
+
+    kl = sub.add_parser("keylist", help="signed key lists for key rotation (county side)").add_subparsers(
+        dest="keylist_cmd", required=True)
+    p = kl.add_parser("build", help="write keylist.json + keylist.sig listing the keys kiosks should trust")
+    p.add_argument("pubfiles", nargs="+", metavar="PUBFILE")
+    p.add_argument("--key", required=True, metavar="KEYFILE", help="a key the kiosks trust now")
+    p.add_argument("--seq", required=True, type=int, help="above every key list issued before")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.set_defaults(func=_keylist_build)
+
+    p = sub.add_parser("trust", help="trust a public key: the first freely, later ones with the technician PIN "
+                                     "or a signed key list")
+    p.add_argument("pubfile", nargs="?", metavar="PUBFILE")
+    p.add_argument("--rotate", metavar="KEYLIST", help="apply a key list signed by a trusted key")
+    p.add_argument("--remove", metavar="KEYID", help="stop trusting a key (technician PIN)")
+    p.add_argument("--list", action="store_true", help="list trusted keys")
+    p.add_argument("--pin-stdin", action="store_true", help="read the technician PIN from stdin")
     p.set_defaults(func=_trust)
+
+    pn = sub.add_parser("pin", help="technician PIN").add_subparsers(dest="pin_cmd", required=True)
+    p = pn.add_parser("set", help="set or change a PIN (changing needs the current one)")
+    p.add_argument("name", choices=pin.NAMES)
+    p.add_argument("--pin-stdin", action="store_true", help="read PINs from stdin, one per line (current first)")
+    p.set_defaults(func=_pin_set)
+    p = pn.add_parser("check", help="check a PIN (counts towards the lock-out)")
+    p.add_argument("name", choices=pin.NAMES)
+    p.add_argument("--pin-stdin", action="store_true")
+    p.set_defaults(func=_pin_check)
+    p = pn.add_parser("status", help="which PINs are set or locked")
+    p.set_defaults(func=_pin_status)
