@@ -1,0 +1,354 @@
+"""The kiosk App: Kivy set-up for kiosk mode, the screen manager and navigation, the idle
+timer, the data worker and switching to a newly installed data version.
+
+Threads: every mirror call runs on one worker thread (SQLite connections belong to the
+thread that opened them, and a slow query must never freeze the touch screen); results come
+back to the main thread with ``Clock.schedule_once``.
+
+Version switch: the importer switches a pointer (kiosk/cache). Every
+:data:`VERSION_POLL_S` seconds the worker opens the current version; if it differs from the
+one shown, the app switches only when nobody is in the middle of something: when the user
+returns to 首页, when the idle timer fires, or while the 尚无数据 screen is up.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from kiosk.cache.mirror import open_current
+
+log = logging.getLogger("kiosk.app")
+
+#: (screen name, module, class). Sections keep list and detail in one module + one .kv.
+SCREENS = [
+    ("nodata", "kiosk.screens.nodata", "NoDataScreen"),
+    ("home", "kiosk.screens.home", "HomeScreen"),
+    ("finance", "kiosk.screens.finance", "FinanceScreen"),
+    ("finance_detail", "kiosk.screens.finance", "FinanceDetailScreen"),
+    ("projects", "kiosk.screens.projects", "ProjectsScreen"),
+    ("project_detail", "kiosk.screens.projects", "ProjectDetailScreen"),
+    ("services", "kiosk.screens.services", "ServicesScreen"),
+    ("service_detail", "kiosk.screens.services", "ServiceDetailScreen"),
+    ("assets", "kiosk.screens.assets", "AssetsScreen"),
+    ("asset_detail", "kiosk.screens.assets", "AssetDetailScreen"),
+    ("powers", "kiosk.screens.powers", "PowersScreen"),
+    ("power_detail", "kiosk.screens.powers", "PowerDetailScreen"),
+    ("mine", "kiosk.screens.mine", "MineScreen"),
+    ("complaints", "kiosk.screens.complaints", "ComplaintsScreen"),
+]
+SCREEN_NAMES = [s[0] for s in SCREENS]
+VERSION_POLL_S = 10
+
+
+def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_home: str | None = None) -> None:
+    """Set Kivy's config for kiosk mode; must run before ``kivy.core.window`` is imported.
+
+    - ``exit_on_escape = 0`` (Esc must not close the kiosk), F1 settings disabled in the App;
+    - exactly one input provider: SDL's mouse path, with multitouch emulation off. A
+      touchscreen reaches SDL as pointer events (X11/Wayland pointer emulation); the kernel
+      providers (``probesysfs``/``hidinput``/``mtdev``) are removed, otherwise every tap
+      arrives twice, once from each provider;
+    - full screen with the cursor hidden unless ``windowed``.
+    """
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    if kivy_home:
+        os.environ.setdefault("KIVY_HOME", kivy_home)
+    from kivy.config import Config
+
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "log_level", os.environ.get("KIOSK_KIVY_LOG", "warning"))
+    for key, _ in list(Config.items("input")):
+        Config.remove_option("input", key)
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("graphics", "multisamples", "0")
+    if windowed:
+        Config.set("graphics", "fullscreen", "0")
+        Config.set("graphics", "show_cursor", "1")
+    else:
+        Config.set("graphics", "fullscreen", "auto")
+        Config.set("graphics", "show_cursor", "0")
+        Config.set("graphics", "borderless", "1")
+    if size:
+        Config.set("graphics", "width", str(size[0]))
+        Config.set("graphics", "height", str(size[1]))
+
+
+def _open_current(home: Path):
+    return open_current(home)
+
+
+from kivy.app import App  # noqa: E402  (configure_kivy is called by the commands first)
+from kivy.clock import Clock  # noqa: E402
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty  # noqa: E402
+from kivy.uix.screenmanager import NoTransition, ScreenManager  # noqa: E402
+
+
+class KioskApp(App):
+    """村务公开查询终端.
+
+    Args:
+        home: KIOSK_HOME (config and installed data).
+        cfg: configuration (kiosk.config.load); loaded from ``home`` when None.
+        opener: ``opener(home) -> Mirror | None``; default ``kiosk.cache.mirror.open_current``.
+        now: monotonic clock in seconds (tests replace it to advance the idle timer).
+        today: ``() -> datetime.date`` for the stale-data check.
+    """
+
+    title = "村务公开查询终端"
+    footer_text = StringProperty("")
+    footer_stale = BooleanProperty(False)
+    banner_text = StringProperty("")
+    place_text = StringProperty("")
+    village_name = StringProperty("")
+    state = StringProperty("starting")  # starting | nodata | ready
+    info = ObjectProperty(None, allownone=True)
+
+    def __init__(self, home: Path, cfg: dict | None = None, opener=None, now=time.monotonic,
+                 today=_dt.date.today, **kw):
+        super().__init__(**kw)
+        from kiosk import config as _config
+
+        self.home = Path(home)
+        self.cfg = cfg if cfg is not None else _config.load(self.home)
+        self.timeouts = {**_config.TIMEOUTS, **self.cfg.get("timeouts", {})}
+        self._opener = opener or _open_current
+        self.now = now
+        self.today = today
+        self.use_kivy_settings = False
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-data")
+        self._pending_lock = threading.Lock()
+        self._pending_jobs = 0
+        self._mirror = None          # worker thread only
+        self._next_mirror = None     # worker thread only
+        self.update_waiting = False  # main thread: a newer version is ready to switch to
+        self.history: list[str] = []
+        self.last_activity = now()
+
+    # ---- set-up ---------------------------------------------------------------------------
+    def build(self):
+        from kivy.core.window import Window
+
+        from kiosk.screens.theme import theme_for
+        from kiosk.screens.widgets import register_fonts
+
+        register_fonts()
+        self.theme = theme_for(self.cfg["panel"])
+        self.sm = ScreenManager(transition=NoTransition())
+        for name, module, cls in SCREENS:
+            self.sm.add_widget(getattr(importlib.import_module(module), cls)(name=name))
+        self.sm.current = "nodata"
+        Window.bind(on_touch_down=self._on_activity, on_touch_move=self._on_activity)
+        if not Window.fullscreen in (0, False, "0"):
+            Window.show_cursor = False
+        Clock.schedule_interval(self._check_idle, 1)
+        Clock.schedule_interval(lambda dt: self.check_for_update(), VERSION_POLL_S)
+        self.submit(self._w_open, self._opened)
+        return self.sm
+
+    def open_settings(self, *args):  # F1 must not open Kivy's settings panel on a kiosk
+        return False
+
+    def on_stop(self):
+        self._executor.submit(self._w_close)
+        self._executor.shutdown(wait=True)
+
+    # ---- worker ---------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """Whether worker jobs or their main-thread callbacks are still pending."""
+        with self._pending_lock:
+            return self._pending_jobs > 0
+
+    def submit(self, fn, done=None) -> None:
+        """Run ``fn(mirror)`` on the worker, then ``done(result)`` on the main thread.
+        Errors are logged and shown as a banner line (the screen stays usable)."""
+        with self._pending_lock:
+            self._pending_jobs += 1
+
+        def job():
+            try:
+                res, err = fn(self._mirror), None
+            except Exception as exc:  # noqa: BLE001 - shown, logged, never kills the UI
+                log.exception("data job failed")
+                res, err = None, exc
+            Clock.schedule_once(lambda dt: finish(res, err), 0)
+
+        def finish(res, err):
+            try:
+                if err is not None:
+                    self.banner_text = "读取数据时出错，请联系工作人员"
+                elif done is not None:
+                    done(res)
+            finally:
+                with self._pending_lock:
+                    self._pending_jobs -= 1
+
+        self._executor.submit(job)
+
+    def _w_open(self, _):
+        self._mirror = self._opener(self.home)
+        return self._mirror.info if self._mirror else None
+
+    def _w_close(self):
+        for m in (self._mirror, self._next_mirror):
+            if m is not None:
+                m.close()
+        self._mirror = self._next_mirror = None
+
+    def _w_check(self, _):
+        new = self._opener(self.home)
+        if new is None:
+            return False
+        cur = self._mirror.info if self._mirror else None
+        if cur is not None and (new.info.fingerprint, new.info.seq) == (cur.fingerprint, cur.seq):
+            new.close()
+            return False
+        if self._next_mirror is not None:
+            self._next_mirror.close()
+        self._next_mirror = new
+        return True
+
+    def _w_swap(self, _):
+        if self._next_mirror is None:
+            return self._mirror.info if self._mirror else None
+        old, self._mirror, self._next_mirror = self._mirror, self._next_mirror, None
+        if old is not None:
+            old.close()
+        return self._mirror.info
+
+    # ---- data version ---------------------------------------------------------------------
+    def _opened(self, info) -> None:
+        self._set_info(info)
+        if info is None:
+            self.state = "nodata"
+            self._show("nodata")
+        else:
+            self.state = "ready"
+            self.go_home()
+
+    def _set_info(self, info) -> None:
+        self.info = info
+        if info is None:
+            self.footer_text = self.banner_text = self.place_text = self.village_name = ""
+            self.footer_stale = False
+            return
+        self.village_name = info.village_name
+        self.place_text = f"{info.county_name}·{info.township_name}"
+        self.footer_text = f"数据更新至 {info.data_as_of} · 第{info.seq}版 · 指纹 {info.fingerprint}"
+        self.footer_stale = self.is_stale(info.data_as_of)
+        self.banner_text = info.banner or ""
+
+    def is_stale(self, data_as_of: str) -> bool:
+        """Whether ``data_as_of`` (YYYY-MM-DD) is older than ``stale_after_days``."""
+        age = (self.today() - _dt.date.fromisoformat(data_as_of)).days
+        return age > int(self.cfg.get("stale_after_days", 35))
+
+    def check_for_update(self) -> None:
+        """Ask the worker whether a newer version is installed; switch when it is safe."""
+
+        def done(found):
+            if found:
+                self.update_waiting = True
+                if self.sm.current in ("nodata", "home"):
+                    self._switch_version()
+
+        self.submit(self._w_check, done)
+
+    def _switch_version(self) -> None:
+        self.update_waiting = False
+
+        def done(info):
+            self._set_info(info)
+            self.state = "ready" if info else "nodata"
+            self.history.clear()
+            self._show("home" if info else "nodata")
+
+        self.submit(self._w_swap, done)
+
+    # ---- navigation -----------------------------------------------------------------------
+    def _show(self, name: str, **params) -> None:
+        scr = self.sm.get_screen(name)
+        scr.open(**params)
+        self.sm.current = name
+
+    def go(self, name: str, **params) -> None:
+        """Open screen ``name`` (its data loads just after it is shown)."""
+        if self.state != "ready":
+            return
+        self.history.append(self.sm.current)
+        self._show(name, **params)
+
+    def back(self) -> None:
+        """Return to the previous screen as it was (no reload), or home."""
+        if self.history:
+            prev = self.history.pop()
+            self.sm.current = prev
+            if prev == "home" and self.update_waiting:
+                self._switch_version()
+        else:
+            self.go_home()
+
+    def go_home(self) -> None:
+        """首页: also the moment to switch to a newly installed data version."""
+        self.history.clear()
+        if self.update_waiting:
+            self._switch_version()
+            return
+        self._show("home" if self.state == "ready" else "nodata")
+
+    # ---- idle -----------------------------------------------------------------------------
+    def _on_activity(self, *args):
+        self.last_activity = self.now()
+        return False
+
+    def _check_idle(self, *_):
+        if self.state != "ready" or self.sm.current == "home":
+            return
+        if self.now() - self.last_activity >= float(self.timeouts["public_idle_to_home"]):
+            self.last_activity = self.now()
+            self.go_home()
+
+
+def run(home: Path, windowed: bool = False) -> int:
+    """Start the kiosk UI (blocks until the window closes)."""
+    configure_kivy(windowed)
+    KioskApp(home).run()
+    return 0
+
+
+# ---- driving the app without a main loop (screenshots, tests) ---------------------------------
+def start_headless(app: KioskApp) -> None:
+    """Build ``app`` and start Kivy's event loop without entering it; then call :func:`pump`.
+    (``kivy.tests.common.async_run`` is broken under current pytest, so we drive it.)"""
+    from kivy.base import runTouchApp
+
+    app._run_prepare()
+    runTouchApp(embedded=True)
+
+
+def pump(app: KioskApp, frames: int = 2, timeout: float = 20.0) -> None:
+    """Run the event loop until the data worker is idle, then ``frames`` more frames.
+
+    Raises:
+        TimeoutError: still busy after ``timeout`` seconds of wall time.
+    """
+    from kivy.base import EventLoop
+
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < frames:
+        EventLoop.idle()
+        if app.busy:
+            quiet = 0
+            time.sleep(0.002)
+            if time.monotonic() > deadline:
+                raise TimeoutError("the kiosk app stayed busy")
+        else:
+            quiet += 1

@@ -1,0 +1,77 @@
+"""``kiosk run`` (the touch UI) and ``kiosk screenshot`` (render any screen to PNG, headless)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="start the full-screen touch UI")
+    p.add_argument("--windowed", action="store_true", help="a window instead of full screen (development)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("screenshot", help="render a screen of the UI to a PNG file (works without a display)")
+    p.add_argument("screen", nargs="?", help="screen name (see --list)")
+    p.add_argument("--out", help="PNG file to write")
+    p.add_argument("--size", default=None, help="window size WxH in px (default: the configured panel)")
+    p.add_argument("--list", action="store_true", help="list the screen names")
+    p.set_defaults(func=cmd_screenshot)
+
+
+def _kivy_env() -> None:
+    """Kivy reads these at import: no argv parsing, no log files, a private KIVY_HOME."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    if "KIVY_HOME" not in os.environ:
+        os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="kiosk-kivy-")
+
+
+def cmd_run(args) -> int:
+    from kiosk.config import kiosk_home
+
+    _kivy_env()
+    from kiosk.app import run
+
+    return run(kiosk_home(), windowed=args.windowed)
+
+
+def _size(text: str | None):
+    from kiosk.cli import CliError
+
+    if not text:
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise CliError(f"--size must be WxH, e.g. 1920x1080, not {text!r}") from None
+    if not (200 <= w <= 8000 and 200 <= h <= 8000):
+        raise CliError(f"--size out of range: {text}")
+    return w, h
+
+
+def cmd_screenshot(args) -> int:
+    from kiosk.cli import CliError
+
+    _kivy_env()
+    from kiosk.tools.screenshots import SCREENSHOT_NAMES, render
+
+    if args.list:
+        print("\n".join(SCREENSHOT_NAMES))
+        return 0
+    if not args.screen or not args.out:
+        raise CliError("give a SCREEN and --out FILE.png (or --list)")
+    if args.screen not in SCREENSHOT_NAMES:
+        raise CliError(f"unknown screen {args.screen!r}; one of: {', '.join(SCREENSHOT_NAMES)}")
+    from kiosk.config import kiosk_home
+
+    try:
+        render(kiosk_home(), [(args.screen, args.out)], size=_size(args.size))
+    except Exception:  # Kivy's exception hook would log it quietly: print it plainly
+        import traceback
+
+        traceback.print_exc(file=sys.__stderr__)
+        return 1
+    print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,140 @@
+"""财务收支: year and month chips with income/expense/balance totals, a paged list of voucher
+lines (newest first) and one line's detail."""
+from __future__ import annotations
+
+import os
+
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, StringProperty
+
+from kiosk.formatting import amount_in_capitals, date_cn, money
+from kiosk.screens.theme import COLORS
+from kiosk.screens.widgets import Chip, KioskScreen, kv_rows, rich
+
+DIRECTION = {"income": "收入", "expense": "支出"}
+
+
+def _with_plain_names(m, rows, cache: dict) -> list:
+    """Add ``plain_name`` (accounts table, plain words for villagers) to finance rows."""
+    for r in rows:
+        code = r["account_code"]
+        if code not in cache:
+            cache[code] = m.account_plain_name(code)
+        r["plain_name"] = cache[code]
+    return rows
+
+
+def finance_row(r: dict) -> dict:
+    """ListRow data for one finance line."""
+    plain = r.get("plain_name") or r["account_name"]
+    sub = f"{date_cn(r['date'])} · {plain} · 凭证号 {r['voucher_no']}"
+    return {
+        "title": rich(r["summary"]),
+        "sub": rich(sub),
+        "side": rich(f"{DIRECTION[r['direction']]} {money(r['amount'])}"),
+        "side_color": COLORS["income"] if r["direction"] == "income" else COLORS["expense"],
+        "target": "finance_detail",
+        "rec_id": r["id"],
+    }
+
+
+class FinanceScreen(KioskScreen):
+    year = NumericProperty(0)
+    month = NumericProperty(0)  # 0 = the whole year
+    totals_text = StringProperty("")
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self._names: dict = {}  # account code → plain name (used on the worker only)
+
+    def open(self, **params):
+        self.ids.years.clear_widgets()
+        self.ids.months.clear_widgets()
+        self.totals_text = ""
+        self.load(lambda m: m.finance_years(), self._got_years)
+
+    def _got_years(self, years):
+        box = self.ids.years
+        for y in years:
+            box.add_widget(Chip(text=f"{y}年", value=y, on_release=lambda c: self.select(c.value, 0)))
+        if years:
+            self.select(years[0], 0)
+        else:
+            self.ids.list.data = []
+
+    def select(self, year: int, month: int) -> None:
+        """Show ``year`` (and ``month``, 0 = whole year): chips, totals and the first page."""
+        year_changed = year != self.year or not self.ids.months.children
+        self.year, self.month = year, month
+        for c in self.ids.years.children:
+            c.selected = c.value == year
+        mo = month or None
+        self.load(lambda m: (m.finance_months(year) if year_changed else None, m.finance_totals(year, mo)),
+                  self._got_period)
+        names = self._names
+        self.ids.list.start(
+            lambda m, after: _page_with_names(m, year, mo, after, names), finance_row)
+
+    def _got_period(self, res):
+        months, t = res
+        if months is not None:
+            box = self.ids.months
+            box.clear_widgets()
+            box.add_widget(Chip(text="全年", value=0, on_release=lambda c: self.select(self.year, 0)))
+            for mth in months:
+                box.add_widget(Chip(text=f"{mth}月", value=mth, on_release=lambda c: self.select(self.year, c.value)))
+        for c in self.ids.months.children:
+            c.selected = c.value == self.month
+        period = f"{self.year}年" + (f"{self.month}月" if self.month else "全年")
+        self.totals = t
+        self.ids.income.text = rich(f"收入 {money(t.income)}")
+        self.ids.expense.text = rich(f"支出 {money(t.expense)}")
+        self.ids.balance.text = rich(f"结余 {money(t.balance)}")
+        self.totals_text = rich(f"{period} 共 {t.count} 笔")
+
+
+def _page_with_names(m, year, month, after, names):
+    page = m.finance_page(year, month, after=after)
+    _with_plain_names(m, page.rows, names)
+    return page
+
+
+def finance_detail_pairs(r: dict) -> list[tuple[str, str | None]]:
+    """The detail's rows (plain text)."""
+    plain = r.get("plain_name") or r["account_name"]
+    account = plain if plain == r["account_name"] else f"{plain}（{r['account_name']}）"
+    pairs = [
+        ("日期", date_cn(r["date"])),
+        ("凭证号", r["voucher_no"]),
+        ("摘要", r["summary"]),
+        ("收支", DIRECTION[r["direction"]]),
+        ("金额", f"{money(r['amount'])}（{amount_in_capitals(r['amount'])}）"),
+        ("科目", f"{account} {r['account_code']}"),
+        ("经手人", r["handler"]),
+        ("审核人", f"{r['reviewer']}（村务监督委员会）"),
+        ("审批人", r["approver"]),
+        ("审批程序", r["approval_level"]),
+        ("附件", f"{r['attachments']} 张"),
+    ]
+    rev = r.get("reverses")
+    if rev:
+        pairs.append(("红字冲销", f"冲销 {date_cn(rev['date'])} 凭证号 {rev['voucher_no']} {rev['summary']} {money(rev['amount'])}"))
+    return pairs
+
+
+class FinanceDetailScreen(KioskScreen):
+    def open(self, id=None, **params):
+        self.ids.rows.clear_widgets()
+        self.title = "收支明细"
+        self.load(lambda m: m.finance_get(id), self._got)
+
+    def _got(self, r):
+        self.record = r
+        if r is None:
+            kv_rows(self.ids.rows, [("", "没有这条记录")])
+            return
+        self.title = f"收支明细 · {DIRECTION[r['direction']]}"
+        kv_rows(self.ids.rows, finance_detail_pairs(r))
+
+
+Builder.load_file(os.path.join(os.path.dirname(__file__), "finance.kv"))

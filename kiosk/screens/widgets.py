@@ -1,0 +1,258 @@
+"""Shared widgets of every screen: text with font fallback, big buttons, the screen frame
+(header with 返回/首页, warning banner, footer with the data version) and paged lists.
+
+Every widget that paints a background has ``bg_color`` (RGBA 0..1; alpha 0 = transparent),
+so the size/contrast test can find the effective background of any text.
+"""
+from __future__ import annotations
+
+import os
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.text import LabelBase
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import (BooleanProperty, ListProperty, NumericProperty, ObjectProperty,
+                             StringProperty)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+from kivy.uix.recycleview import RecycleView
+from kivy.uix.screenmanager import Screen
+from kivy.utils import escape_markup
+
+from kiosk import fonts
+from kiosk.formatting import cjk_text
+from kiosk.screens.theme import COLORS, LINE_HEIGHT, Theme
+
+MAIN_FONT = "KioskMain"
+_font_names: dict[str, str] = {}
+
+
+def register_fonts() -> None:
+    """Register the SC main font (regular + real bold) and the fallbacks under short names
+    (markup ``[font=…]`` then stays free of paths)."""
+    if _font_names:
+        return
+    LabelBase.register(MAIN_FONT, fonts.main_font_path(), fn_bold=fonts.main_font_path(bold=True))
+    _font_names[fonts.main_font_path()] = MAIN_FONT
+    _font_names[fonts.main_font_path(bold=True)] = MAIN_FONT
+    for i, path in enumerate(fonts.fallback_font_paths()):
+        name = f"KioskFallback{i}"
+        LabelBase.register(name, path)
+        _font_names[path] = name
+
+
+def rich(text, bold: bool = False) -> str:
+    """Data text → Kivy markup: ASCII spaces → U+00A0, markup characters escaped, and each
+    run of characters the main font lacks wrapped in ``[font=fallback]`` (so 䶮 or 𠈌 in a
+    name never shows as a box). ``None`` → ``""``."""
+    if text is None:
+        return ""
+    register_fonts()
+    out = []
+    for path, run in fonts.split_runs(cjk_text(str(text)), bold=bold):
+        esc = escape_markup(run)
+        name = _font_names.get(path, MAIN_FONT)
+        out.append(esc if name == MAIN_FONT else f"[font={name}]{esc}[/font]")
+    return "".join(out)
+
+
+def theme() -> Theme:
+    return App.get_running_app().theme
+
+
+class Painted:
+    """Mixin: ``bg_color`` painted behind the widget (see widgets.kv)."""
+
+
+class KLabel(Label):
+    """Label in the SC font, markup on (use :func:`rich` for data), line height ≥ 1.3."""
+
+    bg_color = ListProperty([0, 0, 0, 0])
+    role = StringProperty("body")  # body | large | title | huge: one of the fixed sizes
+    #: the colour the text sits on when a canvas shape (circle, hexagon) paints it rather
+    #: than bg_color; the contrast test uses it
+    contrast_bg = ListProperty([])
+
+    def __init__(self, **kw):
+        register_fonts()
+        kw.setdefault("font_name", MAIN_FONT)
+        kw.setdefault("markup", True)
+        kw.setdefault("line_height", LINE_HEIGHT)
+        kw.setdefault("color", COLORS["text"])
+        super().__init__(**kw)
+
+
+class AutoLabel(KLabel):
+    """Label whose height follows its wrapped text (width from the layout)."""
+
+
+class KButton(ButtonBehavior, KLabel):
+    """A big touch target (≥ 20 mm both ways) with text; ``primary`` False = outlined."""
+
+    primary = BooleanProperty(True)
+    wrap = BooleanProperty(True)  # False: the button sizes itself to its text (chips)
+    border_color = ListProperty(COLORS["border"])
+
+
+class Chip(KButton):
+    """A selectable filter (year, month, class); ``selected`` shows it filled."""
+
+    selected = BooleanProperty(False)
+    value = ObjectProperty(None)
+
+
+class PBox(BoxLayout):
+    """BoxLayout with a background colour."""
+
+    bg_color = ListProperty([0, 0, 0, 0])
+
+
+class KioskScreen(Screen):
+    """Base of all screens. ``open(**params)`` is called by the app before the screen is
+    shown; subclasses start their data loads there (work runs on the app's worker)."""
+
+    title = StringProperty("")
+    bg_color = ListProperty(COLORS["bg"])
+    loading = BooleanProperty(False)
+
+    def open(self, **params) -> None:  # pragma: no cover - overridden
+        pass
+
+    def load(self, fn, done) -> None:
+        """Run ``fn(mirror)`` on the worker; call ``done(result)`` on the main thread."""
+        App.get_running_app().submit(fn, done)
+
+
+class ScreenFrame(BoxLayout):
+    """Header (返回, title, village, 首页), banner, body and footer around a screen's
+    content: children added in kv after construction go into the body."""
+
+    title = StringProperty("")
+    show_nav = BooleanProperty(True)
+    show_footer = BooleanProperty(True)
+
+    def add_widget(self, widget, *args, **kw):
+        if isinstance(widget, _FramePart) or "body" not in self.ids:
+            return super().add_widget(widget, *args, **kw)
+        return self.ids.body.add_widget(widget, *args, **kw)
+
+
+class _FramePart:
+    """Marker for the frame's own parts (header, banner, body, footer)."""
+
+
+class FrameHeader(_FramePart, PBox):
+    pass
+
+
+class FrameBody(_FramePart, BoxLayout):
+    pass
+
+
+class FrameBanner(_FramePart, AutoLabel):
+    pass
+
+
+class FrameFooter(_FramePart, AutoLabel):
+    pass
+
+
+class ListRow(ButtonBehavior, PBox):
+    """One row of a paged list: ``title`` (bold), ``sub`` and ``side`` (e.g. an amount)."""
+
+    title = StringProperty("")
+    sub = StringProperty("")
+    side = StringProperty("")  # right-hand text, e.g. an amount
+    side_color = ListProperty(COLORS["text"])
+    target = StringProperty("")
+    rec_id = StringProperty("")
+    index = NumericProperty(0)
+
+    def on_release(self):
+        if self.target:
+            App.get_running_app().go(self.target, id=self.rec_id)
+
+
+class PagedList(RecycleView):
+    """RecycleView that asks for one page at a time and the next when scrolled near the end.
+
+    ``fetch(mirror, after) -> Page`` runs on the worker; ``to_row(record) -> dict`` builds a
+    row's data (ListRow properties) on the main thread.
+    """
+
+    empty_text = StringProperty("没有记录")
+    exhausted = BooleanProperty(False)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self._fetch = None
+        self._to_row = None
+        self._next = None
+        self._busy = False
+        self._gen = 0
+        self.bind(scroll_y=self._maybe_more)
+
+    def start(self, fetch, to_row) -> None:
+        """Forget the rows and load the first page."""
+        self._fetch, self._to_row = fetch, to_row
+        self._gen += 1
+        self._next = None
+        self.exhausted = False
+        self.data = []
+        self.scroll_y = 1
+        self._busy = False
+        self._request(None)
+
+    def _request(self, after) -> None:
+        if self._busy or self._fetch is None:
+            return
+        self._busy = True
+        gen, fetch = self._gen, self._fetch
+
+        def done(page):
+            if gen != self._gen:  # a newer start() replaced this list
+                return
+            self._busy = False
+            base = len(self.data)
+            rows = [dict(self._to_row(r), index=base + i) for i, r in enumerate(page.rows)]
+            self.data.extend(rows)
+            self._next = page.next
+            self.exhausted = page.next is None
+            Clock.schedule_once(self._maybe_more, 0)
+
+        App.get_running_app().submit(lambda m: fetch(m, after), done)
+
+    def _maybe_more(self, *_):
+        if self._busy or self.exhausted or self._fetch is None or self._next is None:
+            return
+        # near the end: the last screenful, or the content does not fill the view yet
+        view_h = self.height
+        content_h = self.children[0].height if self.children else 0
+        if content_h <= view_h * 1.5 or self.scroll_y <= 0.25:
+            self._request(self._next)
+
+
+Builder.load_file(os.path.join(os.path.dirname(__file__), "widgets.kv"))
+
+
+def kv_rows(container, pairs, heading: str | None = None) -> None:
+    """Add ``(key, value)`` rows (plain text; shown with :func:`rich`) to ``container``.
+    Pairs whose value is None or "" are left out."""
+    if heading:
+        container.add_widget(make('Heading', text=rich(heading)))
+    for k, v in pairs:
+        if v is None or v == "":
+            continue
+        container.add_widget(make('KVRow', key=rich(k), value=rich(v)))
+
+
+def make(cls_name: str, **props):
+    """Instantiate a kv dynamic class (``<Name@Base>``) and set its properties (they cannot
+    be passed to ``__init__``)."""
+    w = getattr(Factory, cls_name)()
+    for k, v in props.items():
+        setattr(w, k, v)
+    return w
