@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "kiosk.commands.ui",         # run, screenshot
     "kiosk.commands.devices",    # devices, print-test
     "kiosk.commands.card",       # read-card
+    "kiosk.commands.bench",      # bench
 ]
 
 

@@ -1,0 +1,133 @@
+"""Child process of the UI benchmark: ``python -m kiosk.bench.uichild app|bare [HOME]``.
+
+Prints one JSON line: ``first_frame`` (time.time() of the first frame flip, compared by the
+parent with its spawn time) and, for ``app``, ``nav_ms``: per screen of a scripted walk, the
+time from the tap (``app.go``) to the first frame drawn after the screen's data arrived.
+Runs headless (SDL offscreen when DISPLAY is unset); the window is 1280×800.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+
+
+def _configure() -> None:
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-bench-"))
+
+
+def bare() -> dict:
+    _configure()
+    from kivy.config import Config
+
+    Config.set("graphics", "width", "1280")
+    Config.set("graphics", "height", "800")
+    from kivy.app import App
+    from kivy.core.window import Window
+    from kivy.uix.label import Label
+
+    out: dict = {}
+
+    class Hello(App):
+        def build(self):
+            return Label(text="Hello")
+
+        def on_start(self):
+            def flip(*_):
+                out.setdefault("first_frame", time.time())
+                self.stop()
+            Window.bind(on_flip=flip)
+
+    Hello().run()
+    return out
+
+
+def app(home: str) -> dict:
+    from kiosk.app import configure_kivy
+
+    _configure()
+    configure_kivy(windowed=True, size=(1280, 800))
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    from kiosk.app import KioskApp, start_headless
+
+    out: dict = {}
+    flips = [0]
+
+    def flip(*_):
+        flips[0] += 1
+        out.setdefault("first_frame", time.time())
+
+    Window.bind(on_flip=flip)
+    a = KioskApp(home)
+    start_headless(a)
+    deadline = time.monotonic() + 60
+    while "first_frame" not in out and time.monotonic() < deadline:
+        EventLoop.idle()
+    # wait for the data to open (home shown)
+    while (a.busy or a.state == "starting") and time.monotonic() < deadline:
+        EventLoop.idle()
+
+    def step(action) -> float:
+        """ms from the tap to the first frame flipped after the worker went idle."""
+        t0 = time.perf_counter()
+        action()
+        n = flips[0]
+        while time.monotonic() < deadline + 120:
+            EventLoop.idle()
+            if not a.busy and flips[0] > n:
+                break
+        return (time.perf_counter() - t0) * 1000
+
+    nav: dict[str, list[float]] = {}
+    screens = [s for s in a.sm.screen_names if s not in ("nodata",)]
+    if "villages" in screens and a.sm.current == "villages":
+        scr = a.sm.get_screen("villages")
+        codes = [v["code"] for v in getattr(scr, "villages", [])][:3]
+        for c in codes:
+            nav.setdefault("villages→home", []).append(step(lambda c=c: scr.choose(c)))
+            a.go_home()
+            step(lambda: a.back())
+    for _ in range(3):
+        for name in screens:
+            if name.endswith("_detail") or name in ("home", "villages"):
+                continue
+            nav.setdefault(name, []).append(step(lambda name=name: a.go(name)))
+            detail = _first_detail(a, name)
+            if detail:
+                nav.setdefault(detail[0], []).append(step(lambda d=detail: a.go(d[0], id=d[1])))
+                nav.setdefault("back", []).append(step(a.back))
+            nav.setdefault("home", []).append(step(a.go_home))
+    out["nav_ms"] = nav
+    out["frames"] = flips[0]
+    return out
+
+
+def _first_detail(a, name: str):
+    """(detail screen, record id) of the first row the list screen shows, if any."""
+    scr = a.sm.get_screen(name)
+    for w in scr.walk():
+        data = getattr(w, "data", None)
+        if isinstance(data, list) and data and isinstance(data[0], dict) and data[0].get("target"):
+            return data[0]["target"], data[0].get("rec_id")
+    return None
+
+
+def main() -> None:
+    kind = sys.argv[1]
+    res = bare() if kind == "bare" else app(sys.argv[2])
+    import resource
+
+    res["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sys.stdout.write("BENCH " + json.dumps(res) + "\n")
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
