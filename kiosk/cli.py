@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "kiosk.commands.devices",    # devices, print-test
     "kiosk.commands.card",       # read-card
     "kiosk.commands.bench",      # bench
+    "kiosk.commands.sync",       # sync, publish, stick
 ]
 
 

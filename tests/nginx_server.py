@@ -4,7 +4,7 @@
 ``nginx -g 'daemon off;'`` in the foreground (as root it runs its workers as root too, so
 they can read a pytest tmp dir). The access log has one line per request::
 
-    <status> <body_bytes_sent> "<request>" "<Range header>" "<If-None-Match>" "<If-Range>"
+    <status>|<body_bytes_sent>|<request>|<Range header>|<If-None-Match>|<If-Range>
 
 nginx comes from deploy/install-system-packages.sh (``nginx-light``); without it the
 fixture skips.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import threading
 import time
@@ -32,7 +31,7 @@ events {{ worker_connections 64; }}
 http {{
     types {{ application/json json; application/octet-stream sqlite sig; }}
     default_type application/octet-stream;
-    log_format bytes '$status $body_bytes_sent "$request" "$http_range" "$http_if_none_match" "$http_if_range"';
+    log_format bytes escape=none '$status|$body_bytes_sent|$request|$http_range|$http_if_none_match|$http_if_range';
     access_log {d}/access.log bytes;
     client_body_temp_path {d}/tmp/body;
     proxy_temp_path {d}/tmp/proxy;
@@ -143,9 +142,8 @@ class Nginx:
             return []
         out = []
         for line in path.read_text().splitlines():
-            status, sent, rest = line.split(" ", 2)
-            q = rest.split('" "')
-            out.append(LogLine(int(status), int(sent), q[0].lstrip('"'), q[1], q[2], q[3].rstrip('"')))
+            status, sent, request, rng, inm, ifr = line.split("|")
+            out.append(LogLine(int(status), int(sent), request, rng, inm, ifr))
         return out
 
     def clear_log(self) -> None:
@@ -153,8 +151,9 @@ class Nginx:
 
 
 class CuttingProxy:
-    """A TCP proxy to ``127.0.0.1:upstream`` that, once armed, resets the client connection
-    after ``cut_after`` bytes came back from the server (a connection dropped mid-file).
+    """A TCP proxy to ``127.0.0.1:upstream`` that, once armed, drops the connection (both
+    sides shut down) after ``cut_after`` bytes came back from the server (a connection
+    dropped mid-file).
 
     Small socket buffers on the upstream side keep nginx from running far ahead of what
     the client received, so nginx's ``$body_bytes_sent`` stays close to what got through.
@@ -208,7 +207,11 @@ class CuttingProxy:
                         with self._lock:
                             self.cut_after = None  # one cut only
                             self.cuts += 1
-                        dst.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        # shutdown acts at once even while the other pipe thread sits in
+                        # recv() on the same socket (a plain close() would wait for it); a FIN,
+                        # not a RST, so the client keeps the bytes it already received
+                        for s in (dst, src):
+                            s.shutdown(socket.SHUT_RDWR)
                         break
                 dst.sendall(data)
                 sent += len(data)

@@ -31,6 +31,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -455,8 +456,14 @@ def publish(bundle_dir: Path, dest_root: Path, trusted_pub=None) -> Path:
     cur = latest / B.MANIFEST
     cur_seq = json.loads(cur.read_bytes())["seq"] if cur.exists() else 0
     if seq >= cur_seq:
+        old_mtime = cur.stat().st_mtime if cur.exists() else 0
         atomic_write_bytes(latest / B.SIGNATURE, sig)
         atomic_write_bytes(cur, mbytes)
+        # Static servers derive ETags from mtime (whole seconds) and size; two manifests of
+        # equal length published within one second would get the same ETag and kiosks would
+        # answer 304 for the new one. Keep mtime strictly rising.
+        t = max(time.time(), int(old_mtime) + 1)
+        os.utime(cur, (t, t))
     idx_path = dest_root / INDEX
     idx = read_json(idx_path, {}) or {}
     scopes = idx.setdefault("scopes", {})

@@ -29,7 +29,7 @@ def _sync(args) -> int:
     cfg = config.load(home)
     base = args.base_url or cfg["sync"].get("base_url", "")
     try:
-        res = sync.sync(base, home, scope=cfg.get("scope"), progress=_progress(args.quiet))
+        res = sync.sync(base, home, scope=args.scope or cfg.get("scope"), progress=_progress(args.quiet))
     except Exception as exc:
         record_sync(home, None, exc)
         raise
@@ -71,6 +71,7 @@ def _stick(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser("sync", help="fetch and install a newer bundle from a static HTTP server")
     p.add_argument("base_url", nargs="?", metavar="BASE_URL", help="default: config sync.base_url")
+    p.add_argument("--scope", metavar="CODE", help="village code, for the first sync of a kiosk without data")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_sync)
     p = sub.add_parser("publish", help="put a bundle into the published layout (web root or USB stick)")
