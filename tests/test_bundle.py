@@ -251,3 +251,21 @@ def test_bundle_verify_cli(small_bundle, test_key, other_test_key, capsys):
     assert run_cli("bundle", "verify", small_bundle, "--pubkey", test_key / "signing.pub") == 0
     assert "OK" in capsys.readouterr().out
     assert run_cli("bundle", "verify", small_bundle, "--pubkey", other_test_key / "signing.pub") != 0
+
+
+def test_invalid_utf8_refused_by_build_cli(tmp_path, test_key, capsys):
+    src = write_source(tmp_path / "src")
+    with open(src / "payments.jsonl", "ab") as f:
+        f.write(b'{"id": "P\xc3"}\n')
+    out = tmp_path / "out"
+    rc = run_cli("bundle", "build", src, "--key", test_key / "signing.key", "--seq", 1, "--out", out, "--quiet")
+    err = capsys.readouterr().err
+    assert rc != 0 and "invalid UTF-8" in err and err.count("\n") == 1, err
+    assert not out.exists()
+
+
+def test_docs_embed_the_schema_verbatim():
+    doc = (Path(__file__).parent.parent / "docs/bundle-format.md").read_text(encoding="utf-8")
+    block = doc.split("<!-- schema:begin -->\n```sql\n", 1)[1].split("```\n<!-- schema:end -->", 1)[0]
+    schema = (Path(B.__file__).parent / "schema.sql").read_text(encoding="utf-8")
+    assert block == schema
