@@ -2,7 +2,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.devices.printer.layout import key_value, table, text_width, wrap
+from kiosk.devices.printer.layout import (MIDDLE_DOTS, NO_LINE_END, NO_LINE_START, key_value, table,
+                                          text_width, wrap)
 
 
 def test_widths():
@@ -39,3 +40,34 @@ def test_table_right_aligns_amounts_at_the_edge():
     assert lines == ["摘要                        金额",
                      "办公用品                   30.05",
                      "村道维修（水泥、沙石）  1,200.00"]
+
+
+def test_wrap_breaks_at_a_separator_and_drops_it():
+    # 58 mm title: 16 double-size columns; no stray "·" at the end of the first line.
+    assert wrap("打印测试 · 财务公开", 16) == ["打印测试", "财务公开"]
+    assert wrap("打印测试 · 财务公开", 24) == ["打印测试 · 财务公开"]
+    assert wrap("数据更新至 2024-03-31 · 第12版 · 指纹 3f9a1c07", 32) == [
+        "数据更新至 2024-03-31 · 第12版", "指纹 3f9a1c07"]
+
+
+def test_wrap_never_puts_a_middle_dot_or_enumeration_comma_at_a_line_end_or_start():
+    assert wrap("阿依古丽·买买提", 8) == ["阿依古", "丽·买买", "提"]
+    assert wrap("一二三四五六、七八", 12) == ["一二三四五", "六、七八"]
+    assert wrap("一二三四五（六七", 12) == ["一二三四五", "（六七"]
+
+
+_HANZI = st.text(alphabet=st.sampled_from(list("村道修路水泥沙石办公用品")), min_size=2, max_size=5)
+_PUNCT = st.sampled_from(["", "·", "、", "，", "。", "（", "）", "《", "》", "“", "”", "：", ","])
+
+
+@given(st.lists(st.tuples(_HANZI, _PUNCT), min_size=1, max_size=12), st.integers(6, 48))
+def test_wrap_keeps_every_line_end_and_start_clean(parts, cols):
+    # Two or more characters between punctuation marks always leave a legal break.
+    text = "".join(h + p for h, p in parts)
+    lines = wrap(text, cols)
+    assert "".join(lines) == text
+    assert all(text_width(ln) <= cols for ln in lines)
+    for ln in lines[1:]:
+        assert ln[0] not in NO_LINE_START | MIDDLE_DOTS, lines
+    for ln in lines[:-1]:
+        assert ln[-1] not in NO_LINE_END | MIDDLE_DOTS, lines
