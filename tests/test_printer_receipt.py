@@ -49,8 +49,8 @@ def test_chinese_printer_prints_text_lines_in_gb18030():
     assert "中文标点：，。、；：？！“引号”" in lines
     assert "大写        壹仟贰佰叁拾元零伍分" in lines
     assert "大写                叁拾元零伍分" in lines
-    assert "数据截至              2024-03-31" in lines
-    assert "打印时间        2024-04-01 10:30" in lines
+    assert lines[-3:] == ["数据更新至 2024-03-31 · 第12版", "指纹 3f9a1c07",
+                          "打印时间        2024-04-01 10:30"]
     i = sim.received.index("石坝村（测试）".encode("gb18030"))
     assert sim.received.rindex(b"\x1c\x26", 0, i) > sim.received.rfind(b"\x1c\x2e", 0, i)
 
@@ -127,3 +127,31 @@ def test_amount_in_capitals_and_figures():
     job = compose(Receipt("测").amount("合计", Decimal("1200")), get_profile("xprinter80"), NOW)
     assert "合计" + " " * (48 - 4 - 11) + "1,200.00 元" in job.text_lines()
     assert any(ln.endswith("壹仟贰佰元整") for ln in job.text_lines())
+
+
+@pytest.mark.parametrize("name, footer", [
+    ("pos58", ["数据更新至 2024-03-31 · 第12版", "指纹 3f9a1c07"]),
+    ("epson-tm-t88", ["数据更新至 2024-03-31 · 第12版", "指纹 3f9a1c07"]),
+    ("xprinter80", ["数据更新至 2024-03-31 · 第12版 · 指纹 3f9a1c07"]),
+])
+def test_footer_says_what_the_screen_footer_says(name, footer):
+    # kiosk.cache.mirror's screen footer: 数据更新至 … · 第N版 · 指纹 <8 hex>, wrapped at a separator.
+    job = compose(sample_receipt(NOW), get_profile(name), NOW)
+    lines = [ln.text.strip() for ln in job.lines]
+    i = lines.index(footer[0])
+    assert lines[i:i + len(footer)] == footer
+    assert lines[i + len(footer)].startswith("打印时间")
+    assert sum("3f9a1c07" in ln for ln in lines) == 1
+
+
+@pytest.mark.parametrize("bad", ["9f2c41d07be3a8c5" * 4, "3F9A1C07", "3f9a1c0", "3f9a 1c07", ""])
+def test_footer_refuses_a_fingerprint_not_in_the_kiosk_form(bad):
+    with pytest.raises(ValueError, match="8 lowercase hex"):
+        Receipt("测").footer(seq=12, fingerprint=bad, data_as_of="2024-03-31")
+
+
+def test_footer_refuses_bad_date_and_seq():
+    with pytest.raises(ValueError):
+        Receipt("测").footer(seq=12, fingerprint="3f9a1c07", data_as_of="2024-3-31")
+    with pytest.raises(ValueError, match="seq"):
+        Receipt("测").footer(seq=0, fingerprint="3f9a1c07", data_as_of="2024-03-31")

@@ -96,11 +96,6 @@ def _clean(s: str) -> str:
     return "".join(" " if unicodedata.category(c) == "Cc" and c != "\n" else c for c in s)
 
 
-def _fingerprint_groups(fp: str) -> str:
-    fp = fp.replace(" ", "").lower()
-    return " ".join(fp[i:i + 4] for i in range(0, len(fp), 4))
-
-
 def layout(receipt: Receipt, profile: Profile, now: _dt.datetime | None = None) -> list:
     """The receipt as a list of :class:`Line` (not yet given a mode) and :class:`QRItem`."""
     cols = profile.columns
@@ -143,9 +138,8 @@ def layout(receipt: Receipt, profile: Profile, now: _dt.datetime | None = None) 
     if f is not None:
         printed = f.printed_at or now or _dt.datetime.now()
         lines(["-" * cols])
-        lines(key_value("数据版本", f"第{f.seq}版", cols))
-        lines(key_value("数据截至", f.data_as_of, cols))
-        lines(wrap("数据指纹 " + _fingerprint_groups(f.fingerprint), cols))
+        # The kiosk screen's footer words (kiosk.cache.mirror), so staff compare like with like.
+        lines(wrap(f"数据更新至 {f.data_as_of} · 第{f.seq}版 · 指纹 {f.fingerprint}", cols))
         lines(key_value("打印时间", printed.strftime("%Y-%m-%d %H:%M"), cols))
     return out
 

@@ -5,7 +5,7 @@
          .table(["摘要", "收入", "支出"], rows, totals=["合计", "1,200.00", "30.05"])
          .amount("本月结余", Decimal("1169.95"))
          .qr("https://example.invalid/r/12")
-         .footer(seq=12, fingerprint="9f2c…", data_as_of="2024-03-31"))
+         .footer(seq=12, fingerprint="3f9a1c07", data_as_of="2024-03-31"))
 
 Amounts are ``Decimal`` 元 (floats are refused by :func:`kiosk.formatting.money`); dates ISO 8601.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import re
 from decimal import Decimal
 
 
@@ -57,8 +58,11 @@ class Rule:
 @dataclasses.dataclass(frozen=True)
 class Footer:
     """Where the printed data comes from: the signed mirror's bundle ``seq``, its ``fingerprint``
-    (hex), the data's ``data_as_of`` date (ISO 8601) and the print time (local, set at compose
-    time when ``None``)."""
+    (8 lowercase hex digits, :func:`kiosk.cache.bundle.fingerprint`), the data's ``data_as_of``
+    date (ISO 8601) and the print time (local, set at compose time when ``None``).
+
+    Printed as the kiosk screen shows it: ``数据更新至 2024-03-31 · 第12版 · 指纹 3f9a1c07``
+    (over two lines on narrow paper), then ``打印时间``."""
 
     seq: int
     fingerprint: str
@@ -124,6 +128,16 @@ class Receipt:
 
     def footer(self, seq: int, fingerprint: str, data_as_of: str,
                printed_at: _dt.datetime | None = None) -> "Receipt":
-        """The data-version footer (see :class:`Footer`)."""
+        """The data-version footer (see :class:`Footer`).
+
+        Raises:
+            ValueError: ``fingerprint`` is not 8 lowercase hex digits, ``data_as_of`` is not an
+                ISO 8601 date, or ``seq`` is below 1 (a footer must match the screen's).
+        """
+        if not re.fullmatch(r"[0-9a-f]{8}", fingerprint or ""):
+            raise ValueError(f"fingerprint must be 8 lowercase hex digits, got {fingerprint!r}")
+        _dt.date.fromisoformat(data_as_of)
+        if int(seq) < 1:
+            raise ValueError(f"bundle seq must be 1 or more, got {seq!r}")
         self.footer_info = Footer(int(seq), fingerprint, data_as_of, printed_at)
         return self

@@ -7,7 +7,9 @@ from decimal import Decimal
 
 from .receipt import Receipt
 
-QR_PAYLOAD = "https://example.invalid/kiosk/verify?seq=12&fp=9f2c41d07be3"
+#: A made-up bundle fingerprint in the product's form (first 8 hex of SHA-256 of manifest.json).
+FINGERPRINT = "3f9a1c07"
+QR_PAYLOAD = f"https://example.invalid/kiosk/verify?seq=12&fp={FINGERPRINT}"
 RARE = ("䶮", "𠈌")
 
 
@@ -24,6 +26,6 @@ def sample_receipt(now: _dt.datetime | None = None) -> Receipt:
         .amount("支出合计", Decimal("1230.05"))
         .amount("测试金额", Decimal("30.05"))
         .qr(QR_PAYLOAD, "扫码核对本小票")
-        .footer(seq=12, fingerprint="9f2c41d07be3a8c5" * 4, data_as_of="2024-03-31",
+        .footer(seq=12, fingerprint=FINGERPRINT, data_as_of="2024-03-31",
                 printed_at=now)
     )
