@@ -104,7 +104,7 @@ KEYLIST_VERSION = 1
 
 
 def build_keylist(signing_key: Path, pubs: list[Path], seq: int, out: Path) -> dict:
-    """Write a signed key list folder ``out`` (county side). Labels are the files' names.
+    """Write a signed key list folder ``out`` (county side). Labels are ``folder/file`` names.
 
     Raises:
         KeyError_: bad key files, ``seq`` < 1, no keys, ``out`` not empty.
@@ -121,7 +121,7 @@ def build_keylist(signing_key: Path, pubs: list[Path], seq: int, out: Path) -> d
         if kid not in seen:
             seen.add(kid)
             entries.append({"key_id": kid, "public_key": base64.b64encode(raw_public(pub)).decode(),
-                            "label": Path(p).name})
+                            "label": "/".join(Path(p).parts[-2:])})  # "county-2027/signing.pub"
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise KeyError_(f"{out} exists and is not empty", f"输出文件夹 {out} 已存在且非空")
