@@ -58,8 +58,9 @@ def index_body(*fields: str | None) -> str:
 
 
 def phrase(text: str) -> str:
-    """The FTS5 phrase for a substring query (mask characters dropped): ``'低保'`` → ``'"低 保"'``; ``''`` if nothing is left."""
-    chars = [ch for ch in norm(text) if ch != MASK]
+    """The FTS5 phrase for a substring query: ``'低保'`` → ``'"低 保"'``; ``''`` if nothing is left.
+    A ``*`` stays a character (staff may type a name as shown, 张*丰)."""
+    chars = list(norm(text))
     return '"' + " ".join(chars) + '"' if chars else ""
 
 
