@@ -1,9 +1,10 @@
 """Column layout: widths, wrapping (no split characters, 禁则), key–value lines, tables."""
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.devices.printer.layout import (MIDDLE_DOTS, NO_LINE_END, NO_LINE_START, key_value, table,
-                                          text_width, wrap)
+from kiosk.devices.printer.layout import (MIDDLE_DOTS, NO_LINE_END, NO_LINE_START, column_widths,
+                                          key_value, table, text_width, wrap)
 
 
 def test_widths():
@@ -71,3 +72,20 @@ def test_wrap_keeps_every_line_end_and_start_clean(parts, cols):
         assert ln[0] not in NO_LINE_START | MIDDLE_DOTS, lines
     for ln in lines[:-1]:
         assert ln[-1] not in NO_LINE_END | MIDDLE_DOTS, lines
+
+
+def test_amount_columns_keep_their_width_and_the_text_column_gets_the_rest():
+    rows = [["摘要", "收入", "支出"], ["村道维修（水泥、沙石）", "", "1,200.00"],
+            ["上级转移支付", "30,000.00", ""], ["合计", "30,000.00", "1,230.05"]]
+    assert column_widths(rows, 32) == [13, 9, 8]
+    assert column_widths(rows, 48) == [29, 9, 8]
+    # Wide amounts: the description wraps, a figure never does.
+    big = [["办公用品", "1,234,567.89", "1,234,567.89"]]
+    assert column_widths(big, 32) == [6, 12, 12]
+    assert table(big, 32, ["left", "right", "right"]) == [
+        "办公用 1,234,567.89 1,234,567.89", "品"]
+
+
+def test_table_refuses_amounts_wider_than_the_paper():
+    with pytest.raises(ValueError, match="do not fit"):
+        column_widths([["摘要", "1,234,567,890.00", "1,234,567,890.00"]], 32)

@@ -155,3 +155,41 @@ def test_footer_refuses_bad_date_and_seq():
         Receipt("测").footer(seq=12, fingerprint="3f9a1c07", data_as_of="2024-3-31")
     with pytest.raises(ValueError, match="seq"):
         Receipt("测").footer(seq=0, fingerprint="3f9a1c07", data_as_of="2024-03-31")
+
+
+def _end_column(line: str, token: str) -> int:
+    """Display column (full-width characters count two) just after ``token`` in ``line``."""
+    return text_width(line[: line.index(token) + len(token)])
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_header_body_and_totals_columns_line_up(name):
+    # Decoded from the printed text lines: each amount ends where its column's header ends.
+    # (Printers without a Chinese font get the table as raster drawn from the same laid-out lines.)
+    sim, res = _print(sample_receipt(NOW), name)
+    prof = get_profile(name)
+    lines = [ln.text for ln in (sim.lines if prof.chinese_font else res.job.lines)]
+    cols = get_profile(name).columns
+
+    def row(start):
+        return next(ln for ln in lines if ln.startswith(start))
+
+    header, income, spend, total = row("摘要"), row("上级转移支付"), row("办公用品"), row("合计 ")
+    assert _end_column(header, "支出") == cols
+    assert _end_column(spend, "30.05") == cols
+    assert _end_column(row("村道维修"), "1,200.00") == cols
+    assert _end_column(total, "1,230.05") == cols
+    income_end = _end_column(header, "收入")
+    assert _end_column(income, "30,000.00") == income_end
+    assert _end_column(total, "30,000.00") == income_end
+    assert income_end == cols - 1 - len("1,230.05")  # the 支出 column is exactly its widest cell
+
+
+def test_text_column_gets_all_the_amounts_leave_on_58mm():
+    sim, _ = _print(sample_receipt(NOW), "pos58")
+    lines = [ln.text for ln in sim.lines]
+    i = next(k for k, ln in enumerate(lines) if ln.startswith("村道维修"))
+    # 32 columns - 2 gaps - 9 (30,000.00) - 8 (1,230.05) = 13 for 摘要: 22 columns of text must wrap
+    # (6 characters a line), while the amount stays on the row's first line at the edge.
+    assert lines[i:i + 2] == ["村道维修（水" + " " * 12 + "1,200.00", "泥、沙石）"]
+    assert "上级转移支付  30,000.00" in lines

@@ -149,7 +149,7 @@ def _table_with_rules(rows: list[list[str]], cols: int, aligns: list[str], total
 
     The column widths are computed once over all rows so every part lines up.
     """
-    widths = column_widths(rows, cols)
+    widths = column_widths(rows, cols, aligns=aligns)
 
     def part(rs):
         return table(rs, cols, aligns, widths=widths)

@@ -155,21 +155,30 @@ def key_value(key: str, value: str, columns: int) -> list[str]:
     return lines
 
 
-def column_widths(rows: list[list[str]], columns: int, gap: int = 1) -> list[int]:
+def column_widths(rows: list[list[str]], columns: int, gap: int = 1,
+                  aligns: list[str] | None = None) -> list[int]:
     """Widths for a table's columns so the whole row fits ``columns``.
 
-    Each column gets its widest cell; if the total is too wide, the widest column gives up
-    columns first (never below 4, so a Chinese character and a digit still fit); spare
-    columns go to the first column, so the table spans the paper and amounts end at the right edge.
+    Amount columns (every column not aligned ``left``; by default all but the first) get
+    exactly their widest cell, so a figure is never wrapped; the text columns share the rest.
+    When the text does not fit, the widest text column gives up columns first (never below 4,
+    so a Chinese character and a digit still fit, and its cells wrap); spare columns go to the
+    first column, so the table spans the paper and amounts end at the right edge.
+
+    Raises:
+        ValueError: the amount columns alone do not leave 4 columns for each text column.
     """
     n = max(len(r) for r in rows)
+    aligns = list(aligns or ["left"] + ["right"] * (n - 1))
+    text_cols = [i for i in range(n) if (aligns[i] if i < len(aligns) else "left") == "left"] or [0]
     widths = [max((text_width(r[i]) for r in rows if i < len(r)), default=0) for i in range(n)]
     widths = [max(w, 2) for w in widths]
     budget = columns - gap * (n - 1)
-    if budget < 4 * n:
+    fixed = sum(w for i, w in enumerate(widths) if i not in text_cols)
+    if budget - fixed < 4 * len(text_cols):
         raise ValueError(f"{n} table columns do not fit {columns} columns")
     while sum(widths) > budget:
-        i = max(range(n), key=lambda k: widths[k])
+        i = max(text_cols, key=lambda k: widths[k])
         widths[i] -= 1
     widths[0] += budget - sum(widths)  # spare room goes to the first (description) column
     return widths
@@ -183,7 +192,7 @@ def table(rows: list[list[str]], columns: int, aligns: list[str], gap: int = 1,
     cells stay on the row's first line. ``aligns`` gives ``left``/``right``/``center`` per column.
     ``widths`` (from :func:`column_widths`) lets several parts of one table share columns.
     """
-    widths = widths or column_widths(rows, columns, gap)
+    widths = widths or column_widths(rows, columns, gap, aligns)
     out: list[str] = []
     for row in rows:
         cells = [wrap(row[i] if i < len(row) else "", widths[i]) for i in range(len(widths))]
