@@ -31,7 +31,13 @@ def _verify(args) -> int:
 def _import(args) -> int:
     home = config.kiosk_home()
     cfg = config.load(home)
-    res = install.install(Path(args.bundle), home, scope=cfg.get("scope"))
+    # a bundle folder, or a stick / folder holding several: pick this kiosk's newest
+    from kiosk.devices.usbstick.discovery import resolve
+
+    st = install.read_state(home)
+    path = resolve(Path(args.bundle), keys.TrustStore(home).keys(), cfg.get("scope") or st.get("scope"),
+                   int(st.get("highest_seq", 0)))
+    res = install.install(path, home, scope=cfg.get("scope"))
     old = f"第{res.old_seq}版" if res.old_seq else "无"
     print(f"installed 第{res.new_seq}版 (was {old}), data as of {res.data_as_of}, fingerprint {res.fingerprint}, "
           f"chain {res.chain}")
@@ -99,7 +105,7 @@ def register(sub) -> None:
     p.add_argument("bundle", metavar="BUNDLE")
     p.add_argument("--pubkey", required=True, metavar="FILE")
     p.set_defaults(func=_verify)
-    p = sub.add_parser("import", help="verify a bundle against the trusted keys and install it")
+    p = sub.add_parser("import", help="verify a bundle (or the newest one for this kiosk in a folder/stick) and install it")
     p.add_argument("bundle", metavar="BUNDLE")
     p.set_defaults(func=_import)
     p = sub.add_parser("status", help="what the kiosk shows now")
