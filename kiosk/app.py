@@ -41,6 +41,8 @@ SCREENS = [
     ("power_detail", "kiosk.screens.powers", "PowerDetailScreen"),
     ("mine", "kiosk.screens.mine", "MineScreen"),
     ("complaints", "kiosk.screens.complaints", "ComplaintsScreen"),
+    ("search", "kiosk.screens.search", "SearchScreen"),
+    ("villages", "kiosk.screens.villages", "VillagesScreen"),
 ]
 SCREEN_NAMES = [s[0] for s in SCREENS]
 VERSION_POLL_S = 10
@@ -231,7 +233,10 @@ class KioskApp(App):
             self._show("nodata")
         else:
             self.state = "ready"
-            self.go_home()
+            if len(info.village_code) != 12:  # township/county bundle: choose a village first
+                self._show("villages")
+            else:
+                self.go_home()
 
     def _set_info(self, info) -> None:
         self.info = info
@@ -268,7 +273,10 @@ class KioskApp(App):
             self._set_info(info)
             self.state = "ready" if info else "nodata"
             self.history.clear()
-            self._show("home" if info else "nodata")
+            if info and len(info.village_code) != 12:  # township/county bundle: choose a village first
+                self._show("villages")
+            else:
+                self._show("home" if info else "nodata")
 
         self.submit(self._w_swap, done)
 
