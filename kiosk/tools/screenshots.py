@@ -118,12 +118,17 @@ def render(home: Path, jobs: list[tuple[str, str]], size: tuple[int, int] | None
 
 def show(app, name: str) -> None:
     """Put screen ``name`` up as a user would reach it (detail screens with a picked record)."""
-    if name == "nodata":
-        info, state = app.info, app.state
+    if name == "nodata":  # as before any import; the next show() restores the real state
+        if not hasattr(app, "_shot_saved"):
+            app._shot_saved = (app.info, app.state)
         app._set_info(None)
         app.state = "nodata"
         app._show("nodata")
         return
+    if hasattr(app, "_shot_saved"):
+        info, app.state = app._shot_saved
+        del app._shot_saved
+        app._set_info(info)
     if app.state != "ready":
         app._show("nodata")
         return

@@ -1,0 +1,199 @@
+"""技术员维护: the technician PIN pad, then what the kiosk holds, when the last sync ran and
+what it did, and 立即同步. A sync runs on the update service's worker thread; this screen
+only shows its events (:mod:`kiosk.updates`).
+
+:class:`PinPad` is shared with the stick import screen (kiosk/screens/update.py): big digit
+buttons only, no keyboard; the PIN is checked by ``kiosk.cache.pin`` on a worker thread
+(scrypt takes tens of milliseconds).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.screens.widgets import KioskScreen
+
+PIN_MIN, PIN_MAX = 6, 12
+
+
+def check_pin_async(entered: str, done) -> None:
+    """``pin.check("technician", entered)`` on a worker; ``done(ok, message_zh)`` on the UI thread."""
+    home = getattr(App.get_running_app(), "home", None)
+
+    def work():
+        try:
+            from kiosk.cache import pin
+
+            ok = pin.check("technician", entered, home)
+            msg = "" if ok else "密码错误，请重新输入"
+        except Exception as exc:  # noqa: BLE001 - locked / not set / damaged file: say so
+            from kiosk.updates import describe
+
+            ok, msg = False, describe(exc)
+        Clock.schedule_once(lambda _dt: done(ok, msg), 0)
+
+    threading.Thread(target=work, name="kiosk-pin", daemon=True).start()
+
+
+class PinPad(BoxLayout):
+    """Digit buttons 1–9, 清除, 0, 确定 and a row of dots. Dispatches ``on_pin(entered)``
+    once 确定 is pressed with 6–12 digits; the owner then calls :meth:`verify` or its own
+    check."""
+
+    entered = StringProperty("")
+    prompt = StringProperty("请输入技术员密码")
+    message = StringProperty("")
+    busy = BooleanProperty(False)
+
+    def __init__(self, **kw):
+        self.register_event_type("on_pin")
+        super().__init__(**kw)
+
+    def dots(self, entered: str) -> str:
+        return "\u00a0".join("●" * len(entered)) if entered else "—"
+
+    def press(self, digit: str) -> None:
+        if not self.busy and len(self.entered) < PIN_MAX:
+            self.entered += digit
+            self.message = ""
+
+    def clear(self) -> None:
+        self.entered = ""
+        self.message = ""
+
+    def submit(self) -> None:
+        if self.busy:
+            return
+        if len(self.entered) < PIN_MIN:
+            self.message = f"密码为{PIN_MIN}到{PIN_MAX}位数字"
+            return
+        self.dispatch("on_pin", self.entered)
+
+    def on_pin(self, entered: str) -> None:
+        pass
+
+    def verify(self, on_ok) -> None:
+        """Check the entered PIN (worker thread); ``on_ok()`` when right, else show why."""
+        self.busy = True
+        self.message = "正在核对…"
+        entered, self.entered = self.entered, ""
+
+        def done(ok: bool, msg: str):
+            self.busy = False
+            self.message = msg
+            if ok:
+                on_ok()
+
+        check_pin_async(entered, done)
+
+
+def _fmt_time(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        t = dt.datetime.fromisoformat(iso).astimezone()
+    except ValueError:
+        return iso
+    return t.strftime("%Y-%m-%d %H:%M")
+
+
+def sync_lines(rec: dict | None, base_url: str, every_hours: float, syncing: bool, due_ts: float | None) -> list[str]:
+    """The technician menu's sync lines (plain text)."""
+    out = [f"更新服务器：{base_url}" if base_url else "更新服务器：未设置（只能用U盘更新）"]
+    if syncing:
+        out.append("正在同步…")
+    if rec:
+        out.append(f"上次同步：{_fmt_time(rec.get('at'))}　{'成功' if rec.get('ok') else '失败'}")
+        out.append(rec.get("message_zh", ""))
+    else:
+        out.append("上次同步：尚未同步")
+    if base_url and due_ts is not None and not syncing:
+        when = dt.datetime.fromtimestamp(due_ts).strftime("%Y-%m-%d %H:%M") if due_ts > 0 else "现在"
+        out.append(f"下次自动同步：{when}（每 {every_hours:g} 小时）")
+    return out
+
+
+class TechnicianScreen(KioskScreen):
+    """States: ``pin`` (PIN pad) → ``menu``."""
+
+    state = StringProperty("pin")
+    data_line = StringProperty("")
+    sync_text = StringProperty("")
+    progress_text = StringProperty("")
+    can_sync = BooleanProperty(False)
+
+
+    def on_kv_post(self, base_widget):
+        # Views not in use are taken out of the tree: a hidden but present widget would
+        # still catch touches meant for what is shown.
+        self._views = {"pin": self.ids.pad.__self__, "menu": self.ids.menu.__self__}  # strong refs
+        for v in self._views.values():
+            if v.parent is not None:
+                v.parent.remove_widget(v)
+        self._apply_state()
+
+    def on_state(self, *_):
+        if hasattr(self, "_views"):
+            self._apply_state()
+
+    def _apply_state(self):
+        holder = self.ids.holder
+        holder.clear_widgets()
+        view = self._views.get(self.state)
+        if view is not None:
+            holder.add_widget(view)
+
+    def open(self, **params) -> None:
+        self.state = "menu" if params.get("unlocked") else "pin"
+        self.ids.pad.clear()
+        self.progress_text = ""
+        self.refresh()
+
+    def unlocked(self) -> None:
+        self.state = "menu"
+        self.refresh()
+
+    def refresh(self) -> None:
+        app = App.get_running_app()
+        info = getattr(app, "info", None)
+        if info:
+            self.data_line = (f"本机数据：{info.village_name}　第{info.seq}版　数据更新至 {info.data_as_of}"
+                              f"　指纹 {info.fingerprint}")
+        else:
+            self.data_line = "本机数据：尚无数据"
+        svc = getattr(app, "updates", None)
+        if svc is None:
+            self.sync_text = "更新服务未启动"
+            self.can_sync = False
+            return
+        from kiosk.updates import next_due
+
+        every = float((svc.cfg.get("sync") or {}).get("every_hours", 6))
+        rec = svc.last_sync()
+        self.sync_text = "\n".join(sync_lines(rec, svc.base_url(), every, svc.syncing, next_due(rec, every)))
+        self.can_sync = bool(svc.base_url()) and not svc.syncing
+
+    def sync_now(self) -> None:
+        svc = getattr(App.get_running_app(), "updates", None)
+        if svc is not None and svc.sync_now() is not None:
+            self.can_sync = False
+            self.progress_text = "正在同步…"
+
+    def on_sync_event(self, kind: str, **kw) -> None:
+        """Update-service events about syncs (routed here by kiosk.screens.update.attach)."""
+        if kind == "progress":
+            label = {"download": "正在下载", "copy": "正在复制", "verify": "正在校验"}.get(kw.get("phase"), "")
+            self.progress_text = f"{label}　{kw.get('text', '')}"
+        elif kind == "sync_done":
+            self.progress_text = ""
+            self.refresh()
+
+
+Builder.load_file(os.path.join(os.path.dirname(__file__), "technician.kv"))

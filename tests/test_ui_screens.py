@@ -1,0 +1,462 @@
+"""Headless UI tests: tap through every screen of the imported demo village and check what
+is shown against the source export; 返回/首页, the idle timer, the 尚无数据 screen, the
+safe version switch, and a walk of every screen's widget tree for touch-target size,
+text size and contrast.
+
+One App per session (Kivy keeps one window per process); we drive it ourselves
+(kiosk.app.start_headless / pump) because kivy.tests.common.async_run is broken under
+current pytest.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.ui
+
+# Kivy reads these at import time.
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kiosk-kivy-test-"))
+
+TODAY = dt.date(2026, 11, 30)
+
+
+class FakeClock:
+    """Monotonic clock the idle timer reads; tests advance it instead of sleeping."""
+
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def source(demo_source):
+    return {name: _jsonl(demo_source / f"{name}.jsonl")
+            for name in ("finance", "projects", "assets", "services", "powers")} | {
+        "village": json.loads((demo_source / "village.json").read_text(encoding="utf-8"))}
+
+
+@pytest.fixture(scope="session")
+def ui(demo_home):
+    """The running app, started with nothing installed (opener returns None), so the first
+    thing every session sees is the 尚无数据 screen; test_nodata_then_switch installs."""
+    from kiosk.app import configure_kivy
+
+    configure_kivy(windowed=True, size=(1920, 1080))
+    from kivy.core.window import Window
+
+    from kiosk.app import KioskApp, pump, start_headless
+    from kiosk.cache.mirror import open_current
+
+    clock = FakeClock()
+    state = {"opener": lambda home: None}
+    app = KioskApp(demo_home, opener=lambda home: state["opener"](home), now=clock, today=lambda: TODAY)
+    start_headless(app)
+    Window.size = (1920, 1080)
+    pump(app)
+    app.test_clock = clock
+    app.test_state = state
+    app.test_open_current = open_current
+    yield app
+    app.stop()
+
+
+def pump(app, frames=2):
+    from kiosk.app import pump as _pump
+
+    _pump(app, frames=frames)
+
+
+def tap(app, widget):
+    """Press and release at the widget's centre in window coordinates (as a finger would)."""
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = widget.to_window(*widget.center)
+    t = UnitTestTouch(x, y)
+    t.touch_down()
+    pump(app, 1)
+    t.touch_up()
+    pump(app, 3)
+
+
+def screen(app):
+    return app.sm.current_screen
+
+
+def ready(ui):
+    """Make sure data is installed and we are at home."""
+    if ui.state != "ready":
+        ui.test_state["opener"] = ui.test_open_current
+        ui.check_for_update()
+        pump(ui)
+    ui.go_home()
+    pump(ui)
+    assert ui.sm.current == "home"
+    return ui
+
+
+def plain(markup: str) -> str:
+    """Markup → the text a person reads (tags dropped, NBSP as space)."""
+    import re
+
+    s = re.sub(r"\[/?[a-z]+(=[^\]]*)?\]", "", markup)
+    return s.replace("&bl;", "[").replace("&br;", "]").replace("&amp;", "&").replace("\u00a0", " ")
+
+
+def walk(w):
+    yield w
+    for c in w.children:
+        yield from walk(c)
+
+
+def visible_rows(lst):
+    return sorted((w for w in lst.children[0].children), key=lambda w: -w.y)
+
+
+# ---------------------------------------------------------------------------------------------
+def test_nodata_then_switch_on_install(ui, demo_home):
+    """Before any import: 尚无数据 with the configured contact; an installed version is
+    picked up by the periodic check and shown (nobody is using the no-data screen)."""
+    from kiosk.config import DEFAULTS
+
+    if ui.state == "ready":
+        pytest.skip("data already switched in by an earlier test")
+    assert ui.sm.current == "nodata"
+    ids = screen(ui).ids
+    assert ids.headline.text == "尚无数据"
+    assert plain(ids.contact.text) == DEFAULTS["contact_when_empty"]
+    assert ui.footer_text == ""
+    ui.go("finance")  # nothing to open without data
+    assert ui.sm.current == "nodata"
+
+    ui.test_state["opener"] = ui.test_open_current
+    ui.check_for_update()
+    pump(ui)
+    assert ui.sm.current == "home"
+    assert ui.state == "ready"
+
+
+def test_home_header_counts_footer(ui, source):
+    ready(ui)
+    scr = screen(ui)
+    title = scr.children[0].ids.title.text
+    assert title.startswith("洪泉村")
+    assert ui.place_text == "涟源市·白马镇"
+    for key in ("finance", "projects", "services", "assets", "powers"):
+        text = plain(scr.ids[key].text)
+        assert f"共 {len(source[key]):,} 条" in text, (key, text)
+    assert ui.footer_text.startswith(f"数据更新至 {source['village']['data_as_of']} · 第1版 · 指纹 ")
+    assert len(ui.footer_text.rsplit(" ", 1)[1]) == 8
+    assert not ui.footer_stale  # 30 days old, threshold 35
+
+
+def test_finance_month_totals_match_source(ui, source):
+    from kiosk.formatting import money
+
+    ready(ui)
+    tap(ui, screen(ui).ids.finance)
+    assert ui.sm.current == "finance"
+    scr = screen(ui)
+    years = sorted({int(r["date"][:4]) for r in source["finance"]}, reverse=True)
+    assert [c.value for c in reversed(scr.ids.years.children)] == years
+    # pick the second year and its third month by tapping the chips
+    year = years[1]
+    tap(ui, next(c for c in scr.ids.years.children if c.value == year))
+    months = sorted({int(r["date"][5:7]) for r in source["finance"] if r["date"].startswith(str(year))})
+    assert [c.value for c in reversed(scr.ids.months.children)] == [0] + months
+    month = months[2]
+    tap(ui, next(c for c in scr.ids.months.children if c.value == month))
+    assert (scr.year, scr.month) == (year, month)
+    prefix = f"{year}-{month:02d}-"
+    lines = [r for r in source["finance"] if r["date"].startswith(prefix)]
+    inc = sum((Decimal(r["amount"]) for r in lines if r["direction"] == "income"), Decimal(0))
+    exp = sum((Decimal(r["amount"]) for r in lines if r["direction"] == "expense"), Decimal(0))
+    assert plain(scr.ids.income.text) == f"收入 {money(inc)}"
+    assert plain(scr.ids.expense.text) == f"支出 {money(exp)}"
+    assert plain(scr.ids.balance.text) == f"结余 {money(inc - exp)}"
+    assert f"共 {len(lines)} 笔" in plain(scr.totals_text)
+    # rows: newest first, only that month
+    data = scr.ids.list.data
+    assert data and all(d["rec_id"] in {r["id"] for r in lines} for d in data)
+    newest = max(lines, key=lambda r: r["date"])["date"]
+    first = next(r for r in lines if r["id"] == data[0]["rec_id"])
+    assert first["date"] == newest
+
+
+def test_finance_pages_load_on_scroll_and_detail(ui, source):
+    ready(ui)
+    tap(ui, screen(ui).ids.finance)
+    scr = screen(ui)
+    lst = scr.ids.list
+    year = max(int(r["date"][:4]) for r in source["finance"])
+    n_year = sum(r["date"].startswith(str(year)) for r in source["finance"])
+    assert n_year > 60
+    assert len(lst.data) == 30  # one page: the list never loads a whole table
+    for _ in range(3):
+        lst.scroll_y = 0
+        pump(ui)
+    assert 60 <= len(lst.data) < n_year or len(lst.data) == n_year
+    ids = [d["rec_id"] for d in lst.data]
+    assert len(ids) == len(set(ids))
+    # tap the first row → its detail (2 taps from home)
+    lst.scroll_y = 1
+    pump(ui)
+    row = visible_rows(lst)[0]
+    rec = next(r for r in source["finance"] if r["id"] == row.rec_id)
+    tap(ui, row)
+    assert ui.sm.current == "finance_detail"
+    shown = " ".join(plain(w.text) for w in walk(screen(ui)) if hasattr(w, "text") and isinstance(w.text, str))
+    assert rec["voucher_no"] in shown and rec["summary"] in shown and rec["handler"] in shown
+    # 返回 → the list as it was; 首页 → home
+    frame = screen(ui).children[0]
+    tap(ui, frame.ids.back)
+    assert ui.sm.current == "finance"
+    assert [d["rec_id"] for d in lst.data][:5] == ids[:5]
+    tap(ui, screen(ui).children[0].ids.home)
+    assert ui.sm.current == "home"
+
+
+def test_project_stages(ui, source):
+    from kiosk.screens.projects import STAGES
+
+    ready(ui)
+    tap(ui, screen(ui).ids.projects)
+    row = visible_rows(screen(ui).ids.list)[0]
+    tap(ui, row)
+    assert ui.sm.current == "project_detail"
+    src = next(p for p in source["projects"] if p["id"] == row.rec_id)
+    rows = list(reversed(screen(ui).ids.stages.children))
+    assert [r.stage for r in rows] == list(STAGES)
+    done = {s["stage"] for s in src["stages"]}
+    last = max(STAGES.index(s) for s in done)
+    for i, r in enumerate(rows):
+        want = "done" if r.stage in done else ("skipped" if i < last else "pending")
+        assert r.state == want, (r.stage, r.state)
+
+
+def test_service_steps(ui, source):
+    ready(ui)
+    tap(ui, screen(ui).ids.services)
+    row = visible_rows(screen(ui).ids.list)[0]
+    src = next(s for s in source["services"] if s["id"] == row.rec_id)
+    tap(ui, row)
+    assert ui.sm.current == "service_detail"
+    steps = list(reversed(screen(ui).ids.steps.children))
+    assert [plain(s.step) for s in steps] == [s["step"] for s in src["steps"]]
+    shown = " ".join(plain(w.text) for w in walk(screen(ui)) if isinstance(getattr(w, "text", None), str))
+    assert src["applicant"] not in shown or len(src["applicant"]) == 1  # masked on public screens
+    assert src["result"] in shown
+
+
+def test_asset_contract(ui, source):
+    from kiosk.formatting import money
+
+    ready(ui)
+    tap(ui, screen(ui).ids.assets)
+    scr = screen(ui)
+    tap(ui, next(c for c in scr.ids.kinds.children if c.value == "资源"))
+    assert all("资源" in plain(d["sub"]) for d in scr.ids.list.data)
+    assert len(scr.ids.list.data) == min(30, sum(a["kind"] == "资源" for a in source["assets"]))
+    srcs = {a["id"]: a for a in source["assets"]}
+    row = next(r for r in visible_rows(scr.ids.list) if srcs[r.rec_id].get("reserve_price"))
+    tap(ui, row)
+    assert ui.sm.current == "asset_detail"
+    a = srcs[row.rec_id]
+    assert plain(screen(ui).ids.reserve.text) == f"底价\n{money(Decimal(a['reserve_price']))}"
+
+
+def test_power_flowchart_and_sample(ui, source):
+    ready(ui)
+    tap(ui, screen(ui).ids.powers)
+    scr = screen(ui)
+    assert len(scr.ids.list.data) == len(source["powers"])
+    tap(ui, next(c for c in scr.ids.classes.children if c.value == "便民服务"))
+    assert len(scr.ids.list.data) == sum(p["class"] == "便民服务" for p in source["powers"])
+    tap(ui, next(c for c in scr.ids.classes.children if c.value == ""))
+    row = visible_rows(scr.ids.list)[0]
+    src = next(p for p in source["powers"] if p["id"] == row.rec_id)
+    tap(ui, row)
+    assert ui.sm.current == "power_detail"
+    det = screen(ui)
+    lay = det.ids.chart._lay
+    assert set(lay.boxes) == {s["id"] for s in src["steps"]}
+    assert {b.kind for b in lay.boxes.values()} >= {"start", "end"}
+    labels = {plain(w.text) for w in det.ids.chart.children}
+    assert {s["label"] for s in src["steps"]} <= labels
+    for e in src["edges"]:
+        if e["label"]:
+            assert e["label"] in labels
+    backs = [r for r in lay.routes if r.kind == "back"]
+    assert [(r.src, r.dst) for r in backs] == [(e["from"], e["to"]) for e in src["edges"] if "不通过" in e["label"]]
+    assert det.sample == any(p["sample"] for p in source["powers"])
+    assert ("示例" in det.ids.sample.text) == det.sample
+
+
+def test_mine_and_complaints(ui, source):
+    ready(ui)
+    tap(ui, screen(ui).ids.mine)
+    assert ui.sm.current == "mine"
+    assert screen(ui).ids.prompt.text == "请把身份证放在读卡器上"
+    tap(ui, screen(ui).children[0].ids.home)
+    tap(ui, screen(ui).ids.complaints)
+    assert ui.sm.current == "complaints"
+    shown = " ".join(plain(w.text) for w in walk(screen(ui)) if isinstance(getattr(w, "text", None), str))
+    v = source["village"]
+    assert v["discipline_office"]["name"] in shown and v["discipline_office"]["phone"] in shown
+    for p in v["supervision_committee"]:
+        assert p["name"] in shown and p["phone"] in shown
+    c = v["complaints"]
+    if "received" in c:
+        assert f"收到投诉：{c['received']} 件" in shown
+    assert c["platform_url"] in shown
+
+
+def test_idle_returns_home(ui):
+    from kivy.base import EventLoop
+
+    ready(ui)
+    tap(ui, screen(ui).ids.projects)
+    assert ui.sm.current == "projects"
+    ui.test_clock.t += ui.timeouts["public_idle_to_home"] - 5
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        EventLoop.idle()
+    assert ui.sm.current == "projects"  # not yet
+    ui.test_clock.t += 6
+    deadline = time.monotonic() + 3
+    while ui.sm.current != "home" and time.monotonic() < deadline:
+        EventLoop.idle()
+    assert ui.sm.current == "home"
+
+
+def test_new_version_waits_for_home(ui, demo_home):
+    """A newly installed version never replaces the screen under a user's finger: it is
+    switched in on the way back to 首页; its banner then shows on every screen."""
+    ready(ui)
+    tap(ui, screen(ui).ids.finance)
+    real = ui.test_open_current
+
+    def newer(home):
+        m = real(home)
+        m.info = dataclasses.replace(m.info, seq=2, fingerprint="0badf00d", banner="测试：已回退到上一版")
+        return m
+
+    ui.test_state["opener"] = newer
+    ui.check_for_update()
+    pump(ui)
+    assert ui.sm.current == "finance" and "第1版" in ui.footer_text and ui.update_waiting
+    tap(ui, screen(ui).children[0].ids.home)
+    pump(ui)
+    assert ui.sm.current == "home"
+    assert "第2版" in ui.footer_text and "0badf00d" in ui.footer_text
+    assert screen(ui).children[0].ids.banner.text == "测试：已回退到上一版"
+    assert screen(ui).children[0].ids.banner.height > 0
+    # back to the real version for the other tests
+    ui.test_state["opener"] = real
+    ui.check_for_update()
+    pump(ui)
+    assert "第1版" in ui.footer_text and ui.banner_text == ""
+
+
+def test_stale_footer_is_amber(ui):
+    from kiosk.screens.theme import COLORS
+
+    ready(ui)
+    footer = screen(ui).children[0].ids.footer
+    assert list(footer.bg_color) != list(COLORS["stale_bg"])
+    ui.today = lambda: dt.date(2026, 12, 6)  # 36 days after data_as_of
+    ui._set_info(ui.info)
+    pump(ui)
+    try:
+        assert ui.footer_stale
+        assert list(footer.bg_color) == list(COLORS["stale_bg"])
+    finally:
+        ui.today = lambda: TODAY
+        ui._set_info(ui.info)
+
+
+# ---------------------------------------------------------------------------------------------
+def _effective_bg(w):
+    from kiosk.screens.theme import COLORS
+
+    while w is not None and w is not w.parent:
+        cb = getattr(w, "contrast_bg", None)
+        if cb:
+            return cb
+        bg = getattr(w, "bg_color", None)
+        if bg is not None and len(bg) == 4 and bg[3] > 0:
+            return bg
+        w = w.parent
+    return COLORS["bg"]
+
+
+def _shown(w, root) -> bool:
+    while w is not None and w is not root:
+        if w.opacity == 0 or w.width <= 0 or w.height <= 0:
+            return False
+        w = w.parent
+    return True
+
+
+def test_sizes_and_contrast_on_every_screen(ui):
+    """Every touchable ≥ 20 mm both ways; every label's font_size ≥ 8 mm of px (the em
+    height, which a Chinese character fills) with line height ≥ 1.3; text vs effective
+    background ≥ 7:1 (WCAG relative luminance)."""
+    from kivy.uix.behaviors import ButtonBehavior
+    from kivy.uix.label import Label
+
+    from kiosk.screens.theme import MIN_CONTRAST, contrast_ratio
+    from kiosk.tools.screenshots import SCREENSHOT_NAMES, show
+
+    ready(ui)
+    th = ui.theme
+    assert th.target == 81 and th.min_font == 33  # 21.5" 1920×1080: 4.1 px/mm
+    problems = []
+    checked = {"buttons": 0, "labels": 0}
+    for name in SCREENSHOT_NAMES:
+        show(ui, name)
+        pump(ui, 3)
+        assert ui.sm.current == name
+        for w in walk(screen(ui)):
+            if not _shown(w, screen(ui)):
+                continue
+            if isinstance(w, ButtonBehavior):
+                checked["buttons"] += 1
+                if w.width < th.target or w.height < th.target:
+                    problems.append(f"{name}: button {getattr(w, 'text', '')[:20]!r} {w.size}")
+            if isinstance(w, Label) and w.text.strip():
+                checked["labels"] += 1
+                if w.font_size < th.min_font:
+                    problems.append(f"{name}: font {w.font_size} < {th.min_font}: {w.text[:20]!r}")
+                if w.line_height < 1.3:
+                    problems.append(f"{name}: line height {w.line_height}: {w.text[:20]!r}")
+                ratio = contrast_ratio(w.color, _effective_bg(w))
+                if ratio < MIN_CONTRAST:
+                    problems.append(f"{name}: contrast {ratio:.1f} for {w.text[:20]!r}")
+    show(ui, "home")
+    pump(ui)
+    assert not problems, "\n".join(problems)
+    assert checked["buttons"] > 60 and checked["labels"] > 200, checked
+
+
+def test_no_typing_on_public_screens(ui):
+    from kivy.uix.textinput import TextInput
+
+    ready(ui)
+    assert not [s.name for s in ui.sm.screens for w in walk(s) if isinstance(w, TextInput)]
