@@ -27,6 +27,9 @@ def profile_sections(profile: dict) -> list[tuple[str, list[tuple[str, str]]]]:
         ch.append(("村务监督微信群", grp["name"] + (f"（群主 {grp['admin']}）" if grp.get("admin") else "")))
     if ch:
         out.append(("投诉渠道", ch))
+    office = profile.get("discipline_office") or {}
+    if office:
+        out.append(("乡镇纪委", [(office.get("name", "纪委"), office.get("phone", ""))]))
     fig = []
     if "received" in comp:
         fig.append(("收到投诉", f"{comp['received']} 件"))
@@ -34,9 +37,6 @@ def profile_sections(profile: dict) -> list[tuple[str, list[tuple[str, str]]]]:
         fig.append(("已办结", f"{comp['handled']} 件"))
     if fig:
         out.append(("投诉办理情况", fig))
-    office = profile.get("discipline_office") or {}
-    if office:
-        out.append(("乡镇纪委", [(office.get("name", "纪委"), office.get("phone", ""))]))
     sup = profile.get("supervision_committee") or []
     if sup:
         out.append(("村务监督委员会", [(f"{p.get('role', '')} {p.get('name', '')}".strip(), p.get("phone", "")) for p in sup]))
@@ -64,7 +64,7 @@ class ComplaintsScreen(KioskScreen):
             box = right if head in ("村务监督委员会", "村干部") else left
             box.add_widget(AutoLabel(text=rich(head), role="large", bold=True, color=COLORS["button2_text"]))
             for k, v in rows:
-                box.add_widget(AutoLabel(text=f"[b]{rich(k)}[/b]：{rich(v)}"))
+                box.add_widget(AutoLabel(text=f"[b]{rich(k)}：[/b]{rich(v)}"))  # a line may break after the colon, never before
 
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "complaints.kv"))
