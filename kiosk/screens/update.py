@@ -96,7 +96,7 @@ class UpdateScreen(KioskScreen):
     def on_update_event(self, kind: str, **kw) -> None:
         if kind == "plan":
             p = kw["plan"]
-            self.set_state("pin", f"U盘上有{rich(p.candidate.manifest.get('village', {}).get('name', p.candidate.scope))}的新数据",
+            self.set_state("pin", f"U盘上有{rich(p.candidate.manifest.get('village', {}).get('name', p.candidate.scope))}的新数据，请输入技术员密码",
                            f"本机：{version_text(p.old)}\nU盘：{version_text(p.new)}")
         elif kind == "progress":
             self.percent = kw.get("percent", 0)
