@@ -460,3 +460,38 @@ def test_no_typing_on_public_screens(ui):
 
     ready(ui)
     assert not [s.name for s in ui.sm.screens for w in walk(s) if isinstance(w, TextInput)]
+
+
+def test_rich_text_escapes_markup_and_falls_back_per_run(ui):
+    """Data text never injects markup; a name character Noto lacks gets its own font run;
+    ASCII spaces become U+00A0 (Kivy breaks Chinese lines only at ASCII spaces)."""
+    from kivy.core.text import LabelBase
+
+    from kiosk.screens.widgets import KLabel, rich
+
+    s = rich("王𪚥 [b]付款[/b]")
+    assert s == "王[font=KioskFallback0]𪚥[/font]\u00a0&bl;b&br;付款&bl;/b&br;"
+    assert LabelBase._fonts["KioskFallback0"][0].endswith("HanaMinA.ttf")
+    lbl = KLabel(text=s)
+    lbl.texture_update()
+    assert lbl.texture_size[0] > 0
+    drawn = "".join(w.text for line in lbl._label._cached_lines for w in line.words)
+    assert drawn == "王𪚥\u00a0[b]付款[/b]"  # the brackets are shown as text, not bold
+    assert rich(None) == ""
+
+
+def test_kiosk_mode_config(ui):
+    """Exactly one input provider (a tap is one tap), Esc does not quit, F1 opens nothing."""
+    from kivy.config import Config
+
+    from kiosk.app import configure_kivy
+
+    assert dict(Config.items("input")) == {"mouse": "mouse,disable_multitouch"}
+    assert Config.get("kivy", "exit_on_escape") == "0"
+    assert ui.open_settings() is False and ui.use_kivy_settings is False
+    configure_kivy(windowed=False)  # settings only (the window exists already)
+    try:
+        assert Config.get("graphics", "fullscreen") == "auto"
+        assert Config.get("graphics", "show_cursor") == "0"
+    finally:
+        configure_kivy(windowed=True)
