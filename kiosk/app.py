@@ -43,6 +43,8 @@ SCREENS = [
     ("complaints", "kiosk.screens.complaints", "ComplaintsScreen"),
     ("search", "kiosk.screens.search", "SearchScreen"),
     ("villages", "kiosk.screens.villages", "VillagesScreen"),
+    ("technician", "kiosk.screens.technician", "TechnicianScreen"),
+    ("update", "kiosk.screens.update", "UpdateScreen"),
 ]
 SCREEN_NAMES = [s[0] for s in SCREENS]
 VERSION_POLL_S = 10
@@ -147,17 +149,23 @@ class KioskApp(App):
             self.sm.add_widget(getattr(importlib.import_module(module), cls)(name=name))
         self.sm.current = "nodata"
         Window.bind(on_touch_down=self._on_activity, on_touch_move=self._on_activity)
-        if not Window.fullscreen in (0, False, "0"):
+        if Window.fullscreen not in (0, False, "0"):
             Window.show_cursor = False
         Clock.schedule_interval(self._check_idle, 1)
         Clock.schedule_interval(lambda dt: self.check_for_update(), VERSION_POLL_S)
         self.submit(self._w_open, self._opened)
+        from kiosk.screens.update import attach  # USB stick watcher, background sync, 技术员维护 entry
+
+        attach(self)
         return self.sm
 
     def open_settings(self, *args):  # F1 must not open Kivy's settings panel on a kiosk
         return False
 
     def on_stop(self):
+        from kiosk.screens.update import detach
+
+        detach(self)
         self._executor.submit(self._w_close)
         self._executor.shutdown(wait=True)
 
@@ -319,7 +327,9 @@ class KioskApp(App):
     def _check_idle(self, *_):
         if self.state != "ready" or self.sm.current == "home":
             return
-        if self.now() - self.last_activity >= float(self.timeouts["public_idle_to_home"]):
+        # the card holder's own screen closes sooner than public ones
+        key = "personal_idle_to_home" if self.sm.current == "mine" else "public_idle_to_home"
+        if self.now() - self.last_activity >= float(self.timeouts[key]):
             self.last_activity = self.now()
             self.go_home()
 

@@ -9,7 +9,8 @@ Method (a small Sugiyama-style layout):
 1. depth-first search from the start step; an edge to a step still on the stack is a
    back-edge (a loop such as 退回补正);
 2. each step's layer = the longest path from the start over the remaining (acyclic) edges;
-3. within a layer, steps are ordered by the mean slot of their predecessors (one pass);
+3. within a layer, steps are ordered by the mean slot of their predecessors (one pass),
+   steps with a back-edge last (rightmost);
 4. routes are orthogonal: edges to the next layer go down with one elbow; edges that skip
    layers run down a channel on the left; back-edges run up a channel on the right.
 
@@ -135,8 +136,12 @@ def layout(steps: list[dict], edges: list[dict], box_w: float = 380, box_h: floa
         for d in v:
             pred[d].append(k)
     slot: dict[str, float] = {}
-    for r in rows:  # barycentre ordering, one downward pass
-        r.sort(key=lambda i: (sum(slot[p] for p in pred[i] if p in slot) / max(1, sum(p in slot for p in pred[i])), order[i]))
+    loops_back = {src for src, _ in back}
+    for r in rows:  # barycentre ordering, one downward pass; a step that loops back goes
+        # rightmost so its back-edge reaches the right-hand channel without crossing a box
+        r.sort(key=lambda i: (i in loops_back,
+                              sum(slot[p] for p in pred[i] if p in slot) / max(1, sum(p in slot for p in pred[i])),
+                              order[i]))
         for j, i in enumerate(r):
             slot[i] = j - (len(r) - 1) / 2
 
