@@ -174,7 +174,8 @@ def test_technician_pin_then_menu(app, khome, tmp_path):
     pump(app)
     assert "上次同步：2023-11-1" in scr.sync_text and "已更新：第1版 → 第2版（数据更新至 2025-05-31）" in scr.sync_text
     assert "更新服务器：http://county.example/cunwu" in scr.sync_text and "下次自动同步" in scr.sync_text
-    assert scr.data_line.startswith("本机数据：洪泉村　第1版　数据更新至 2025-05-31")
+    i = app.info  # the app's own mirror (ours, or the demo village when another UI module runs first)
+    assert scr.data_line == f"本机数据：{i.village_name}　第{i.seq}版　数据更新至 {i.data_as_of}　指纹 {i.fingerprint}"
     assert not small_targets(app, scr)
     shot(app, tmp_path, "technician-menu")
 
