@@ -80,8 +80,12 @@ def _back_edges(start: str, succ: dict[str, list[str]]) -> set[tuple[str, str]]:
 
 
 def layout(steps: list[dict], edges: list[dict], box_w: float = 380, box_h: float = 130,
-           gap_x: float = 90, gap_y: float = 120, channel: float = 36, label_w: float = 150) -> Layout:
+           gap_x: float = 90, gap_y: float = 120, channel: float = 36, label_w: float = 150,
+           char_w: float | None = None) -> Layout:
     """Lay out ``steps`` ([{step_id, ord, label, kind}]) and ``edges`` ([{src, dst, label}]).
+
+    ``label_w`` is the room right of the boxes for back-edge labels; with ``char_w`` (px per
+    character) it is computed from the longest back-edge label instead.
 
     Steps not reachable from the start (invalid data; the bundle build refuses it) are put
     in an extra last layer so nothing is hidden.
@@ -159,6 +163,9 @@ def layout(steps: list[dict], edges: list[dict], box_w: float = 380, box_h: floa
             r.kind = "skip"
             n_skip += 1
 
+    if char_w:
+        longest = max((len(r.label) for r in routes if r.kind == "back"), default=0)
+        label_w = longest * char_w + 20 if longest else 20
     widest = max(len(r) for r in rows)
     left = channel * (n_skip + 1)
     inner_w = widest * box_w + (widest - 1) * gap_x

@@ -15,6 +15,8 @@ from kiosk.screens.theme import COLORS
 from kiosk.screens.widgets import Chip, KioskScreen, KLabel, kv_rows, rich
 
 CLASSES = ("重大决策", "日常管理", "便民服务")
+#: words that mark a branch going backwards or refused: drawn in red, others in green
+NEGATIVE = ("不", "退回", "驳回", "否")
 
 
 def power_row(r: dict) -> dict:
@@ -67,7 +69,7 @@ class FlowChart(Widget):
         self.canvas.clear()
         f = th.fonts["body"]
         lay = layout(steps, edges, box_w=th.mm(96), box_h=th.mm(30), gap_x=th.mm(16),
-                     gap_y=th.mm(22), channel=th.mm(8), label_w=th.mm(44))
+                     gap_y=th.mm(22), channel=th.mm(7), char_w=f)
         self.size = (lay.width, lay.height)
         self._lay = lay
         top = lambda y: self.height - y  # noqa: E731  layout y grows down, Kivy's up
@@ -93,7 +95,7 @@ class FlowChart(Widget):
         for r in lay.routes:
             if r.label and r.label_at:
                 x, y = r.label_at
-                lbl = KLabel(text=rich(r.label), bold=True, color=COLORS["expense"] if "不" in r.label else COLORS["income"],
+                lbl = KLabel(text=rich(r.label), bold=True, color=COLORS["expense"] if any(w in r.label for w in NEGATIVE) else COLORS["income"],
                              size_hint=(None, None))
                 lbl.texture_update()
                 lbl.size = lbl.texture_size
