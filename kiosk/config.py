@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
         "with_supervisors_below": "50000",
     },
     "stale_after_days": 35,
+    # The village/township/county code this kiosk shows. None: adopt the scope of the first
+    # bundle installed; afterwards install refuses any other scope.
+    "scope": None,
     "contact_when_empty": "请联系乡镇（街道）纪委或县互联网+监督平台技术人员",
     "sync": {"base_url": "", "every_hours": 6},
     "printer": {"profile": "pos58", "vid_pid": ""},

@@ -81,6 +81,9 @@ def test_config_defaults_and_override(tmp_path):
     cfg = config.load(tmp_path)
     assert cfg["timeouts"]["public_idle_to_home"] == 60 and cfg["timeouts"]["printer_write"] == 10
     assert cfg["stale_after_days"] == 10
+    assert cfg["scope"] is None
+    (tmp_path / "config.json").write_text(json.dumps({"scope": "431382111249"}))
+    assert config.load(tmp_path)["scope"] == "431382111249"
     (tmp_path / "config.json").write_text("{broken")
     with pytest.raises(config.ConfigError, match="cannot read"):
         config.load(tmp_path)
