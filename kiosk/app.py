@@ -256,6 +256,8 @@ class KioskApp(App):
         self.place_text = f"{info.county_name}·{info.township_name}"
         self.footer_text = f"数据更新至 {info.data_as_of} · 第{info.seq}版 · 指纹 {info.fingerprint}"
         self.footer_stale = self.is_stale(info.data_as_of)
+        if self.footer_stale:  # say it in words too, not only in amber
+            self.footer_text += f" · 已超过{self.cfg.get('stale_after_days', 35)}天未更新"
         self.banner_text = info.banner or ""
 
     def is_stale(self, data_as_of: str) -> bool:

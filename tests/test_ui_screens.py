@@ -386,6 +386,7 @@ def test_stale_footer_is_amber(ui):
     try:
         assert ui.footer_stale
         assert list(footer.bg_color) == list(COLORS["stale_bg"])
+        assert footer.text.endswith("已超过35天未更新")
     finally:
         ui.today = lambda: TODAY
         ui._set_info(ui.info)
