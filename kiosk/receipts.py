@@ -1,0 +1,176 @@
+"""Receipts for the records staff print on request (no Kivy): one finance line, a month's
+finance lines with totals, a project, an asset, a service result, a card holder's payments.
+
+Each builder takes the mirror's rows (as the screens show them) and the ``MirrorInfo`` of the
+version shown, and returns a :class:`kiosk.devices.printer.Receipt` with the village name,
+key-value rows or a table, amounts in figures and 大写, a QR code to verify the record, and
+the footer the screen shows (``数据更新至 … · 第N版 · 指纹 …``) plus the print time.
+
+Personal data: only what public screens show goes on paper. Private names come from the
+mirror already masked (``张*三``, docs/data-model.md); an ID number is never an input here.
+
+QR payload (:func:`verify_payload`), one line of ASCII ``key=value`` fields joined by ``;``::
+
+    CUNWU1;v=431382111249;seq=1;fp=1a2b3c4d;kind=finance;id=F-2025-0012
+
+``v`` village code, ``seq``/``fp`` the signed data version (compare with the county
+platform), ``kind`` and ``id`` the record. A holder's payments carry ``n`` (count) and
+``sum`` (元) instead of an id: nothing that identifies the holder.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from kiosk.devices.printer import Receipt
+from kiosk.formatting import date_cn, money
+
+DIRECTION = {"income": "收入", "expense": "支出"}
+PAYLOAD_TAG = "CUNWU1"
+
+
+def verify_payload(info, kind: str, **fields: Any) -> str:
+    """The QR text for a record of ``kind`` in data version ``info`` (see module doc)."""
+    parts = [PAYLOAD_TAG, f"v={info.village_code}", f"seq={info.seq}", f"fp={info.fingerprint}", f"kind={kind}"]
+    parts += [f"{k}={v}" for k, v in fields.items()]
+    return ";".join(parts)
+
+
+def _start(title: str, info) -> Receipt:
+    return Receipt(title, village=f"{info.township_name}·{info.village_name}")
+
+
+def _finish(r: Receipt, info, payload: str) -> Receipt:
+    r.rule()
+    r.qr(payload, "扫码核对：与县互联网+监督平台比对")
+    return r.footer(seq=info.seq, fingerprint=info.fingerprint, data_as_of=info.data_as_of)
+
+
+def _rows(r: Receipt, pairs) -> Receipt:
+    for k, v in pairs:
+        if v is not None and v != "":
+            r.row(k, v)
+    return r
+
+
+def finance_line(rec: dict[str, Any], info) -> Receipt:
+    """One finance line (``Mirror.finance_get`` row): date, voucher, summary, account,
+    handler/reviewer/approver, amount in figures and 大写."""
+    plain = rec.get("plain_name") or rec["account_name"]
+    r = _start(f"财务收支明细 · {DIRECTION[rec['direction']]}", info)
+    _rows(r, [("日期", date_cn(rec["date"])), ("凭证号", rec["voucher_no"]), ("摘要", rec["summary"]),
+              ("科目", f"{plain} {rec['account_code']}"), ("经手人", rec.get("handler")),
+              ("审核人", rec.get("reviewer")), ("审批人", rec.get("approver")),
+              ("审批程序", rec.get("approval_level")),
+              ("附件", f"{rec['attachments']} 张" if rec.get("attachments") is not None else None)])
+    rev = rec.get("reverses")
+    if rev:
+        r.text(f"红字冲销：冲销 {date_cn(rev['date'])} 凭证号 {rev['voucher_no']} {rev['summary']}")
+    r.amount(DIRECTION[rec["direction"]], rec["amount"])
+    return _finish(r, info, verify_payload(info, "finance", id=rec["id"]))
+
+
+def finance_month(rows: list[dict[str, Any]], totals, year: int, month: int, info) -> Receipt:
+    """A month's finance lines (oldest first on paper) with income, expense and balance.
+
+    ``totals``: ``Mirror.finance_totals(year, month)`` (its count must match ``rows``).
+
+    Raises:
+        ValueError: ``rows`` is not the whole month (count differs from ``totals.count``).
+    """
+    if len(rows) != totals.count:
+        raise ValueError(f"{len(rows)} lines given, the month has {totals.count}")
+    r = _start(f"{year}年{month}月 财务收支明细", info)
+    lines = sorted(rows, key=lambda x: (x["date"], x.get("seq", 0)))
+    r.table(["日期 摘要", "收支", "金额"],
+            [[f"{int(x['date'][8:10])}日 {x['summary']}", DIRECTION[x["direction"]][1], money(x["amount"], unit=False)]
+             for x in lines])
+    r.row("笔数", f"{totals.count} 笔")
+    r.amount("收入合计", totals.income)
+    r.amount("支出合计", totals.expense)
+    r.amount("结余", totals.balance)
+    return _finish(r, info, verify_payload(info, "finance-month", period=f"{year}-{month:02d}", n=totals.count,
+                                           balance=f"{totals.balance:.2f}"))
+
+
+def project(p: dict[str, Any], info) -> Receipt:
+    """A project (``Mirror.project_get``): facts, money, the stages reached with dates."""
+    opt = lambda v: money(v) if v is not None else None  # noqa: E731
+    r = _start("工程项目", info)
+    r.text(p["name"], bold=True)
+    funds = "；".join(f"{f['source']} {money(f['amount'])}" for f in p.get("fund_sources") or [])
+    _rows(r, [("类别", p.get("category")), ("地点", p.get("location")), ("当前阶段", p.get("stage")),
+              ("评审价", opt(p.get("review_amount"))), ("资金来源", funds),
+              ("采购方式", p.get("procurement_method")), ("施工单位", p.get("contractor")),
+              ("合同金额", opt(p.get("contract_amount"))), ("审计结算", opt(p.get("settlement_amount"))),
+              ("监督人", "、".join(p.get("supervisors") or []))])
+    stages = p.get("stages") or []
+    if stages:
+        r.table(["阶段", "日期"], [[s["stage"], s["date"]] for s in stages])
+    r.amount("预算", p["budget"])
+    return _finish(r, info, verify_payload(info, "project", id=p["id"]))
+
+
+def asset(a: dict[str, Any], info) -> Receipt:
+    """An asset or resource (``Mirror.asset_get``): 底价 and its review, deal, term, rent."""
+    opt = lambda v: money(v) if v is not None else None  # noqa: E731
+    r = _start("资产资源", info)
+    r.text(a["name"], bold=True)
+    term = None
+    if a.get("term_start") or a.get("term_end"):
+        term = f"{a.get('term_start') or '—'} 至 {a.get('term_end') or '—'}"
+    area = None
+    if a.get("area") is not None:
+        area = f"{a['area'].normalize():f} {a.get('area_unit') or ''}".strip()
+    _rows(r, [("类别", f"{a['kind']} · {a['category']}"), ("面积", area), ("状态", a.get("status")),
+              ("承租方", a.get("counterparty")), ("处置方式", a.get("disposal_method")),
+              ("底价", opt(a.get("reserve_price"))), ("底价评审", a.get("reserve_review")),
+              ("期限", term), ("保证金", opt(a.get("deposit")))])
+    if a.get("deal_price") is not None:
+        r.amount("成交价", a["deal_price"])
+    if a.get("annual_rent") is not None:
+        r.amount("年租金", a["annual_rent"])
+    return _finish(r, info, verify_payload(info, "asset", id=a["id"]))
+
+
+def service(s: dict[str, Any], info) -> Receipt:
+    """A service result (``Mirror.service_get`` / ``services_for``; applicant masked) with its steps."""
+    r = _start("办事结果", info)
+    notice = None
+    if s.get("notice_from"):
+        notice = f"{s['notice_from']} 至 {s['notice_to']}" if s.get("notice_to") else s["notice_from"]
+    _rows(r, [("事项", s["power_name"]), ("申请人", s.get("applicant")), ("村民小组", s.get("group_name")),
+              ("结果", s["result"]), ("办结日期", date_cn(s["decided_on"])), ("公示期", notice)])
+    steps = s.get("steps") or []
+    if steps:
+        r.table(["办理步骤", "日期"], [[st.get("step", ""), st.get("date") or ""] for st in steps])
+    return _finish(r, info, verify_payload(info, "service", id=s["id"]))
+
+
+def payments(rec, info) -> Receipt:
+    """A card holder's 到户资金 (a :class:`kiosk.personal.PersonalRecords`): a table per year
+    with the year's total, then the sum of everything. The holder's name only masked; no ID number.
+
+    Raises:
+        ValueError: the holder has no payments.
+    """
+    if not rec.payments:
+        raise ValueError("no payments to print")
+    r = _start("到户资金明细", info)
+    r.row("领取人", rec.masked_name)
+    for y in rec.years:
+        r.text(f"{y.year}年 共 {y.count} 笔", bold=True)
+        r.table(["项目 期间", "发放日期", "金额"],
+                [[f"{p['item']} {p['period']}", p["paid_on"][5:], money(p["amount"], unit=False)]
+                 for p in rec.payments_in(y.year)],
+                totals=[f"{y.year}年合计", "", money(y.amount, unit=False)])
+    bases = sorted({p["basis"] for p in rec.payments if p.get("basis")})
+    for b in bases:
+        r.text(f"政策依据：{b}")
+    r.amount("合计", rec.total)
+    return _finish(r, info, verify_payload(info, "payments", n=len(rec.payments), sum=f"{rec.total:.2f}"))
+
+
+def total_of(rows: list[dict[str, Any]]) -> Decimal:
+    """Sum of ``amount`` over rows (Decimal 元)."""
+    return sum((Decimal(r["amount"]) for r in rows), Decimal("0"))

@@ -1,0 +1,121 @@
+"""Receipts for printed records (kiosk/receipts.py), printed on the simulated printer and
+read back: text lines, amounts in 大写, the QR payload (pyzbar) and the footer."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from pyzbar.pyzbar import decode
+
+from kiosk import receipts
+from kiosk.devices.printer import SimulatedPrinter, print_receipt
+from kiosk.formatting import amount_in_capitals, money
+
+NOW = dt.datetime(2026, 11, 30, 9, 15)
+
+
+@pytest.fixture(scope="module")
+def mirror(demo_home):
+    from kiosk.cache.mirror import open_current
+
+    m = open_current(demo_home)
+    yield m
+    m.close()
+
+
+def _print(receipt, profile="pos58"):
+    sim = SimulatedPrinter(profile)
+    res = print_receipt(receipt, profile, sim, now=NOW)
+    assert res.ok, res.error
+    lines = sim.text_lines()
+    assert not any("?" in ln for ln in lines), lines
+    qr = [d.data.decode() for d in decode(sim.render())]
+    return lines, qr, "\n".join(lines)
+
+
+def _footer_ok(text, info):
+    assert f"第{info.seq}版" in text and info.fingerprint in text and info.data_as_of in text
+    assert "打印时间" in text
+
+
+def test_finance_line(mirror):
+    year = mirror.finance_years()[0]
+    row = mirror.finance_page(year, limit=5).rows[0]
+    rec = mirror.finance_get(row["id"])
+    lines, qr, text = _print(receipts.finance_line(rec, mirror.info), "pos58")
+    assert rec["voucher_no"] in text and rec["summary"] in text
+    assert money(rec["amount"]) in text
+    assert amount_in_capitals(rec["amount"]) in text
+    assert mirror.info.village_name in text
+    assert qr == [f"CUNWU1;v={mirror.info.village_code};seq={mirror.info.seq};fp={mirror.info.fingerprint}"
+                  f";kind=finance;id={rec['id']}"]
+    _footer_ok(text, mirror.info)
+
+
+def test_finance_month_totals(mirror, demo_source):
+    src = [json.loads(x) for x in (demo_source / "finance.jsonl").read_text(encoding="utf-8").splitlines()]
+    year = mirror.finance_years()[1]
+    month = mirror.finance_months(year)[0]
+    t = mirror.finance_totals(year, month)
+    rows = mirror.finance_page(year, month, limit=500).rows
+    want = [r for r in src if r["date"].startswith(f"{year}-{month:02d}")]
+    assert len(rows) == len(want) == t.count
+    lines, qr, text = _print(receipts.finance_month(rows, t, year, month, mirror.info), "xprinter80")
+    inc = sum((Decimal(r["amount"]) for r in want if r["direction"] == "income"), Decimal(0))
+    exp = sum((Decimal(r["amount"]) for r in want if r["direction"] == "expense"), Decimal(0))
+    assert f"{year}年{month}月" in text
+    assert any(ln.startswith("收入合计") and ln.endswith(money(inc)) for ln in lines), lines
+    assert any(ln.startswith("支出合计") and ln.endswith(money(exp)) for ln in lines)
+    assert amount_in_capitals(inc - exp) in text
+    assert f"{len(want)} 笔" in text
+    for r in want:
+        assert money(Decimal(r["amount"]), unit=False) in text
+    assert qr and f"period={year}-{month:02d}" in qr[0] and f"n={len(want)}" in qr[0]
+    with pytest.raises(ValueError):
+        receipts.finance_month(rows[:-1], t, year, month, mirror.info)
+
+
+def test_project_asset_service(mirror):
+    p = mirror.project_get(mirror.projects_page(limit=1).rows[0]["id"])
+    lines, qr, text = _print(receipts.project(p, mirror.info), "xprinter80")
+    assert amount_in_capitals(p["budget"]) in text and qr[0].endswith(f"kind=project;id={p['id']}")
+    for s in p["stages"]:
+        assert s["stage"] in text
+    a = next(r for r in mirror.assets_page(limit=50).rows if r.get("annual_rent") is not None)
+    lines, qr, text = _print(receipts.asset(mirror.asset_get(a["id"]), mirror.info), "xprinter80")
+    assert amount_in_capitals(a["annual_rent"]) in text and qr[0].endswith(f"id={a['id']}")
+    s = mirror.service_get(mirror.services_page(limit=1).rows[0]["id"])
+    lines, qr, text = _print(receipts.service(s, mirror.info), "xprinter80")
+    assert s["applicant"] in text  # as masked in the mirror, like on screen
+    assert s["result"].replace(" ", "")[:6] in text.replace(" ", "")
+    assert qr[0].endswith(f"kind=service;id={s['id']}")
+    _footer_ok(text, mirror.info)
+
+
+def test_holder_payments_masked_and_no_id_number(mirror, demo_source):
+    from kiosk.demo_data import demo_persons
+    from kiosk.personal import lookup
+
+    p = demo_persons("431382111249", seed=1)[0]
+
+    class Card:
+        name, id_number = p.name, p.id_number
+
+    rec = lookup(mirror, Card)
+    lines, qr, text = _print(receipts.payments(rec, mirror.info), "xprinter80")
+    assert p.id_number not in text and p.id_number not in qr[0] and p.name not in text
+    assert rec.masked_name in text
+    assert amount_in_capitals(rec.total) in text
+    for y in rec.years:
+        assert any(ln.startswith(f"{y.year}年合计") and ln.endswith(money(y.amount, unit=False)) for ln in lines)
+    assert qr == [f"CUNWU1;v={mirror.info.village_code};seq={mirror.info.seq};fp={mirror.info.fingerprint}"
+                  f";kind=payments;n={len(rec.payments)};sum={rec.total:.2f}"]
+
+
+def test_payments_receipt_refuses_nothing_to_print(mirror):
+    from kiosk.personal import PersonalRecords
+
+    with pytest.raises(ValueError):
+        receipts.payments(PersonalRecords("张*"), mirror.info)
