@@ -42,7 +42,7 @@ def _start(title: str, info) -> Receipt:
 
 def _finish(r: Receipt, info, payload: str) -> Receipt:
     r.rule()
-    r.qr(payload, "扫码核对：与县互联网+监督平台比对")
+    r.qr(payload, "扫码与县监督平台核对")
     return r.footer(seq=info.seq, fingerprint=info.fingerprint, data_as_of=info.data_as_of)
 
 
