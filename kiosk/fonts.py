@@ -9,8 +9,12 @@ No Kivy imports: the printer's raster path uses the same fonts through Pillow.
 """
 from __future__ import annotations
 
+import bisect
 import functools
+import hashlib
+import json
 import os
+import re
 from pathlib import Path
 
 import platformdirs
@@ -72,17 +76,60 @@ def fallback_font_paths() -> tuple[str, ...]:
     return tuple(str(Path(HANAZONO_DIR) / n) for n in names if (Path(HANAZONO_DIR) / n).exists())
 
 
+class Coverage:
+    """Which code points one font file has glyphs for, as sorted ``[start, end]`` ranges.
+
+    ``missing`` is a compiled regex that matches the first character the font lacks
+    (whitespace never counts as lacking), so checking a whole string is one C-level scan.
+    """
+
+    def __init__(self, ranges: list[list[int]]):
+        self.starts = [a for a, _ in ranges]
+        self.ends = [b for _, b in ranges]
+        cls = "".join(re.escape(chr(a)) + ("" if a == b else "-" + re.escape(chr(b))) for a, b in ranges)
+        self.missing = re.compile(f"[^\\s{cls}]")
+
+    def __contains__(self, cp: int) -> bool:
+        i = bisect.bisect_right(self.starts, cp) - 1
+        return i >= 0 and cp <= self.ends[i]
+
+
+def _ranges(codepoints) -> list[list[int]]:
+    out: list[list[int]] = []
+    for c in sorted(codepoints):
+        if out and out[-1][1] == c - 1:
+            out[-1][1] = c
+        else:
+            out.append([c, c])
+    return out
+
+
 @functools.lru_cache(maxsize=None)
-def _cmap(path: str) -> frozenset[int]:
-    from fontTools.ttLib import TTFont
+def _coverage(path: str) -> Coverage:
+    """The font's coverage, read from a small JSON file in the font cache (keyed by the
+    font's path, size and mtime); computed with fontTools only when that file is missing.
+    Parsing a CJK font's cmap with fontTools costs 0.3-0.6 s and ~10 MB per font, too much
+    for the kiosk's start-up and for every label's fallback check."""
+    st = os.stat(path)
+    key = hashlib.sha256(f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    cached = _cache_dir() / f"coverage-{Path(path).stem}-{key}.json"
+    try:
+        return Coverage(json.loads(cached.read_text(encoding="ascii")))
+    except (OSError, ValueError):
+        pass
+    from fontTools.ttLib import TTFont  # slow import, only when the cache file is missing
 
     with TTFont(path, lazy=True) as f:
-        return frozenset(f.getBestCmap().keys())
+        ranges = _ranges(f.getBestCmap().keys())
+    tmp = cached.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(ranges, separators=(",", ":")), encoding="ascii")
+    os.replace(tmp, cached)  # atomic: a half-written file is never read
+    return Coverage(ranges)
 
 
 def covers(path: str, ch: str) -> bool:
     """Whether the font at ``path`` has a glyph for character ``ch``."""
-    return ord(ch) in _cmap(path)
+    return ord(ch) in _coverage(path)
 
 
 def font_for(ch: str, bold: bool = False) -> str:
@@ -102,6 +149,11 @@ def split_runs(text: str, bold: bool = False) -> list[tuple[str, str]]:
     >>> split_runs("王䶮")  # doctest: +SKIP
     [('/…/NotoSansCJKsc-Regular.otf', '王'), ('/…/HanaMinA.ttf', '䶮')]
     """
+    main = main_font_path(bold)
+    if not text:
+        return []
+    if not _coverage(main).missing.search(text):  # the usual case: one run, no per-character work
+        return [(main, text)]
     runs: list[tuple[str, str]] = []
     for ch in text:
         f = font_for(ch, bold)
