@@ -135,15 +135,34 @@ class Nginx:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    SENTINEL = "/__log_sentinel__"
+
     def log(self) -> list[LogLine]:
-        """Access log lines so far (nginx writes each line when the request ends)."""
+        """Access log lines so far, sentinel requests left out.
+
+        nginx writes a request's line in its log phase, which can run just after the client
+        already has the response. So first send a sentinel request and wait for its line: the
+        single worker handles events in order, so every earlier request is logged by then.
+        """
+        import urllib.error
+        import urllib.request
+
         path = self.dir / "access.log"
-        if not path.exists():
-            return []
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{self.port}{self.SENTINEL}", timeout=5).close()
+        except urllib.error.URLError:
+            pass  # 404 (or server down): either way the request was handled
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            text = path.read_text() if path.exists() else ""
+            if self.SENTINEL in text and text.endswith("\n"):
+                break
+            time.sleep(0.02)
         out = []
-        for line in path.read_text().splitlines():
+        for line in text.splitlines():
             status, sent, request, rng, inm, ifr = line.split("|")
-            out.append(LogLine(int(status), int(sent), request, rng, inm, ifr))
+            if self.SENTINEL not in request:
+                out.append(LogLine(int(status), int(sent), request, rng, inm, ifr))
         return out
 
     def clear_log(self) -> None:
