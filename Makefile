@@ -25,6 +25,7 @@ demo: setup
 	$(BIN)/kiosk demo-data --village $(DEMO_VILLAGE) --out $(DEMO)/source
 	$(BIN)/kiosk keygen --out $(DEMO)/demo-test-key
 	KIOSK_HOME=$(DEMO)/home $(BIN)/kiosk trust $(DEMO)/demo-test-key/signing.pub
+	echo '{"idcard": {"device": "sim"}, "printer": {"device": "sim"}}' > $(DEMO)/home/config.json
 	$(BIN)/kiosk bundle build $(DEMO)/source --key $(DEMO)/demo-test-key/signing.key --seq 1 --out $(DEMO)/bundle
 	KIOSK_HOME=$(DEMO)/home $(BIN)/kiosk import $(DEMO)/bundle
 	KIOSK_HOME=$(DEMO)/home $(BIN)/kiosk status

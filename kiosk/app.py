@@ -112,6 +112,7 @@ class KioskApp(App):
     place_text = StringProperty("")
     village_name = StringProperty("")
     state = StringProperty("starting")  # starting | nodata | ready
+    multi_village = BooleanProperty(False)  # township/county bundle: 换村, idle → village picker
     info = ObjectProperty(None, allownone=True)
 
     def __init__(self, home: Path, cfg: dict | None = None, opener=None, now=time.monotonic,
@@ -157,7 +158,26 @@ class KioskApp(App):
         from kiosk.screens.update import attach  # USB stick watcher, background sync, 技术员维护 entry
 
         attach(self)
+        from kiosk.screens import mine
+
+        mine.attach(self)  # ID-card watcher: a card placed on any screen opens 我的查询
+        self.printing_pending = False
+        from kiosk.cache import integrity
+
+        # re-hash checks in their own thread (never delays start-up); a change is picked up at
+        # the next safe point, like a newly installed version
+        self.integrity = integrity.start_background_checks(
+            self.home, on_change=lambda res: Clock.schedule_once(lambda dt: self.on_data_changed(res), 0))
         return self.sm
+
+    def on_data_changed(self, res) -> None:
+        """Integrity check changed what may be shown: a fallback to last known good is switched
+        in at the next safe point (like a new version, with its banner); with no trusted
+        version left nothing may stay on screen, so 尚无数据 (with the reason) shows at once."""
+        if res.status == "no_trusted_version":
+            self.submit(lambda _: self._w_close(), lambda _: (self.history.clear(), self._opened(None)))
+        else:
+            self.check_for_update()
 
     def open_settings(self, *args):  # F1 must not open Kivy's settings panel on a kiosk
         return False
@@ -166,6 +186,11 @@ class KioskApp(App):
         from kiosk.screens.update import detach
 
         detach(self)
+        from kiosk.screens import mine
+
+        mine.detach(self)
+        if getattr(self, "integrity", None) is not None:
+            self.integrity.stop()
         self._executor.submit(self._w_close)
         self._executor.shutdown(wait=True)
 
@@ -241,6 +266,7 @@ class KioskApp(App):
             self._show("nodata")
         else:
             self.state = "ready"
+            self.multi_village = len(info.village_code) != 12
             if len(info.village_code) != 12:  # township/county bundle: choose a village first
                 self._show("villages")
             else:
@@ -283,6 +309,7 @@ class KioskApp(App):
             self._set_info(info)
             self.state = "ready" if info else "nodata"
             self.history.clear()
+            self.multi_village = bool(info) and len(info.village_code) != 12
             if info and len(info.village_code) != 12:  # township/county bundle: choose a village first
                 self._show("villages")
             else:
@@ -326,14 +353,33 @@ class KioskApp(App):
         self.last_activity = self.now()
         return False
 
+    def go_villages(self) -> None:
+        """换村 (township/county kiosk): back to the village picker over the whole bundle."""
+        self.history.clear()
+        if self.update_waiting:
+            self._switch_version()  # shows the village picker itself
+            return
+
+        def work(m):
+            self._mirror = m.with_village(None)
+            return self._mirror.info
+
+        def done(info):
+            self._set_info(info)
+            self._show("villages")
+
+        self.submit(work, done)
+
     def _check_idle(self, *_):
-        if self.state != "ready" or self.sm.current == "home":
+        # a township/county kiosk rests on its village picker, a village kiosk on 首页
+        rest = "villages" if self.multi_village else "home"
+        if self.state != "ready" or self.sm.current == rest:
             return
         # the card holder's own screen closes sooner than public ones
         key = "personal_idle_to_home" if self.sm.current == "mine" else "public_idle_to_home"
         if self.now() - self.last_activity >= float(self.timeouts[key]):
             self.last_activity = self.now()
-            self.go_home()
+            self.go_villages() if self.multi_village else self.go_home()
 
 
 def run(home: Path, windowed: bool = False) -> int:

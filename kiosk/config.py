@@ -55,7 +55,9 @@ DEFAULTS: dict[str, Any] = {
     "scope": None,
     "contact_when_empty": "请联系乡镇（街道）纪委或县互联网+监督平台技术人员",
     "sync": {"base_url": "", "every_hours": 6},
-    "printer": {"profile": "pos58", "vid_pid": ""},
+    # printer.device: "" = the attached printer (vid_pid to choose), "sim" = simulated (PNGs under
+    # KIOSK_HOME/receipts/), or a transport spec (usb:VID:PID, lp:/dev/usb/lp0, tcp:HOST[:PORT]).
+    "printer": {"profile": "pos58", "vid_pid": "", "device": ""},
     # ID-card reader: a device spec accepted by kiosk.devices.idcard.open_reader ("" = discover).
     "idcard": {"device": ""},
 }

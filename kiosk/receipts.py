@@ -174,3 +174,17 @@ def payments(rec, info) -> Receipt:
 def total_of(rows: list[dict[str, Any]]) -> Decimal:
     """Sum of ``amount`` over rows (Decimal 元)."""
     return sum((Decimal(r["amount"]) for r in rows), Decimal("0"))
+
+
+def finance_month_from(mirror, year: int, month: int) -> Receipt:
+    """:func:`finance_month` for ``year``/``month`` read from ``mirror`` (worker thread;
+    one month is at most a few hundred lines, read in keyset pages)."""
+    totals = mirror.finance_totals(year, month)
+    rows, after = [], None
+    while True:
+        page = mirror.finance_page(year, month, after=after, limit=200)
+        rows += page.rows
+        if page.next is None:
+            break
+        after = page.next
+    return finance_month(rows, totals, year, month, mirror.info)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 
 from kivy.lang import Builder
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.formatting import date_cn, money
+from kiosk import receipts
+from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
 from kiosk.screens.widgets import Chip, KioskScreen, kv_rows, rich
 
 
@@ -64,7 +66,10 @@ class AssetsScreen(KioskScreen):
 
 
 class AssetDetailScreen(KioskScreen):
+    printable = BooleanProperty(False)
+
     def open(self, id=None, **params):
+        self.printable = False
         self.ids.rows.clear_widgets()
         self.title = "资产资源"
         self.load(lambda m: m.asset_get(id), self._got)
@@ -74,6 +79,8 @@ class AssetDetailScreen(KioskScreen):
         if r is None:
             kv_rows(self.ids.rows, [("", "没有这条记录")])
             return
+        self.ids.print_btn.build = lambda m: receipts.asset(r, m.info)
+        self.printable = True
         self.title = r["name"]
         opt = lambda v: money(v) if v is not None else "—"  # noqa: E731
         self.ids.reserve.text = rich(f"底价\n{opt(r.get('reserve_price'))}")

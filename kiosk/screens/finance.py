@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 
 from kivy.lang import Builder
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.formatting import amount_in_capitals, date_cn, money
 from kiosk.screens.theme import COLORS
+from kiosk import receipts
+from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
 from kiosk.screens.widgets import Chip, KioskScreen, kv_rows, rich
 
 DIRECTION = {"income": "收入", "expense": "支出"}
@@ -91,6 +93,8 @@ class FinanceScreen(KioskScreen):
         self.ids.expense.text = rich(f"支出 {money(t.expense)}")
         self.ids.balance.text = rich(f"结余 {money(t.balance)}")
         self.totals_text = rich(f"{period} 共 {t.count} 笔")
+        year, month = self.year, self.month
+        self.ids.print_btn.build = (lambda m: receipts.finance_month_from(m, year, month)) if month else None
 
 
 def _page_with_names(m, year, month, after, names):
@@ -123,9 +127,12 @@ def finance_detail_pairs(r: dict) -> list[tuple[str, str | None]]:
 
 
 class FinanceDetailScreen(KioskScreen):
+    printable = BooleanProperty(False)
+
     def open(self, id=None, **params):
         self.ids.rows.clear_widgets()
         self.title = "收支明细"
+        self.printable = False
         self.load(lambda m: m.finance_get(id), self._got)
 
     def _got(self, r):
@@ -135,6 +142,8 @@ class FinanceDetailScreen(KioskScreen):
             return
         self.title = f"收支明细 · {DIRECTION[r['direction']]}"
         kv_rows(self.ids.rows, finance_detail_pairs(r))
+        self.ids.print_btn.build = lambda m: receipts.finance_line(r, m.info)
+        self.printable = True
 
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "finance.kv"))

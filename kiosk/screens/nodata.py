@@ -12,5 +12,15 @@ class NoDataScreen(KioskScreen):
     def contact(self, app) -> str:
         return rich(app.cfg.get("contact_when_empty", ""))
 
+    def explain(self, app) -> str:
+        """Why nothing is shown: the integrity failure line when data was withdrawn."""
+        from kiosk.cache import integrity
+
+        try:
+            line = integrity.status_line(app.home)
+        except (OSError, ValueError):
+            line = None
+        return rich(line) if line else "本终端还没有导入村务公开数据。"
+
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "nodata.kv"))

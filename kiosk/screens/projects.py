@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 
 from kivy.lang import Builder
+from kivy.properties import BooleanProperty
 
 from kiosk.formatting import date_cn, money
+from kiosk import receipts
+from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
 from kiosk.screens.widgets import KioskScreen, kv_rows, make, rich
 
 #: The canonical order (docs/data-model.md).
@@ -59,7 +62,10 @@ class ProjectsScreen(KioskScreen):
 
 
 class ProjectDetailScreen(KioskScreen):
+    printable = BooleanProperty(False)
+
     def open(self, id=None, **params):
+        self.printable = False
         self.ids.stages.clear_widgets()
         self.ids.rows.clear_widgets()
         self.title = "工程项目"
@@ -70,6 +76,8 @@ class ProjectDetailScreen(KioskScreen):
         if p is None:
             kv_rows(self.ids.rows, [("", "没有这条记录")])
             return
+        self.ids.print_btn.build = lambda m: receipts.project(p, m.info)
+        self.printable = True
         self.title = p["name"]
         for name, state, rec in stage_states(p.get("stages") or []):
             when = date_cn(rec["date"]) if rec else ""

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 
 from kivy.lang import Builder
+from kivy.properties import BooleanProperty
 
 from kiosk.formatting import date_cn
+from kiosk import receipts
+from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
 from kiosk.screens.widgets import KioskScreen, kv_rows, make, rich
 
 
@@ -36,7 +39,10 @@ class ServicesScreen(KioskScreen):
 
 
 class ServiceDetailScreen(KioskScreen):
+    printable = BooleanProperty(False)
+
     def open(self, id=None, **params):
+        self.printable = False
         self.ids.rows.clear_widgets()
         self.ids.steps.clear_widgets()
         self.title = "办事结果"
@@ -47,6 +53,8 @@ class ServiceDetailScreen(KioskScreen):
         if r is None:
             kv_rows(self.ids.rows, [("", "没有这条记录")])
             return
+        self.ids.print_btn.build = lambda m: receipts.service(r, m.info)
+        self.printable = True
         self.title = f"{r['power_name']} · {r['result']}"
         kv_rows(self.ids.rows, service_pairs(r))
         steps = r.get("steps") or []
