@@ -90,8 +90,44 @@ def _open_current(home: Path):
 
 from kivy.app import App  # noqa: E402  (configure_kivy is called by the commands first)
 from kivy.clock import Clock  # noqa: E402
-from kivy.properties import BooleanProperty, ObjectProperty, StringProperty  # noqa: E402
+from kivy.properties import AliasProperty, BooleanProperty, ObjectProperty, StringProperty  # noqa: E402
 from kivy.uix.screenmanager import NoTransition, ScreenManager  # noqa: E402
+
+
+class LazyScreenManager(ScreenManager):
+    """ScreenManager that builds a screen (imports its module, which loads its .kv) the
+    first time it is asked for, by :meth:`get_screen` or by setting ``current``.
+
+    Building all eighteen screens at start cost about a second and rendered every label's
+    texture before the first frame (docs/performance.md). ``screen_names`` and
+    :meth:`has_screen` name every known screen, built or not; ``screens`` holds the built ones.
+
+    Args:
+        factories: ``[(name, module, class name), ...]`` (:data:`SCREENS`).
+    """
+
+    def __init__(self, factories, **kw):
+        self._factories = {name: (module, cls) for name, module, cls in factories}
+        super().__init__(**kw)
+
+    def _get_names(self):
+        built = [s.name for s in self.screens]
+        return list(self._factories) + [n for n in built if n not in self._factories]
+
+    screen_names = AliasProperty(_get_names, bind=("screens",))
+
+    def built(self, name: str) -> bool:
+        """Whether screen ``name`` exists already."""
+        return any(s.name == name for s in self.screens)
+
+    def get_screen(self, name):
+        if name in self._factories and not self.built(name):
+            module, cls = self._factories[name]
+            self.add_widget(getattr(importlib.import_module(module), cls)(name=name))
+        return super().get_screen(name)
+
+    def has_screen(self, name):
+        return name in self._factories or super().has_screen(name)
 
 
 class KioskApp(App):
@@ -145,9 +181,7 @@ class KioskApp(App):
 
         register_fonts()
         self.theme = theme_for(self.cfg["panel"])
-        self.sm = ScreenManager(transition=NoTransition())
-        for name, module, cls in SCREENS:
-            self.sm.add_widget(getattr(importlib.import_module(module), cls)(name=name))
+        self.sm = LazyScreenManager(SCREENS, transition=NoTransition())
         self.sm.current = "nodata"
         Window.bind(on_touch_down=self._on_activity, on_touch_move=self._on_activity)
         if Window.fullscreen not in (0, False, "0"):
