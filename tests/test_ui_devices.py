@@ -134,8 +134,13 @@ out["refused"] = [app.sm.current, mine.message, mine.ids.error.text]
 # 7. reader unplugged
 mine.message = ""
 sim.remove(); sim.unplug()
-until(lambda: "未连接" in mine.ids.error.text)  # the simulator reopens at once, then fails again
-out["unplugged"] = mine.ids.error.text
+seen = {}
+def saw_missing():  # the simulated port reopens at once and fails again: catch the line while shown
+    if "未连接" in mine.ids.error.text:
+        seen["text"] = mine.ids.error.text
+    return "text" in seen
+until(saw_missing)
+out["unplugged"] = seen["text"]
 sim.plug()
 until(lambda: not mine.reader_missing)
 # 8. print a finance line
