@@ -33,7 +33,7 @@ demo: setup
 	  KIOSK_HOME=$(DEMO)/home $(BIN)/kiosk run --windowed; \
 	else \
 	  echo "No display (DISPLAY/WAYLAND_DISPLAY unset): rendering the home screen to $(DEMO)/home.png instead."; \
-	  KIOSK_HOME=$(DEMO)/home $(BIN)/kiosk screenshot home --out $(DEMO)/home.png && echo "wrote $(DEMO)/home.png"; \
+	  KIOSK_HOME=$(DEMO)/home $(BIN)/kiosk screenshot home --out $(DEMO)/home.png; \
 	fi
 
 # Core tests and UI tests run in separate processes: Kivy keeps one window per process.

@@ -29,31 +29,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="村务公开查询终端")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # not written yet
-                continue
-            raise
-        mod.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run one sub-command. Expected failures (KioskError, CliError, OS errors such as a
+    read-only folder or a missing path) print one line to stderr and return non-zero."""
+    from kiosk.errors import KioskError
+
     try:
+        args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("kiosk: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - every error becomes one clear line
-        from kiosk.errors import KioskError
-
-        if isinstance(exc, (KioskError, CliError)):
-            print(f"kiosk: error: {exc}", file=sys.stderr)
-            return getattr(exc, "exit_code", 1)
-        raise
+    except (KioskError, CliError) as exc:
+        print(f"kiosk: error: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 1)
+    except OSError as exc:
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"kiosk: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ FIELDS_ZH = (("name", "姓名"), ("sex", "性别"), ("nation", "民族"), ("birt
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("read-card", help="read one resident ID card (masked output)")
+    p = sub.add_parser("read-card", help="read one resident ID card (ID number masked, address cut to the township)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--simulate", action="store_true",
                      help="use the simulated reader (a demo card is placed on it)")

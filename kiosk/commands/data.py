@@ -21,6 +21,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from kiosk.demo_data import write
 
-    counts = write(args.village, args.out, seed=args.seed, force=args.force)
+    counts = write(args.village.strip(), args.out, seed=args.seed, force=args.force)
     print(f"wrote {args.out}: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
     return 0

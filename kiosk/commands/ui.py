@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,12 +19,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_screenshot)
 
 
-def _kivy_env() -> None:
-    """Kivy reads these at import: no argv parsing, no log files, a private KIVY_HOME."""
+def _kivy_env(quiet: bool = False) -> None:
+    """Kivy reads these at import: no argv parsing, no log files, a private, stable KIVY_HOME
+    (a fresh one each run would make Kivy warn about an old config version every time).
+    ``quiet`` silences Kivy's console log (set KIOSK_VERBOSE=1 to see it)."""
+    import platformdirs
+
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    if quiet and not os.environ.get("KIOSK_VERBOSE"):
+        os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     if "KIVY_HOME" not in os.environ:
-        os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="kiosk-kivy-")
+        d = os.path.join(platformdirs.user_cache_dir("cunwu-kiosk"), "kivy")
+        os.makedirs(d, exist_ok=True)
+        os.environ["KIVY_HOME"] = d
 
 
 def cmd_run(args) -> int:
@@ -54,20 +61,27 @@ def _size(text: str | None):
 def cmd_screenshot(args) -> int:
     from kiosk.cli import CliError
 
-    _kivy_env()
+    if not args.list:  # check the arguments before the slow Kivy import
+        if not args.screen or not args.out:
+            raise CliError("give a SCREEN and --out FILE.png (or --list)")
+        size = _size(args.size)
+        out = os.path.abspath(args.out)
+        if os.path.isdir(out) or not out.lower().endswith(".png"):
+            raise CliError(f"--out must name a .png file, not {args.out!r}")
+        if not os.path.isdir(os.path.dirname(out)):
+            raise CliError(f"folder {os.path.dirname(out)!r} does not exist")
+    _kivy_env(quiet=True)
     from kiosk.tools.screenshots import SCREENSHOT_NAMES, render
 
     if args.list:
         print("\n".join(SCREENSHOT_NAMES))
         return 0
-    if not args.screen or not args.out:
-        raise CliError("give a SCREEN and --out FILE.png (or --list)")
     if args.screen not in SCREENSHOT_NAMES:
         raise CliError(f"unknown screen {args.screen!r}; one of: {', '.join(SCREENSHOT_NAMES)}")
     from kiosk.config import kiosk_home
 
     try:
-        render(kiosk_home(), [(args.screen, args.out)], size=_size(args.size))
+        render(kiosk_home(), [(args.screen, out)], size=size)
     except Exception:  # Kivy's exception hook would log it quietly: print it plainly
         import traceback
 
