@@ -48,6 +48,8 @@ SCREENS = [
 ]
 SCREEN_NAMES = [s[0] for s in SCREENS]
 VERSION_POLL_S = 10
+#: longest time (s) a tap keeps the previous screen up while the next screen's data loads
+SHOW_WAIT_S = 0.3
 
 
 def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_home: str | None = None) -> None:
@@ -170,6 +172,7 @@ class KioskApp(App):
         self._next_mirror = None     # worker thread only
         self.update_waiting = False  # main thread: a newer version is ready to switch to
         self.history: list[str] = []
+        self._pending_show = None  # (screen, screen shown at the tap) held back by _show
         self.last_activity = now()
 
     # ---- set-up ---------------------------------------------------------------------------
@@ -258,6 +261,9 @@ class KioskApp(App):
             finally:
                 with self._pending_lock:
                     self._pending_jobs -= 1
+                    idle = self._pending_jobs == 0
+                if idle and self._pending_show is not None:
+                    self._finish_show()
 
         self._executor.submit(job)
 
@@ -355,7 +361,28 @@ class KioskApp(App):
     def _show(self, name: str, **params) -> None:
         scr = self.sm.get_screen(name)
         scr.open(**params)
-        self.sm.current = name
+        self._pending_show = None
+        if not self.busy:
+            self.sm.current = name
+            return
+        # The screen's data is on its way (well under a millisecond at village scale): keep
+        # the previous screen up until it has arrived, so the first frame drawn is the
+        # finished screen rather than an empty one followed by a full one (a frame costs tens
+        # of ms on a software-rendered panel, docs/performance.md). A slow query still shows
+        # the screen after SHOW_WAIT_S.
+        token = self._pending_show = (name, self.sm.current)
+        Clock.schedule_once(lambda dt: self._finish_show(token), SHOW_WAIT_S)
+
+    def _finish_show(self, token=None) -> None:
+        """Put up the screen :meth:`_show` held back (its data arrived, or time is up),
+        unless something else changed the screen meanwhile."""
+        pending = self._pending_show
+        if pending is None or (token is not None and token is not pending):
+            return
+        self._pending_show = None
+        name, shown = pending
+        if self.sm.current == shown:
+            self.sm.current = name
 
     def go(self, name: str, **params) -> None:
         """Open screen ``name`` (its data loads just after it is shown)."""
@@ -368,6 +395,7 @@ class KioskApp(App):
         """Return to the previous screen as it was (no reload), or home."""
         if self.history:
             prev = self.history.pop()
+            self._pending_show = None
             self.sm.current = prev
             if prev == "home" and self.update_waiting:
                 self._switch_version()

@@ -50,15 +50,15 @@ class FinanceScreen(KioskScreen):
         self._names: dict = {}  # account code → plain name (used on the worker only)
 
     def open(self, **params):
-        self.ids.years.clear_widgets()
-        self.ids.months.clear_widgets()
         self.totals_text = ""
         self.load(lambda m: m.finance_years(), self._got_years)
 
     def _got_years(self, years):
         box = self.ids.years
-        for y in years:
-            box.add_widget(Chip(text=f"{y}年", value=y, on_release=lambda c: self.select(c.value, 0)))
+        if _chip_values(box) != list(years):  # chips are kept while they stay the same
+            box.clear_widgets()
+            for y in years:
+                box.add_widget(Chip(text=f"{y}年", value=y, on_release=lambda c: self.select(c.value, 0)))
         if years:
             self.select(years[0], 0)
         else:
@@ -66,20 +66,18 @@ class FinanceScreen(KioskScreen):
 
     def select(self, year: int, month: int) -> None:
         """Show ``year`` (and ``month``, 0 = whole year): chips, totals and the first page."""
-        year_changed = year != self.year or not self.ids.months.children
         self.year, self.month = year, month
         for c in self.ids.years.children:
             c.selected = c.value == year
         mo = month or None
-        self.load(lambda m: (m.finance_months(year) if year_changed else None, m.finance_totals(year, mo)),
-                  self._got_period)
+        self.load(lambda m: (m.finance_months(year), m.finance_totals(year, mo)), self._got_period)
         names = self._names
         self.ids.list.start(
             lambda m, after: _page_with_names(m, year, mo, after, names), finance_row)
 
     def _got_period(self, res):
         months, t = res
-        if months is not None:
+        if _chip_values(self.ids.months) != [0] + list(months):
             box = self.ids.months
             box.clear_widgets()
             box.add_widget(Chip(text="全年", value=0, on_release=lambda c: self.select(self.year, 0)))
@@ -95,6 +93,11 @@ class FinanceScreen(KioskScreen):
         self.totals_text = rich(f"{period} 共 {t.count} 笔")
         year, month = self.year, self.month
         self.ids.print_btn.build = (lambda m: receipts.finance_month_from(m, year, month)) if month else None
+
+
+def _chip_values(box) -> list:
+    """The values of the chips in ``box``, left to right (Kivy keeps children in reverse)."""
+    return [c.value for c in reversed(box.children)]
 
 
 def _page_with_names(m, year, month, after, names):

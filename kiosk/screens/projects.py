@@ -10,7 +10,7 @@ from kivy.properties import BooleanProperty
 from kiosk.formatting import date_cn, money
 from kiosk import receipts
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
-from kiosk.screens.widgets import KioskScreen, kv_rows, make, rich
+from kiosk.screens.widgets import KioskScreen, kv_rows, pooled, rich
 
 #: The canonical order (docs/data-model.md).
 STAGES = ("立项", "设计", "招标", "合同", "施工", "验收", "审计结算", "公示")
@@ -82,7 +82,7 @@ class ProjectDetailScreen(KioskScreen):
         for name, state, rec in stage_states(p.get("stages") or []):
             when = date_cn(rec["date"]) if rec else ""
             note = rec.get("note") if rec else ""
-            self.ids.stages.add_widget(make('StageRow',
+            self.ids.stages.add_widget(pooled(self.ids.stages, 'StageRow',
                 stage=name, state=state, when=rich(when), note=rich(note or "")))
         kv_rows(self.ids.rows, project_pairs(p))
 

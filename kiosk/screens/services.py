@@ -10,7 +10,7 @@ from kivy.properties import BooleanProperty
 from kiosk.formatting import date_cn
 from kiosk import receipts
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
-from kiosk.screens.widgets import KioskScreen, kv_rows, make, rich
+from kiosk.screens.widgets import KioskScreen, kv_rows, pooled, rich
 
 
 def service_row(r: dict) -> dict:
@@ -59,7 +59,7 @@ class ServiceDetailScreen(KioskScreen):
         kv_rows(self.ids.rows, service_pairs(r))
         steps = r.get("steps") or []
         for i, s in enumerate(steps):
-            self.ids.steps.add_widget(make('StepRow',
+            self.ids.steps.add_widget(pooled(self.ids.steps, 'StepRow',
                 no=str(i + 1), step=rich(s.get("step", "")), when=rich(date_cn(s["date"]) if s.get("date") else ""),
                 note=rich(s.get("note") or ""), first=i == 0, last=i == len(steps) - 1))
 

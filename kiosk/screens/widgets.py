@@ -84,6 +84,12 @@ class KLabel(Label):
         kw.setdefault("color", COLORS["text"])
         super().__init__(**kw)
 
+    def texture_update(self, *args):
+        # Render into a new texture: rewriting the one the last frame drew makes a software
+        # GL (Mesa llvmpipe) wait until that frame is rasterized (tens of ms).
+        self._label.texture = None
+        super().texture_update(*args)
+
 
 class AutoLabel(KLabel):
     """Label whose height follows its wrapped text (width from the layout)."""
@@ -240,13 +246,37 @@ Builder.load_file(os.path.join(os.path.dirname(__file__), "widgets.kv"))
 
 def kv_rows(container, pairs, heading: str | None = None) -> None:
     """Add ``(key, value)`` rows (plain text; shown with :func:`rich`) to ``container``.
-    Pairs whose value is None or "" are left out."""
+    Pairs whose value is None or "" are left out. Rows come from the container's pool
+    (:func:`pooled`), so a detail screen opened again re-renders only the changed texts."""
     if heading:
-        container.add_widget(make('Heading', text=rich(heading)))
+        container.add_widget(pooled(container, 'Heading', text=rich(heading)))
     for k, v in pairs:
         if v is None or v == "":
             continue
-        container.add_widget(make('KVRow', key=rich(k), value=rich(v)))
+        container.add_widget(pooled(container, 'KVRow', key=rich(k), value=rich(v)))
+
+
+def pooled(container, cls_name: str, **props):
+    """A widget of kv class ``cls_name`` for ``container``: one it made earlier that is not
+    shown now (``container.clear_widgets()`` puts them all back), else a new one; then
+    ``props`` are set. The caller adds it to the container.
+
+    Why: creating a Kivy widget tree from kv rules costs milliseconds per row and renders
+    each label at its default width first; a reused row keeps its laid-out width, and a
+    label whose text did not change (the keys of a detail page) is not rendered again.
+    Rows are handed out in the order they were first made, so row *i* gets row *i* back.
+    """
+    pools = getattr(container, "_kiosk_pools", None)
+    if pools is None:
+        pools = container._kiosk_pools = {}
+    pool = pools.setdefault(cls_name, [])
+    w = next((w for w in pool if w.parent is None), None)
+    if w is None:
+        w = getattr(Factory, cls_name)()
+        pool.append(w)
+    for k, v in props.items():
+        setattr(w, k, v)
+    return w
 
 
 def make(cls_name: str, **props):
