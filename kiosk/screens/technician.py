@@ -18,6 +18,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+from kiosk.screens.switched import SwitchedViews
 from kiosk.screens.widgets import KioskScreen
 
 PIN_MIN, PIN_MAX = 6, 12
@@ -120,7 +121,7 @@ def sync_lines(rec: dict | None, base_url: str, every_hours: float, syncing: boo
     return out
 
 
-class TechnicianScreen(KioskScreen):
+class TechnicianScreen(SwitchedViews, KioskScreen):
     """States: ``pin`` (PIN pad) → ``menu``."""
 
     state = StringProperty("pin")
@@ -131,24 +132,7 @@ class TechnicianScreen(KioskScreen):
 
 
     def on_kv_post(self, base_widget):
-        # Views not in use are taken out of the tree: a hidden but present widget would
-        # still catch touches meant for what is shown.
-        self._views = {"pin": self.ids.pad.__self__, "menu": self.ids.menu.__self__}  # strong refs
-        for v in self._views.values():
-            if v.parent is not None:
-                v.parent.remove_widget(v)
-        self._apply_state()
-
-    def on_state(self, *_):
-        if hasattr(self, "_views"):
-            self._apply_state()
-
-    def _apply_state(self):
-        holder = self.ids.holder
-        holder.clear_widgets()
-        view = self._views.get(self.state)
-        if view is not None:
-            holder.add_widget(view)
+        self.init_views({"pin": self.ids.pad, "menu": self.ids.menu})
 
     def open(self, **params) -> None:
         self.state = "menu" if params.get("unlocked") else "pin"

@@ -19,6 +19,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.screens.technician import PinPad  # noqa: F401  (kv rule used in update.kv)
+from kiosk.screens.switched import SwitchedViews
 from kiosk.screens.widgets import AutoLabel, KioskScreen, rich
 
 log = logging.getLogger("kiosk.screens.update")
@@ -43,7 +44,7 @@ def count_rows(old, new) -> list[tuple[str, str, str]]:
     return rows
 
 
-class UpdateScreen(KioskScreen):
+class UpdateScreen(SwitchedViews, KioskScreen):
     """States: ``preparing`` → ``pin`` → ``installing`` → ``done`` | ``error``."""
 
     state = StringProperty("preparing")
@@ -57,24 +58,7 @@ class UpdateScreen(KioskScreen):
 
 
     def on_kv_post(self, base_widget):
-        # Views not in use are taken out of the tree: a hidden but present widget would
-        # still catch touches meant for what is shown.
-        self._views = {"pin": self.ids.pad.__self__, "installing": self.ids.progress_box.__self__}  # strong refs
-        for v in self._views.values():
-            if v.parent is not None:
-                v.parent.remove_widget(v)
-        self._apply_state()
-
-    def on_state(self, *_):
-        if hasattr(self, "_views"):
-            self._apply_state()
-
-    def _apply_state(self):
-        holder = self.ids.holder
-        holder.clear_widgets()
-        view = self._views.get(self.state)
-        if view is not None:
-            holder.add_widget(view)
+        self.init_views({"pin": self.ids.pad, "installing": self.ids.progress_box})
 
     def open(self, **params) -> None:
         if "state" in params:
