@@ -184,7 +184,17 @@ def test_older_or_same_seq_refused(home, small_src, small_bundle, test_key, tmp_
     b3 = build_bundle(small_src, test_key, 3, tmp_path / "b3")
     install.install(b3, home)
     _refused(home, small_bundle, capsys, "not newer")
-    _refused(home, b3, capsys, "not newer")
+    _refused(home, b3, capsys, "is already installed")  # the very same bundle
+
+
+def test_same_bundle_again_says_already_installed(home, small_bundle, capsys):
+    install.install(small_bundle, home)
+    fp = B.fingerprint((small_bundle / "manifest.json").read_bytes())
+    before = tree_digest(home)
+    assert run_cli("import", small_bundle) == 3
+    err = capsys.readouterr().err
+    assert err == f"kiosk: error: bundle 第1版 (指纹 {fp}) is already installed (本版数据已安装，无需重复导入)\n"
+    assert tree_digest(home) == before
 
 
 def test_unknown_format_version_refused(home, small_bundle, test_key, tmp_path, capsys):

@@ -134,6 +134,11 @@ def _check_acceptable(m: dict, manifest_sha: str, state: dict, scope_cfg: str | 
     highest = int(state.get("highest_seq", 0))
     repair = (m["seq"] == highest and manifest_sha == state.get("highest_manifest_sha256")
               and state.get("current") != version_name(m["seq"], manifest_sha[:8]))
+    cur = state.get("current")
+    if cur and cur == version_name(m["seq"], manifest_sha[:8]) and \
+            (state.get("manifests") or {}).get(cur, manifest_sha) == manifest_sha:
+        raise B.BundleError(f"bundle 第{m['seq']}版 (指纹 {manifest_sha[:8]}) is already installed",
+                            "本版数据已安装，无需重复导入")
     if m["seq"] <= highest and not repair:
         raise B.BundleError(f"sequence number {m['seq']} is not newer than {highest} (already installed or older)",
                             f"数据包版本 第{m['seq']}版 不比已安装的 第{highest}版 新，拒绝导入")
