@@ -279,3 +279,21 @@ def test_docs_embed_the_schema_verbatim():
     block = doc.split("<!-- schema:begin -->\n```sql\n", 1)[1].split("```\n<!-- schema:end -->", 1)[0]
     schema = (Path(B.__file__).parent / "schema.sql").read_text(encoding="utf-8")
     assert block == schema
+
+
+@pytest.mark.parametrize("what", ["empty", "source"])
+def test_import_of_a_folder_that_is_not_a_bundle_names_the_folder(home, small_src, tmp_path, capsys, what):
+    folder = small_src if what == "source" else tmp_path / "empty"
+    folder.mkdir(exist_ok=True)
+    before = tree_digest(home)
+    assert run_cli("import", folder) == 3
+    err = capsys.readouterr().err
+    assert err.startswith(f"kiosk: error: no valid signed bundle in {folder}") and "stick" not in err, err
+    assert f"{folder} 中没有找到有效的数据包" in err and err.count("\n") == 1
+    assert tree_digest(home) == before
+
+
+def test_verify_with_the_wrong_public_key_says_so(small_bundle, other_test_key, capsys):
+    assert run_cli("bundle", "verify", small_bundle, "--pubkey", other_test_key / "signing.pub") == 3
+    err = capsys.readouterr().err
+    assert "does not verify with the given public key" in err and "trusted key" not in err, err

@@ -23,7 +23,14 @@ def _build(args) -> int:
 
 def _verify(args) -> int:
     pub = keys.load_public(Path(args.pubkey))
-    vb = bundle.verify(Path(args.bundle), [keys.TrustedKey(keys.key_id(pub), pub)])
+    try:
+        vb = bundle.verify(Path(args.bundle), [keys.TrustedKey(keys.key_id(pub), pub)])
+    except bundle.BundleError as exc:
+        if exc.message.startswith("signature does not verify"):  # one key given, not the trust store
+            raise bundle.BundleError(f"signature does not verify with the given public key {args.pubkey} "
+                                     "(changed manifest or signed by another key)",
+                                     "签名验证失败：清单被改动或不是用该公钥对应的密钥签名") from None
+        raise
     print(f"OK: scope {vb.manifest['scope']}, 第{vb.manifest['seq']}版, fingerprint {vb.fingerprint}")
     return 0
 
@@ -35,8 +42,16 @@ def _import(args) -> int:
     from kiosk.devices.usbstick.discovery import resolve
 
     st = install.read_state(home)
-    path = resolve(Path(args.bundle), keys.TrustStore(home).keys(), cfg.get("scope") or st.get("scope"),
-                   int(st.get("highest_seq", 0)))
+    src = Path(args.bundle)
+    try:
+        path = resolve(src, keys.TrustStore(home).keys(), cfg.get("scope") or st.get("scope"),
+                       int(st.get("highest_seq", 0)))
+    except bundle.BundleError as exc:
+        if "on the stick" not in exc.message or src.is_mount():
+            raise
+        # a plain folder (a source export, an empty folder): name it instead of "the stick"
+        raise bundle.BundleError(exc.message.replace("on the stick", f"in {src}"),
+                                 exc.message_zh.replace("U盘上", f"{src} 中")) from None
     res = install.install(path, home, scope=cfg.get("scope"))
     old = f"第{res.old_seq}版" if res.old_seq else "无"
     print(f"installed 第{res.new_seq}版 (was {old}), data as of {res.data_as_of}, fingerprint {res.fingerprint}, "
