@@ -72,8 +72,11 @@ def test_fsync_and_replace_order(home, small_bundle, b2, monkeypatch, first):
     install.install(bundle, home, on_step=lambda s: events.append(("step", s)))
     mdir = str((home / "mirror").resolve())
     replaces = [e for e in events if e[0] == "replace"]
-    assert len(replaces) == 2, replaces
-    (_, stage, target), (_, tmp_state, state) = replaces
+    assert len(replaces) == 4, replaces
+    (_, stage, target), (_, tmp_state, state), *hw = replaces
+    # the independent high-water copies are written after the switch (state.json may be ahead, never behind)
+    assert sorted(Path(e[2]).relative_to(home.resolve()).as_posix() for e in hw) == \
+        ["mirror/highwater.json", "trust/highwater.json"]
     assert stage.startswith(mdir + "/staging/import-") and target.startswith(mdir + "/versions/v00000")
     assert tmp_state.startswith(mdir + "/.state.json.tmp") and state == mdir + "/state.json"
     i_pub, i_state = events.index(replaces[0]), events.index(replaces[1])
@@ -192,7 +195,7 @@ def test_damaged_database_falls_back_with_banner(home, small_bundle, b2, capsys)
     assert (home / "mirror/quarantine" / v2).is_dir() and not (home / "mirror/versions" / v2).exists()
     assert install.read_state(home)["highest_seq"] == 2
     # an older bundle is still refused; the exact bundle of the highest version repairs
-    _refused(home, small_bundle, capsys, "not newer")
+    _refused(home, small_bundle, capsys, "already installed")  # it is the one shown now
     res = install.install(b2, home)
     assert res.chain == "repair" and current_version_id(home) == v2
     assert _status_matches_screens(home)["banner"] is None

@@ -5,10 +5,72 @@ rename is only durable once its directory is fsynced (POSIX; ext4 with data=orde
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
+import stat
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+from kiosk.errors import KioskError
+
+#: errors that mean "this folder cannot be written" (not "the disk is full": see DiskFull)
+NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+class HomeNotWritable(KioskError):
+    """KIOSK_HOME (or a folder in it) cannot be written: read-only file system or permissions."""
+
+    exit_code = 8
+    default_zh = "终端数据目录无法写入"
+
+
+def not_writable(home: Path | str, exc: OSError) -> HomeNotWritable:
+    why = "read-only file system" if exc.errno == errno.EROFS else (exc.strerror or str(exc)).lower()
+    return HomeNotWritable(f"cannot write to KIOSK_HOME {home}: {why} ({exc.filename or home})",
+                           "终端数据目录无法写入（只读或无权限），请联系技术人员")
+
+
+@contextmanager
+def writing(home: Path | str) -> Iterator[None]:
+    """Turn a write failure (read-only file system, permissions) into one clear
+    :class:`HomeNotWritable` line instead of a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in NOT_WRITABLE:
+            raise not_writable(home, exc) from None
+        raise
+
+
+def make_read_only(root: Path) -> None:
+    """chmod a published version: files 0444, folders 0555 (an accidental or casual edit
+    fails; root is not stopped by this, see docs/bundle-format.md §12)."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        for f in filenames:
+            os.chmod(Path(dirpath) / f, 0o444)
+    for dirpath, dirnames, _ in sorted(os.walk(root), key=lambda t: -len(t[0])):
+        os.chmod(dirpath, 0o555)
+
+
+def make_writable_dirs(root: Path) -> None:
+    """Give a read-only version's folders back their write bit (needed to delete or move
+    them as a non-root user)."""
+    if not root.is_dir() or root.is_symlink():
+        return
+    for dirpath, _, _ in os.walk(root):
+        try:
+            os.chmod(dirpath, stat.S_IMODE(os.lstat(dirpath).st_mode) | 0o700)
+        except OSError:
+            pass
+
+
+def remove_tree(root: Path) -> None:
+    """``shutil.rmtree`` that also removes read-only version folders (ignores errors)."""
+    make_writable_dirs(Path(root))
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def fsync_dir(path: Path | str) -> None:

@@ -35,8 +35,9 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import hashlib
+import json
 import os
-import shutil
+import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,7 +46,9 @@ from typing import Any, Callable, Iterator
 
 from kiosk.cache import bundle as B
 from kiosk.cache.clock import FUTURE_TOLERANCE, SYSTEM, Clock, parse_utc
-from kiosk.cache.fsutil import atomic_write_json, fsync_dir, read_json
+from kiosk.cache import highwater
+from kiosk.cache.fsutil import (HomeNotWritable, atomic_write_json, fsync_dir, make_read_only, make_writable_dirs,
+                                not_writable, read_json, remove_tree, writing)
 from kiosk.cache.keys import TrustStore
 from kiosk.errors import KioskError
 
@@ -81,6 +84,160 @@ def read_state(home: Path) -> dict[str, Any]:
     except (ValueError, OSError):
         return {}
     return st if isinstance(st, dict) else {}
+
+
+VERSION_NAME = re.compile(r"^v(\d{6})-([0-9a-f]{8})$")
+STATE_DAMAGED_ZH = "本机数据记录（state.json）被删除、损坏或改动，请联系技术人员"
+
+
+def seq_of(name: str | None) -> int | None:
+    """The seq encoded in a version folder name (``v000007-1a2b3c4d`` → 7), or None."""
+    mt = VERSION_NAME.match(name or "")
+    return int(mt.group(1)) if mt else None
+
+
+def _folder_names(home: Path, sub: str) -> list[str]:
+    d = mirror_dir(home) / sub
+    try:
+        return sorted(p.name for p in d.iterdir() if VERSION_NAME.match(p.name)) if d.is_dir() else []
+    except OSError:
+        return []
+
+
+def state_check(home: Path) -> tuple[dict[str, Any], str | None]:
+    """``(state, problem)``: problem is None, or one English line when ``state.json`` is
+    missing or unreadable on a kiosk that has installed data before (high-water record,
+    version or quarantine folders), or its ``highest_seq`` is below another record of it."""
+    path = mirror_dir(home) / "state.json"
+    hw = highwater.read(home)
+    try:
+        st = read_json(path, None)
+    except (ValueError, OSError) as exc:
+        return {}, f"mirror/state.json is unreadable ({type(exc).__name__})"
+    if st is None:
+        if hw["highest_seq"] or _folder_names(home, "versions") or _folder_names(home, "quarantine"):
+            return {}, "mirror/state.json is missing although data was installed before"
+        return {}, None
+    if not isinstance(st, dict) or not isinstance(st.get("highest_seq", 0), int):
+        return {}, "mirror/state.json is unreadable (not a state record)"
+    recorded = max([hw["highest_seq"]] + [seq_of(n) or 0 for n in (st.get("current"), st.get("last_known_good"))]
+                   + [seq_of(n) or 0 for n in _folder_names(home, "quarantine")])
+    if int(st.get("highest_seq", 0)) < recorded:
+        return st, f"highest_seq in mirror/state.json ({st.get('highest_seq', 0)}) is below the recorded {recorded}"
+    return st, None
+
+
+def highest(home: Path, state: dict[str, Any], damaged: bool = False) -> tuple[int, str | None]:
+    """The highest seq ever installed and its manifest SHA-256 (None if unknown): the
+    maximum of state.json, the high-water files and the seq in the names of the shown,
+    last-known-good and quarantined folders (with ``damaged``: of every version folder)."""
+    hw = highwater.read(home)
+    cands = [(int(state.get("highest_seq", 0) or 0), state.get("highest_manifest_sha256")),
+             (hw["highest_seq"], hw["highest_manifest_sha256"])]
+    names = [state.get("current"), state.get("last_known_good")] + _folder_names(home, "quarantine")
+    if damaged:
+        names += _folder_names(home, "versions")
+    cands += [(seq_of(n) or 0, (state.get("manifests") or {}).get(n)) for n in names if n]
+    top = max(c[0] for c in cands)
+    return top, next((sha for seq, sha in cands if seq == top and sha), None)
+
+
+def verify_version(home: Path, name: str | None, state: dict[str, Any]) -> str | None:
+    """Re-check an installed version folder (layout, every file's size and SHA-256, the
+    manifest against the SHA-256 recorded at install or else its signature against the
+    trusted keys). Returns None if intact, else a one-line reason."""
+    if not name:
+        return "no version"
+    mt = VERSION_NAME.match(name)
+    vdir = mirror_dir(home) / "versions" / name
+    if not mt or not vdir.is_dir():
+        return f"version folder {name} is missing"
+    try:
+        present = B.list_files(vdir)
+        recorded = (state.get("manifests") or {}).get(name)
+        if recorded:
+            mbytes = (vdir / B.MANIFEST).read_bytes()
+            if hashlib.sha256(mbytes).hexdigest() != recorded:
+                return "manifest.json differs from the one installed"
+            m = json.loads(mbytes)
+        else:
+            m, mbytes, _ = B.read_signed_manifest(vdir, TrustStore(home).keys())
+        if B.fingerprint(mbytes) != mt.group(2) or m.get("seq") != int(mt.group(1)):
+            return "manifest does not belong to this version folder"
+        if state.get("scope") and m.get("scope") != state["scope"]:
+            return "manifest is for another scope"
+        for rel, f in sorted(B.check_layout(m, present).items()):
+            p = vdir / rel
+            if p.stat().st_size != f["size"]:
+                return f"{rel}: size differs from manifest"
+            if B.sha256_file(p) != f["sha256"].lower():
+                return f"{rel}: SHA-256 differs from manifest"
+    except KioskError as exc:
+        return exc.message
+    except (OSError, ValueError) as exc:
+        return f"cannot read version {name}: {exc}"
+    return None
+
+
+def reconstruct(home: Path, problem: str, clock: Clock | None = None) -> dict[str, Any]:
+    """Rebuild state.json from the version folders (hold the import lock).
+
+    Every folder in ``versions/`` is re-verified against the trusted keys (signature, every
+    file's SHA-256); the newest intact one is shown, the next is last known good, the
+    others stay (intact) or move to ``quarantine/`` (damaged): nothing is deleted. The
+    high-water mark is the maximum of every record left, so an older bundle stays refused.
+    The new state carries a banner (``STATE_DAMAGED_ZH``) until a newer bundle is installed.
+    """
+    clock = clock or SYSTEM
+    mdir = mirror_dir(home)
+    old = read_state(home)
+    scope = old.get("scope") or highwater.read(home)["scope"]
+    good: list[tuple[int, str, str, dict]] = []
+    bad: list[tuple[str, str]] = []
+    for name in _folder_names(home, "versions"):
+        reason = verify_version(home, name, {"scope": scope})
+        if reason is None:
+            mb = (mdir / "versions" / name / B.MANIFEST).read_bytes()
+            good.append((seq_of(name) or 0, name, hashlib.sha256(mb).hexdigest(), json.loads(mb)))
+        else:
+            bad.append((name, reason))
+    good.sort(reverse=True)
+    top, top_sha = highest(home, old, damaged=True)
+    shown = good[0] if good else None
+    if shown and shown[0] >= top:
+        top, top_sha = shown[0], shown[2]
+    when = now_iso(clock)
+    banner = STATE_DAMAGED_ZH
+    if shown is None:
+        banner += "；没有可用的可信版本，暂停显示"
+    elif shown[0] < top:
+        banner += f"；正在显示第{shown[0]}版，本机曾安装较新的第{top}版"
+    issued = [t for t in [old.get("newest_issued_at"), highwater.read(home)["newest_issued_at"]]
+              + [g[3].get("issued_at") for g in good] if isinstance(t, str)]
+    state = {
+        "current": shown[1] if shown else None,
+        "last_known_good": good[1][1] if len(good) > 1 else None,
+        "highest_seq": top, "highest_manifest_sha256": top_sha,
+        "manifests": {g[1]: g[2] for g in good[:2]},
+        "scope": scope or (shown[3].get("scope") if shown else None),
+        "newest_issued_at": max(issued, key=parse_utc) if issued else None,
+        "installed_at": old.get("installed_at"), "chain": "repair", "banner": banner,
+        "failed": None if shown else {"version": None, "seq": None, "reason": problem, "at": when},
+        "damaged": {"at": when, "reason": problem, "quarantined": [n for n, _ in bad]},
+        "last_check": old.get("last_check"),
+        "history": add_history(old, {"event": "reconstructed", "at": when, "reason": problem,
+                                     "version": shown[1] if shown else None, "highest_seq": top}),
+    }
+    with writing(home):
+        if bad:
+            (mdir / "quarantine").mkdir(exist_ok=True)
+            for name, _ in bad:
+                make_writable_dirs(mdir / "versions" / name)
+                os.replace(mdir / "versions" / name, mdir / "quarantine" / name)
+            fsync_dir(mdir / "versions")
+        write_state(home, state)
+        highwater.raise_to(home, top, top_sha, state["newest_issued_at"], state["scope"])
+    return state
 
 
 def write_state(home: Path, state: dict[str, Any]) -> None:
@@ -131,7 +288,7 @@ def _check_acceptable(m: dict, manifest_sha: str, state: dict, scope_cfg: str | 
     if scope and m["scope"] != scope:
         raise B.BundleError(f"bundle is for {m['scope']}, this kiosk shows {scope}",
                             f"数据包属于其他村（{m['scope']}），本终端为 {scope}")
-    highest = int(state.get("highest_seq", 0))
+    highest = int(state.get("highest_seq", 0))  # the caller passes the maximum of every record
     repair = (m["seq"] == highest and manifest_sha == state.get("highest_manifest_sha256")
               and state.get("current") != version_name(m["seq"], manifest_sha[:8]))
     cur = state.get("current")
@@ -163,6 +320,12 @@ def _check_acceptable(m: dict, manifest_sha: str, state: dict, scope_cfg: str | 
     return "skipped"
 
 
+def make_writable_dirs_top(stage: Path) -> None:
+    """The version folder itself stays 0755: renaming a folder into quarantine/ needs write
+    permission on it (its ``..`` entry) for a non-root user; its files and data/ stay read-only."""
+    os.chmod(stage, 0o755)
+
+
 def _drop_cache(f) -> None:
     """Evict a file's pages so the following verify reads what reached the disk."""
     try:
@@ -174,11 +337,13 @@ def _drop_cache(f) -> None:
 def _clean_leftovers(mdir: Path, state: dict) -> None:
     """Remove what an interrupted import left: staging copies, unpublished versions, temp state files."""
     for d in (mdir / "staging").iterdir() if (mdir / "staging").is_dir() else ():
-        shutil.rmtree(d, ignore_errors=True)
+        remove_tree(d)
     keep = {state.get("current"), state.get("last_known_good")}
+    if keep == {None}:  # a state that names no version never makes the folders "leftovers"
+        keep = {d.name for d in (mdir / "versions").iterdir()} if (mdir / "versions").is_dir() else set()
     for d in (mdir / "versions").iterdir() if (mdir / "versions").is_dir() else ():
         if d.name not in keep:
-            shutil.rmtree(d, ignore_errors=True)
+            remove_tree(d)
     for t in mdir.glob(".state.json.tmp*") if mdir.is_dir() else ():
         t.unlink(missing_ok=True)
 
@@ -192,15 +357,36 @@ def cleanup(home: Path) -> bool:
     if not mdir.is_dir():
         return True
     try:
-        with import_lock(home):
-            _clean_leftovers(mdir, read_state(home))
+        with import_lock(home), writing(home):
+            state, problem = state_check(home)
+            if problem and problem_kind(problem) != "lowered":
+                state = reconstruct(home, problem)
+            _clean_leftovers(mdir, state)
     except ImportBusy:
         return False
     return True
 
 
-def _copy(src: Path, dst: Path, progress: Progress | None, done: list[int], total: int) -> None:
-    with open(src, "rb") as fi, open(dst, "wb") as fo:
+def problem_kind(problem: str | None) -> str | None:
+    """``missing`` | ``unreadable`` | ``lowered`` (see :func:`state_check`), or None."""
+    if not problem:
+        return None
+    return "lowered" if problem.startswith("highest_seq") else "missing" if "missing" in problem else "unreadable"
+
+
+def _copy(src: Path, dst: Path, progress: Progress | None, done: list[int], total: int, home: Path) -> None:
+    with open(src, "rb") as fi:
+        try:
+            fo = open(dst, "wb")
+        except OSError as exc:
+            if exc.errno in (30, 13, 1):  # EROFS, EACCES, EPERM on the kiosk side
+                raise not_writable(home, exc) from None
+            raise
+        _copy_to(fi, fo, progress, done, total)
+
+
+def _copy_to(fi, fo, progress: Progress | None, done: list[int], total: int) -> None:
+    with fo:
         while chunk := fi.read(COPY_CHUNK):
             fo.write(chunk)
             done[0] += len(chunk)
@@ -259,95 +445,112 @@ def install(bundle_dir: Path, home: Path, scope: str | None = None, progress: Pr
     clock = clock or SYSTEM
     home, bundle_dir = Path(home), Path(bundle_dir)
     trusted = TrustStore(home).keys()
-    with import_lock(home):
-        step("precheck")
-        if not bundle_dir.is_dir():
-            raise B.BundleError(f"{bundle_dir}: not a bundle folder", f"找不到数据包文件夹 {bundle_dir}")
-        present = B.list_files(bundle_dir)
-        m, mbytes, _ = B.read_signed_manifest(bundle_dir, trusted)
-        state = read_state(home)
-        msha = hashlib.sha256(mbytes).hexdigest()
-        _check_acceptable(m, msha, state, scope, clock)
-        listed = B.check_layout(m, present)
-        total = sum(f["size"] for f in listed.values())
+    with import_lock(home), writing(home):
+        return _install_locked(bundle_dir, home, scope, progress, step, clock, trusted)
 
-        mdir = mirror_dir(home)
-        step("clean")
-        _clean_leftovers(mdir, state)
-        created = [d for d in (mdir, mdir / "staging", mdir / "versions") if not d.exists()]
-        for d in created:
-            d.mkdir()
-        if created:  # make the new folders durable before anything inside them counts
-            fsync_dir(home)
-            fsync_dir(mdir)
-        stage = mdir / "staging" / f"import-{os.getpid()}-{m['seq']}"
-        try:
-            step("copy")
-            files = [B.MANIFEST, B.SIGNATURE] + sorted(listed)
-            done = [0]
-            for rel in files:
-                (stage / rel).parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    _copy(bundle_dir / rel, stage / rel, progress, done, total)
-                except FileNotFoundError:
-                    raise B.BundleError(f"file missing from bundle: {rel}", f"数据包缺少文件 {rel}") from None
-                except OSError as exc:
-                    raise B.BundleError(f"cannot read {rel} from the bundle: {exc.strerror}",
-                                        "读取数据包失败（U盘可能已拔出）") from None
-            step("fsync")
-            for d in {(stage / rel).parent for rel in files} | {stage}:
-                fsync_dir(d)
-            step("verify")
-            hashed = [0]
 
-            def hp(n: int) -> None:
-                hashed[0] += n
-                if progress:
-                    progress("verify", hashed[0], total)
+def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: Progress | None,
+                    step: Callable[[str], None], clock: Clock, trusted: list) -> InstallResult:
+    step("precheck")
+    if not bundle_dir.is_dir():
+        raise B.BundleError(f"{bundle_dir}: not a bundle folder", f"找不到数据包文件夹 {bundle_dir}")
+    present = B.list_files(bundle_dir)
+    m, mbytes, _ = B.read_signed_manifest(bundle_dir, trusted)
+    state, problem = state_check(home)
+    if problem and problem_kind(problem) != "lowered":
+        # never "fresh": rebuild from the verified version folders, then judge the bundle
+        state = reconstruct(home, problem, clock)
+    top, top_sha = highest(home, state)
+    state = {**state, "highest_seq": top, "highest_manifest_sha256": top_sha}
+    msha = hashlib.sha256(mbytes).hexdigest()
+    _check_acceptable(m, msha, state, scope, clock)
+    listed = B.check_layout(m, present)
+    total = sum(f["size"] for f in listed.values())
 
-            vb = B.verify(stage, trusted, hp)
-            # the staged copy is what counts (the stick may have changed under us)
-            chain = _check_acceptable(vb.manifest, vb.manifest_sha256, state, scope, clock)
-            step("check_db")
-            check_database(stage / B.DB_PATH, vb.manifest)
-            step("publish")
-            name = version_name(vb.manifest["seq"], vb.fingerprint)
-            target = mdir / "versions" / name
-            shutil.rmtree(target, ignore_errors=True)  # a repair: the damaged copy of this version
-            os.replace(stage, target)
-            fsync_dir(mdir / "versions")
-        except BaseException:
-            shutil.rmtree(stage, ignore_errors=True)
-            for d in reversed(created):
-                shutil.rmtree(d, ignore_errors=True)
-            raise
-        step("switch")
-        seen = [t for t in (state.get("newest_issued_at"), vb.manifest["issued_at"]) if t]
-        newest = max(seen, key=parse_utc)
-        when = now_iso(clock)
-        lkg = state.get("current")
-        new_state = {
-            "current": name,
-            "last_known_good": lkg if lkg != name else None,
-            "highest_seq": max(vb.manifest["seq"], int(state.get("highest_seq", 0))),
-            "highest_manifest_sha256": vb.manifest_sha256,
-            # full manifest SHA-256 per kept version: the integrity re-check compares against
-            # these (a key rotation must not make installed data unverifiable)
-            "manifests": {k: v for k, v in {name: vb.manifest_sha256,
-                                            lkg: (state.get("manifests") or {}).get(lkg)}.items() if k and v},
-            "scope": vb.manifest["scope"],
-            "newest_issued_at": newest,
-            "installed_at": when,
-            "chain": chain,
-            "banner": None,
-            "failed": None,
-            "last_check": state.get("last_check"),
-            "history": add_history(state, {"event": "install", "at": when, "version": name, "seq": vb.manifest["seq"],
-                                           "manifest_sha256": vb.manifest_sha256, "chain": chain}),
-        }
-        write_state(home, new_state)
-        step("gc")
-        _clean_leftovers(mdir, new_state)
-        old = state.get("highest_seq")
-        return InstallResult(old, vb.manifest["seq"], vb.fingerprint, vb.manifest["data_as_of"],
-                             vb.manifest["counts"], name, chain)
+    mdir = mirror_dir(home)
+    step("clean")
+    _clean_leftovers(mdir, state)
+    created = [d for d in (mdir, mdir / "staging", mdir / "versions") if not d.exists()]
+    for d in created:
+        d.mkdir()
+    if created:  # make the new folders durable before anything inside them counts
+        fsync_dir(home)
+        fsync_dir(mdir)
+    stage = mdir / "staging" / f"import-{os.getpid()}-{m['seq']}"
+    try:
+        step("copy")
+        files = [B.MANIFEST, B.SIGNATURE] + sorted(listed)
+        done = [0]
+        for rel in files:
+            (stage / rel).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                _copy(bundle_dir / rel, stage / rel, progress, done, total, home)
+            except FileNotFoundError:
+                raise B.BundleError(f"file missing from bundle: {rel}", f"数据包缺少文件 {rel}") from None
+            except OSError as exc:
+                raise B.BundleError(f"cannot read {rel} from the bundle: {exc.strerror}",
+                                    "读取数据包失败（U盘可能已拔出）") from None
+        step("fsync")
+        for d in {(stage / rel).parent for rel in files} | {stage}:
+            fsync_dir(d)
+        step("verify")
+        hashed = [0]
+
+        def hp(n: int) -> None:
+            hashed[0] += n
+            if progress:
+                progress("verify", hashed[0], total)
+
+        vb = B.verify(stage, trusted, hp)
+        # the staged copy is what counts (the stick may have changed under us)
+        chain = _check_acceptable(vb.manifest, vb.manifest_sha256, state, scope, clock)
+        step("check_db")
+        check_database(stage / B.DB_PATH, vb.manifest)
+        step("publish")
+        name = version_name(vb.manifest["seq"], vb.fingerprint)
+        target = mdir / "versions" / name
+        remove_tree(target)  # a repair: the damaged copy of this version
+        make_read_only(stage)  # a casual edit of installed data fails (root is not stopped)
+        make_writable_dirs_top(stage)
+        os.replace(stage, target)
+        fsync_dir(mdir / "versions")
+    except BaseException:
+        remove_tree(stage)
+        for d in reversed(created):
+            remove_tree(d)
+        raise
+    step("switch")
+    seen = [t for t in (state.get("newest_issued_at"), vb.manifest["issued_at"]) if t]
+    newest = max(seen, key=parse_utc)
+    when = now_iso(clock)
+    lkg = state.get("current")
+    new_state = {
+        "current": name,
+        "last_known_good": lkg if lkg != name else None,
+        "highest_seq": max(vb.manifest["seq"], int(state.get("highest_seq", 0))),
+        "highest_manifest_sha256": vb.manifest_sha256 if vb.manifest["seq"] >= int(state.get("highest_seq", 0))
+        else state.get("highest_manifest_sha256"),
+        # full manifest SHA-256 per kept version: the integrity re-check compares against
+        # these (a key rotation must not make installed data unverifiable)
+        "manifests": {k: v for k, v in {name: vb.manifest_sha256,
+                                        lkg: (state.get("manifests") or {}).get(lkg)}.items() if k and v},
+        "scope": vb.manifest["scope"],
+        "newest_issued_at": newest,
+        "installed_at": when,
+        "chain": chain,
+        "banner": None,
+        "failed": None,
+        "last_check": state.get("last_check"),
+        "history": add_history(state, {"event": "install", "at": when, "version": name, "seq": vb.manifest["seq"],
+                                       "manifest_sha256": vb.manifest_sha256, "chain": chain}),
+    }
+    write_state(home, new_state)
+    # the second, independent record of the mark (after the switch: a crash in between
+    # leaves state.json ahead, which the next check copies over; never the reverse)
+    highwater.raise_to(home, new_state["highest_seq"], new_state["highest_manifest_sha256"], newest,
+                       new_state["scope"])
+    step("gc")
+    _clean_leftovers(mdir, new_state)
+    old = state.get("highest_seq")
+    return InstallResult(old, vb.manifest["seq"], vb.fingerprint, vb.manifest["data_as_of"],
+                         vb.manifest["counts"], name, chain)

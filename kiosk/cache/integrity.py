@@ -1,10 +1,15 @@
 """Re-hash the installed version against its manifest; fall back to last known good.
 
-When: after an unclean shutdown (the app's run marker was still there at start) and once a
-day (``timeouts.integrity_recheck_interval``), in a background thread that never delays
-start-up. What: every file of the version shown is re-hashed (SHA-256, size, layout) and
+When: at every app start (in the background, so never delaying start-up; an unclean
+shutdown is recorded too) and then every ``timeouts.integrity_recheck_interval`` seconds
+(default a day; ``config.json`` may set it). What: every file of the version shown is re-hashed (SHA-256, size, layout) and
 its manifest compared with the full SHA-256 recorded at install (``state.json``
 ``manifests``), or, when none was recorded, its signature checked against the trusted keys.
+
+Before that, ``state.json`` itself is checked (:func:`kiosk.cache.install.state_check`): if it
+is missing or unreadable on a kiosk that had data, it is rebuilt from the re-verified version
+folders (status ``repaired``, with a banner); the trusted keys are compared with the record
+kept beside the high-water mark (status ``keys_changed``).
 
 If the version shown no longer matches, the kiosk switches to the last known good version
 (itself re-checked first), writes a banner into state.json — ``MirrorInfo.banner`` shows it
@@ -23,24 +28,22 @@ App side::
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
-import shutil
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from kiosk import config
-from kiosk.cache import bundle as B
+from kiosk.cache import highwater
 from kiosk.cache import install as I
 from kiosk.cache.clock import SYSTEM, Clock, parse_utc
-from kiosk.cache.fsutil import atomic_write_bytes, atomic_write_json, fsync_dir, read_json
-from kiosk.cache.keys import TrustStore
+from kiosk.cache.fsutil import HomeNotWritable, atomic_write_bytes, atomic_write_json, fsync_dir, read_json, writing
+from kiosk.cache.keys import TrustStore, keys_problem
 
-VERSION_NAME = re.compile(r"^v(\d{6})-([0-9a-f]{8})$")
+VERSION_NAME = I.VERSION_NAME
+verify_version = I.verify_version  # moved to install (state reconstruction needs it); kept here for callers
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,10 @@ class CheckResult:
     status: ``ok`` | ``fallback`` (switched to last known good) | ``no_trusted_version``
     (current failed and nothing good is left: nothing is shown) | ``no_data`` (nothing
     shown since an earlier failure) | ``not_installed`` | ``busy`` (an import holds the
-    lock or switched meanwhile; try again later). ``changed`` is True only when this call
-    switched what the kiosk shows.
+    lock or switched meanwhile; try again later) | ``repaired`` (state.json was missing,
+    unreadable or lowered and was rebuilt from the version folders) | ``keys_changed``
+    (the data is intact but ``trust/keys.json`` is damaged or was replaced outside a
+    rotation). ``changed`` is True only when this call switched what the kiosk shows.
     """
 
     status: str
@@ -64,7 +69,7 @@ class CheckResult:
 
     @property
     def changed(self) -> bool:
-        return self.status in ("fallback", "no_trusted_version")
+        return self.status in ("fallback", "no_trusted_version", "repaired")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,44 +112,7 @@ def last_check(home: Path) -> dict[str, Any] | None:
         return None
 
 
-def verify_version(home: Path, name: str | None, state: dict[str, Any]) -> str | None:
-    """Re-check an installed version folder. Returns None if intact, else a one-line reason."""
-    if not name:
-        return "no version"
-    mt = VERSION_NAME.match(name)
-    vdir = I.mirror_dir(home) / "versions" / name
-    if not mt or not vdir.is_dir():
-        return f"version folder {name} is missing"
-    try:
-        present = B.list_files(vdir)
-        recorded = (state.get("manifests") or {}).get(name)
-        if recorded:
-            mbytes = (vdir / B.MANIFEST).read_bytes()
-            if hashlib.sha256(mbytes).hexdigest() != recorded:
-                return "manifest.json differs from the one installed"
-            m = json.loads(mbytes)
-        else:
-            m, mbytes, _ = B.read_signed_manifest(vdir, TrustStore(home).keys())
-        if B.fingerprint(mbytes) != mt.group(2) or m.get("seq") != int(mt.group(1)):
-            return "manifest does not belong to this version folder"
-        if state.get("scope") and m.get("scope") != state["scope"]:
-            return "manifest is for another scope"
-        for rel, f in sorted(B.check_layout(m, present).items()):
-            p = vdir / rel
-            if p.stat().st_size != f["size"]:
-                return f"{rel}: size differs from manifest"
-            if B.sha256_file(p) != f["sha256"].lower():
-                return f"{rel}: SHA-256 differs from manifest"
-    except B.BundleError as exc:
-        return exc.message
-    except (OSError, ValueError) as exc:
-        return f"cannot read version {name}: {exc}"
-    return None
-
-
-def _seq(name: str | None) -> int | None:
-    mt = VERSION_NAME.match(name or "")
-    return int(mt.group(1)) if mt else None
+_seq = I.seq_of
 
 
 def fallback_banner(shown_seq: int | None, failed_seq: int | None) -> str:
@@ -154,20 +122,57 @@ def fallback_banner(shown_seq: int | None, failed_seq: int | None) -> str:
 
 
 def _record(home: Path, res: CheckResult) -> None:
-    run_dir(home).mkdir(parents=True, exist_ok=True)
-    atomic_write_json(_check_file(home), res.as_dict())
+    try:
+        with writing(home):
+            run_dir(home).mkdir(parents=True, exist_ok=True)
+            atomic_write_json(_check_file(home), res.as_dict())
+    except HomeNotWritable:
+        pass  # the result is still returned; only the "when last checked" record is lost
+
+
+def _sync_records(home: Path, state: dict[str, Any]) -> None:
+    """Copy a healthy state's high-water mark into the high-water files (a crash between the
+    two writes of an install leaves state.json ahead) and record the trusted keys once on a
+    kiosk set up before that record existed."""
+    try:
+        with writing(home):
+            highwater.raise_to(home, int(state.get("highest_seq", 0)), state.get("highest_manifest_sha256"),
+                               state.get("newest_issued_at"), state.get("scope"))
+            if highwater.read(home)["keys"] is None:
+                store = TrustStore(home)
+                if ids := [k.key_id for k in store.keys()]:
+                    highwater.record_keys(home, ids, store.keylist_seq(), "recorded at check")
+    except (HomeNotWritable, I.KioskError):
+        pass
 
 
 def recheck(home: Path, clock: Clock | None = None) -> CheckResult:
-    """Re-hash the version shown; on a mismatch switch to last known good (see module doc).
+    """Check state.json, re-hash the version shown, compare the trusted keys with their
+    record; on a damaged version switch to last known good (see module doc).
 
     Slow (reads the whole database) — run it off the UI thread. Never raises for damaged
     data; returns a :class:`CheckResult`.
+
+    Raises:
+        HomeNotWritable: a fallback or repair had to be written and KIOSK_HOME is read-only.
     """
     clock = clock or SYSTEM
     home = Path(home)
     when = I.now_iso(clock)
-    state = I.read_state(home)
+    state, problem = I.state_check(home)
+    if problem:
+        try:
+            with I.import_lock(home):
+                state, problem = I.state_check(home)
+                if problem:
+                    state = I.reconstruct(home, problem, clock)
+        except I.ImportBusy:
+            return CheckResult("busy", None, None, None, problem, None, when)
+        if problem:
+            cur = state.get("current")
+            res = CheckResult("repaired", cur, _seq(cur), None, problem, state.get("banner"), when)
+            _record(home, res)
+            return res
     cur = state.get("current")
     if not cur:
         failed = state.get("failed") or {}
@@ -175,11 +180,16 @@ def recheck(home: Path, clock: Clock | None = None) -> CheckResult:
                            failed.get("reason"), state.get("banner"), when)
     reason = verify_version(home, cur, state)  # hashing outside the lock: imports are not held up
     if reason is None:
-        res = CheckResult("ok", cur, _seq(cur), None, None, None, when)
+        _sync_records(home, state)
+        kp = keys_problem(home)
+        if kp:
+            res = CheckResult("keys_changed", cur, _seq(cur), None, kp[0], kp[1], when)
+        else:
+            res = CheckResult("ok", cur, _seq(cur), None, None, None, when)
         _record(home, res)
         return res
     try:
-        with I.import_lock(home):
+        with I.import_lock(home), writing(home):
             state = I.read_state(home)
             if state.get("current") != cur:  # an import or another check switched meanwhile
                 return CheckResult("busy", state.get("current"), _seq(state.get("current")), checked_at=when)
@@ -194,12 +204,14 @@ def recheck(home: Path, clock: Clock | None = None) -> CheckResult:
                          "history": I.add_history(state, {"event": "fallback", "at": when, "from": cur, "to": shown,
                                                           "reason": reason})}
             I.write_state(home, new_state)  # the switch; then move the damaged copies aside
+            # quarantine/ is kept (evidence, and the seq in its folder names is a high-water record)
             qdir = I.mirror_dir(home) / "quarantine"
-            shutil.rmtree(qdir, ignore_errors=True)
-            qdir.mkdir()
+            qdir.mkdir(exist_ok=True)
             for name in {cur, lkg} - {shown, None}:
                 src = I.mirror_dir(home) / "versions" / name
                 if src.exists():
+                    I.make_writable_dirs(qdir / name)
+                    I.remove_tree(qdir / name)
                     os.replace(src, qdir / name)
             fsync_dir(I.mirror_dir(home) / "versions")
             fsync_dir(I.mirror_dir(home))
@@ -246,12 +258,18 @@ class IntegrityMonitor:
         self._wake.set()
 
     def _run(self) -> None:
-        I.cleanup(self.home)
-        force = self.unclean
+        try:
+            I.cleanup(self.home)
+        except I.KioskError:
+            pass  # e.g. a read-only KIOSK_HOME: the check below still runs and reports
+        force = True  # every start re-hashes (in this thread: start-up is never delayed)
         while not self._stop.is_set():
             wait = self.interval
             if force or due(self.home, self.interval, self.clock):
-                res = recheck(self.home, self.clock)
+                try:
+                    res = recheck(self.home, self.clock)
+                except I.KioskError as exc:  # read-only KIOSK_HOME during a fallback: say so, retry later
+                    res = CheckResult("busy", None, None, None, exc.message, exc.message_zh, I.now_iso(self.clock))
                 self.results.append(res)
                 if res.status == "busy":
                     wait = self.RETRY_BUSY
@@ -277,16 +295,27 @@ def start_background_checks(home: Path, on_change: Callable[[CheckResult], None]
                             interval: float | None = None, clock: Clock | None = None) -> IntegrityMonitor:
     """Set the run marker and start the checker thread; returns at once.
 
-    A re-check runs immediately when the previous run was unclean, else when the last
-    check is older than ``interval`` (default ``timeouts.integrity_recheck_interval``).
+    A re-check runs at once in the worker (every start, clean or not), then whenever the
+    last check is older than ``interval`` seconds (default
+    ``timeouts.integrity_recheck_interval`` from config).
     """
     if interval is None:
         interval = float(config.load(Path(home))["timeouts"]["integrity_recheck_interval"])
-    unclean = mark_started(Path(home))
+    try:
+        unclean = mark_started(Path(home))
+    except OSError:  # a read-only KIOSK_HOME must not stop the kiosk from showing data
+        unclean = False
     return IntegrityMonitor(home, on_change, interval, unclean, clock).start()
 
 
 def status_line(home: Path) -> str | None:
-    """The banner to show when nothing can be shown (no trusted version left), else None."""
-    st = I.read_state(home)
-    return st.get("banner") if not st.get("current") else None
+    """The Chinese line to show when nothing can be shown (no trusted version left, state
+    damaged, the shown version unreadable), else None (also when simply nothing was ever
+    installed)."""
+    from kiosk.cache.mirror import assess
+
+    m, line = assess(home)
+    if m is not None:
+        m.close()
+        return None
+    return line

@@ -24,7 +24,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from kiosk.cache.fsutil import atomic_write_json, fsync_dir, fsync_file, read_json
+from kiosk.cache import highwater
+from kiosk.cache.fsutil import atomic_write_json, fsync_dir, fsync_file, read_json, writing
 from kiosk.errors import KioskError
 
 
@@ -149,7 +150,8 @@ class TrustStore:
     """Trusted public keys of one kiosk (``KIOSK_HOME/trust/keys.json``)."""
 
     def __init__(self, home: Path):
-        self.path = Path(home) / "trust" / "keys.json"
+        self.home = Path(home)
+        self.path = self.home / "trust" / "keys.json"
 
     def _data(self) -> dict:
         try:
@@ -160,9 +162,12 @@ class TrustStore:
 
     def keys(self) -> list[TrustedKey]:
         out = []
-        for k in self._data().get("keys", []):
-            pub = Ed25519PublicKey.from_public_bytes(base64.b64decode(k["public_key"]))
-            out.append(TrustedKey(key_id(pub), pub, k.get("label", "")))
+        try:
+            for k in self._data().get("keys", []):
+                pub = Ed25519PublicKey.from_public_bytes(base64.b64decode(k["public_key"]))
+                out.append(TrustedKey(key_id(pub), pub, k.get("label", "")))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise KeyError_(f"{self.path} is damaged", "受信任密钥文件已损坏，请技术人员处理") from None
         return out
 
     def keylist_seq(self) -> int:
@@ -171,15 +176,21 @@ class TrustStore:
 
     def _write(self, keys: list[tuple[Ed25519PublicKey, str]], keylist_seq: int | None = None,
                how: str = "") -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        old = self._data()
-        added = {k.get("key_id"): k.get("added_at") for k in old.get("keys", [])}
-        atomic_write_json(self.path, {
-            "keylist_seq": self.keylist_seq() if keylist_seq is None else keylist_seq,
-            "changed_at": now, "changed_by": how,
-            "keys": [{"key_id": key_id(p), "public_key": base64.b64encode(raw_public(p)).decode(), "label": lbl,
-                      "added_at": added.get(key_id(p)) or now} for p, lbl in keys]})
+        try:
+            old = self._data()
+        except KeyError_:  # a damaged file replaced through the PIN
+            old = {"keys": []}
+        added = {k.get("key_id"): k.get("added_at") for k in old.get("keys", []) if isinstance(k, dict)}
+        seq = int(old.get("keylist_seq", 0)) if keylist_seq is None else keylist_seq
+        with writing(self.home):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(self.path, {
+                "keylist_seq": seq, "changed_at": now, "changed_by": how,
+                "keys": [{"key_id": key_id(p), "public_key": base64.b64encode(raw_public(p)).decode(), "label": lbl,
+                          "added_at": added.get(key_id(p)) or now} for p, lbl in keys]})
+            # the record beside the high-water mark: a keys.json replaced by hand no longer matches it
+            highwater.record_keys(self.home, [key_id(p) for p, _ in keys], seq, how)
 
     def trust_first(self, pub: Ed25519PublicKey, label: str = "") -> str:
         """Trust ``pub`` when no key is trusted yet (first set-up). Returns its key id.
@@ -194,12 +205,22 @@ class TrustStore:
                 "or with the technician PIN (--pin-stdin)",
                 "已有受信任的密钥；更换密钥须使用已信任密钥签名的密钥清单或技术人员密码",
             )
+        if highwater.is_set_up(self.home):
+            raise KeyError_(
+                "this kiosk was set up before (mirror state, versions, high-water or PIN files exist) but has no "
+                "trusted key file; trusting a key now needs the technician PIN (--pin-stdin) or a signed key list",
+                "本终端已配置过，但受信任密钥文件缺失；须使用技术人员密码或已签名的密钥清单")
         self._write([(pub, label)], how="first set-up")
         return key_id(pub)
 
     def add(self, pub: Ed25519PublicKey, label: str = "") -> str:
-        """Add a key (caller has checked the technician PIN). Returns its key id."""
-        current = [(k.public_key, k.label) for k in self.keys() if k.key_id != key_id(pub)]
+        """Add a key (caller has checked the technician PIN; a damaged keys.json is replaced).
+        Returns its key id."""
+        try:
+            have = self.keys()
+        except KeyError_:
+            have = []
+        current = [(k.public_key, k.label) for k in have if k.key_id != key_id(pub)]
         self._write(current + [(pub, label)], how="technician PIN")
         return key_id(pub)
 
@@ -258,3 +279,23 @@ class TrustStore:
         if not keys:
             raise KeyError_("a key list must hold at least one key", "密钥清单不能为空")
         self._write(keys, how=how)
+
+
+def keys_problem(home: Path) -> tuple[str, str] | None:
+    """``(English, Chinese)`` when ``trust/keys.json`` is damaged, missing on a kiosk that
+    was set up, or differs from the key record kept beside the high-water mark (changed
+    outside a signed rotation or the technician PIN); None when it matches."""
+    store = TrustStore(home)
+    try:
+        ids = sorted(k.key_id for k in store.keys())
+    except KeyError_:
+        return (f"{store.path} is damaged", "受信任密钥文件已损坏，请联系技术人员")
+    hw = highwater.read(home)
+    rec = hw["keys"]
+    if not ids and (rec or highwater.is_set_up(home)):
+        return (f"{store.path} is missing or empty on a kiosk that was set up", "受信任密钥文件缺失，请联系技术人员")
+    if hw["keys_disagree"] or (rec is not None and sorted(rec.get("ids") or []) != ids):
+        return ("trusted keys changed outside a signed rotation or the technician PIN "
+                f"(recorded {', '.join(sorted(rec.get('ids') or [])) or 'none'}; now {', '.join(ids) or 'none'})",
+                "受信任密钥未经签名轮换或技术人员密码被更改，请联系技术人员")
+    return None

@@ -304,32 +304,78 @@ def current_version_dir(home: Path) -> Path | None:
     return mirror_dir(home) / "versions" / state["current"]
 
 
-def banner_for(state: dict[str, Any], seq: int) -> str | None:
+def banner_for(state: dict[str, Any], seq: int, highest_seq: int | None = None) -> str | None:
     """The notice shown on every screen when the kiosk does not show its newest version.
 
     A fallback writes its own banner into state.json; otherwise any version older than the
-    highest ever installed still gets one, so an older version never appears silently.
+    highest ever installed (``highest_seq``: the maximum of every record, see
+    :func:`kiosk.cache.install.highest`) still gets one, so an older version never appears
+    silently.
     """
     if state.get("banner"):
         return state["banner"]
-    highest = int(state.get("highest_seq", 0))
+    highest = int(state.get("highest_seq", 0)) if highest_seq is None else highest_seq
     if seq < highest:
         return f"正在显示第{seq}版，本机曾安装较新的第{highest}版，请联系技术人员"
     return None
 
 
+def _open(vdir: Path) -> tuple[Mirror | None, str | None]:
+    try:
+        return Mirror(vdir), None
+    except (OSError, sqlite3.Error, ValueError, KeyError, TypeError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def assess(home: Path) -> tuple[Mirror | None, str | None]:
+    """``(mirror, line)``: the version to show (None: nothing may be shown) and the Chinese
+    line for the screen — the banner over the data, or the reason nothing is shown (None
+    when nothing was ever installed). Never raises for missing or damaged files.
+
+    Order: a missing/unreadable state.json shows nothing until the background check has
+    rebuilt it; a current version that cannot be opened falls back to the last known good
+    (with a banner); a version older than the highest ever installed, a state.json whose
+    mark was lowered, or trusted keys changed outside a rotation each add a banner.
+    """
+    from kiosk.cache import install as I
+    from kiosk.cache.keys import keys_problem
+
+    state, problem = I.state_check(home)
+    if problem and I.problem_kind(problem) != "lowered":
+        return None, I.STATE_DAMAGED_ZH + "，暂停显示"
+    top, _ = I.highest(home, state)
+    notes: list[str] = []
+    if problem:
+        notes.append(I.STATE_DAMAGED_ZH)
+    kp = keys_problem(home)
+    if kp:
+        notes.append(kp[1])
+    cur, lkg = state.get("current"), state.get("last_known_good")
+    if not cur:
+        line = state.get("banner") or (notes[0] if notes else None)
+        return None, line
+    vdir = mirror_dir(home) / "versions"
+    m, _err = _open(vdir / cur)
+    if m is None:
+        m2 = _open(vdir / lkg)[0] if lkg else None
+        if m2 is None:
+            return None, f"第{I.seq_of(cur)}版数据无法读取，且没有可用的上一可信版本，暂停显示，请联系技术人员"
+        m = m2
+        base = f"正在显示第{m.info.seq}版（上一可信版本）：第{I.seq_of(cur)}版数据无法读取，请联系技术人员"
+    else:
+        base = banner_for(state, m.info.seq, top)
+    line = "；".join([b for b in [base] if b] + [n for n in notes if n != base]) or None
+    if line:
+        m._banner = line
+        m.info = replace(m.info, banner=line)
+    return m, line
+
+
 def open_current(home: Path) -> Mirror | None:
-    """The installed version, or None before the first import (or when no trusted version
-    is left after an integrity failure: see ``integrity.status``).
+    """The installed version, or None before the first import (or when nothing trustworthy
+    can be shown: see ``integrity.status_line`` for the reason). Never raises for missing
+    or damaged files (see :func:`assess`).
 
     ``info.banner`` is a Chinese line to show on every screen, or None.
     """
-    state = read_state(home)
-    vdir = current_version_dir(home)
-    if vdir is None:
-        return None
-    m = Mirror(vdir)
-    banner = banner_for(state, m.info.seq)
-    if banner:
-        m.info = replace(m.info, banner=banner)
-    return m
+    return assess(home)[0]

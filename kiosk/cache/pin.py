@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable
 
 from kiosk import config
-from kiosk.cache.fsutil import atomic_write_json, read_json
+from kiosk.cache.fsutil import atomic_write_json, read_json, writing
 from kiosk.errors import KioskError
 
 NAMES = ("technician",)
@@ -114,7 +114,7 @@ def check(name: str, pin: str, home: Path | None = None, now: Callable[[], float
     _check_name(name)
     d = _dir(home)
     lockout = _lockout(home)
-    with _lock:
+    with _lock, writing(d.parent):  # a try that cannot be counted is not compared
         pins = read_json(d / "pins.json", {}) or {}
         if name not in pins:
             raise PinNotSet(f"no {name} PIN is set (kiosk pin set {name})", "尚未设置技术人员密码")
@@ -157,8 +157,8 @@ def set_pin(name: str, new: str, current: str | None = None, home: Path | None =
         if current is None or not check(name, current, home, now):
             raise PinError(f"the current {name} PIN is wrong", "原密码错误")
     salt = os.urandom(16)
-    d.mkdir(parents=True, exist_ok=True)
-    with _lock:
+    with _lock, writing(d.parent):
+        d.mkdir(parents=True, exist_ok=True)
         pins = read_json(d / "pins.json", {}) or {}
         pins[name] = {"algo": "scrypt", **SCRYPT, "salt": salt.hex(), "hash": _hash(new, salt, **SCRYPT).hex(),
                       "set_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now()))}

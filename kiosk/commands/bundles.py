@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kiosk import config
 from kiosk.cache import bundle, install, integrity, keys
-from kiosk.cache.mirror import open_current
+from kiosk.cache.mirror import assess, open_current  # noqa: F401 (open_current: callers)
 
 
 def _build(args) -> int:
@@ -45,7 +45,7 @@ def _import(args) -> int:
     src = Path(args.bundle)
     try:
         path = resolve(src, keys.TrustStore(home).keys(), cfg.get("scope") or st.get("scope"),
-                       int(st.get("highest_seq", 0)))
+                       install.highest(home, st)[0])
     except bundle.BundleError as exc:
         if "on the stick" not in exc.message or src.is_mount():
             raise
@@ -59,23 +59,37 @@ def _import(args) -> int:
     return 0
 
 
-def status_dict(home: Path) -> dict:
-    """What the screens show: the same ``open_current`` the UI uses (so the two always agree)."""
-    m = open_current(home)
+def status_dict(home: Path, verify: bool = False) -> dict:
+    """What the screens show: the same ``assess``/``open_current`` the UI uses (so the two
+    always agree). ``ok`` is False whenever nothing trustworthy is shown, a banner is up
+    (older version, fallback, state or keys damaged) or, with ``verify`` (slow: re-hashes
+    the database), the shown files do not match their manifest (``verify_error``)."""
+    m, line = assess(home)
+    state, problem = install.state_check(home)
+    kp = keys.keys_problem(home)
+    problems = [p for p in (problem, kp[0] if kp else None) if p]
     if m is None:
-        problem = integrity.status_line(home)
-        return {"installed": False, **({"problem": problem} if problem else {})}
+        out = {"installed": False, **({"problem": line} if line else {})}
+        out["ok"] = not line and not problems
+        return {**out, **({"problems": problems} if problems else {})}
     try:
         i = m.info
-        return {"installed": True, "village_code": i.village_code, "village_name": i.village_name,
-                "seq": i.seq, "data_as_of": i.data_as_of, "fingerprint": i.fingerprint, "counts": i.counts,
-                "issued_at": i.issued_at, "version": i.version_dir, "banner": i.banner}
+        out = {"installed": True, "village_code": i.village_code, "village_name": i.village_name,
+               "seq": i.seq, "data_as_of": i.data_as_of, "fingerprint": i.fingerprint, "counts": i.counts,
+               "issued_at": i.issued_at, "version": i.version_dir, "banner": i.banner,
+               "highest_seq": install.highest(home, state)[0]}
     finally:
         m.close()
+    if verify:
+        out["verify_error"] = install.verify_version(home, out["version"], state)
+        out["verified"] = out["verify_error"] is None
+    out["ok"] = not out["banner"] and not problems and not out.get("verify_error")
+    return {**out, **({"problems": problems} if problems else {})}
 
 
 def _status(args) -> int:
-    st = status_dict(config.kiosk_home())
+    home = config.kiosk_home()
+    st = status_dict(home, verify=True)
     if args.json:
         print(json.dumps(st, ensure_ascii=False, sort_keys=True))
     elif not st["installed"]:
@@ -83,9 +97,17 @@ def _status(args) -> int:
     else:
         print(f"{st['village_name']} ({st['village_code']}) 第{st['seq']}版 数据更新至 {st['data_as_of']} 指纹 {st['fingerprint']}")
         print("  " + ", ".join(f"{k} {v}" for k, v in st["counts"].items()))
+        if st["verified"]:
+            print("  files: verified (SHA-256 of every file matches the installed manifest)")
         if st.get("banner"):
             print(f"  注意: {st['banner']}")
-    return 0
+    if not args.json:
+        for p in st.get("problems", []):
+            print(f"  problem: {p}")
+    if st.get("verify_error"):
+        print(f"kiosk: error: installed files do not match their manifest: {st['verify_error']} "
+              "(run kiosk check) (已安装数据与清单不符，请运行 kiosk check 并联系技术人员)", file=sys.stderr)
+    return 0 if st["ok"] else 5
 
 
 def _check(args) -> int:

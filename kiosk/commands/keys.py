@@ -9,7 +9,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from kiosk.cache import keys, pin
+from kiosk.cache import highwater, keys, pin
 from kiosk.cli import CliError
 from kiosk.config import kiosk_home
 
@@ -72,10 +72,14 @@ def _trust(args) -> int:
     if not args.pubfile:
         raise CliError("give PUBFILE, --rotate KEYLIST, --remove KEYID or --list")
     pub = keys.load_public(Path(args.pubfile))
-    if not store.keys():
-        kid = store.trust_first(pub, label=Path(args.pubfile).name)
+    try:
+        have = bool(store.keys())
+    except keys.KeyError_:
+        have = True  # a damaged keys.json: replacing it needs the PIN like any change
+    if not have and not highwater.is_set_up(home):
+        kid = store.trust_first(pub, label=Path(args.pubfile).name)  # a kiosk never set up: first trust
     elif not pin.is_set("technician", home) and not args.pin_stdin:
-        store.trust_first(pub)  # raises: already trusted; explains the two ways
+        store.trust_first(pub)  # raises: already trusted / set up before; explains the two ways
         return 1
     else:
         _technician(args, home)
