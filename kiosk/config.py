@@ -32,7 +32,7 @@ TIMEOUTS: dict[str, float] = {
     "http_connect": 5,
     "http_read": 30,
     "technician_pin_lockout": 300,  # 5 minutes after 5 wrong tries
-    "integrity_recheck_interval": 24 * 3600,
+    "integrity_recheck_interval": 24 * 3600,  # re-hash installed data (also at every start); config.json may lower it
 }
 
 DEFAULTS: dict[str, Any] = {
