@@ -179,10 +179,11 @@ class KioskApp(App):
     def build(self):
         from kivy.core.window import Window
 
-        from kiosk.screens.theme import theme_for
+        from kiosk.screens.theme import COLORS, theme_for
         from kiosk.screens.widgets import register_fonts
 
         register_fonts()
+        Window.clearcolor = COLORS["bg"]  # the page colour; screens do not paint it again
         self.theme = theme_for(self.cfg["panel"])
         self.sm = LazyScreenManager(SCREENS, transition=NoTransition())
         self.sm.current = "nodata"

@@ -20,6 +20,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.screenmanager import Screen
+from kivy.uix.scrollview import ScrollView
 from kivy.utils import escape_markup
 
 from kiosk import fonts
@@ -86,9 +87,34 @@ class KLabel(Label):
 
     def texture_update(self, *args):
         # Render into a new texture: rewriting the one the last frame drew makes a software
-        # GL (Mesa llvmpipe) wait until that frame is rasterized (tens of ms).
-        self._label.texture = None
+        # GL (Mesa llvmpipe) wait until that frame is rasterized (tens of ms, on every tap).
+        if self._label.texture is not None:
+            self._label.texture = None
+            _dropped_textures()
         super().texture_update(*args)
+
+
+_gl_state = {"dropped": 0, "timer": None}
+#: how often (s) textures dropped by labels are handed back (see _release_textures)
+RELEASE_EVERY_S = 0.25
+
+
+def _dropped_textures() -> None:
+    _gl_state["dropped"] += 1
+    if _gl_state["timer"] is None:
+        _gl_state["timer"] = Clock.schedule_interval(_release_textures, RELEASE_EVERY_S)
+
+
+def _release_textures(_dt) -> None:
+    """llvmpipe frees a deleted texture that a frame drew only once it notices that frame
+    finished, which without a ``glFinish`` it never does: replaced label textures piled up
+    (~10 MB per detail page shown). So after textures were dropped, wait for the frames in
+    flight, a few times a second at most and never while the kiosk is idle."""
+    if _gl_state["dropped"]:
+        _gl_state["dropped"] = 0
+        from kivy.graphics.opengl import glFinish
+
+        glFinish()
 
 
 class AutoLabel(KLabel):
@@ -182,6 +208,10 @@ class ListRow(ButtonBehavior, PBox):
             App.get_running_app().go(self.target, id=self.rec_id)
 
 
+class ClipScroll(ScrollView):
+    """ScrollView clipped by a scissor box rather than the stencil buffer (widgets.kv)."""
+
+
 class PagedList(RecycleView):
     """RecycleView that asks for one page at a time and the next when scrolled near the end.
 
@@ -202,15 +232,27 @@ class PagedList(RecycleView):
         self.bind(scroll_y=self._maybe_more)
 
     def start(self, fetch, to_row) -> None:
-        """Forget the rows and load the first page."""
+        """Forget the rows and load the first page.
+
+        The old rows stay until the first page replaces them (the app keeps a tapped screen
+        back until its data arrived), so rows whose text did not change are not rendered
+        again; if the page is slow, they are cleared after ``STALE_S``."""
         self._fetch, self._to_row = fetch, to_row
         self._gen += 1
         self._next = None
         self.exhausted = False
-        self.data = []
         self.scroll_y = 1
         self._busy = False
+        gen = self._gen
+        Clock.schedule_once(lambda dt: self._drop_stale(gen), self.STALE_S)
         self._request(None)
+
+    #: seconds the previous rows may stay while the first page of a new listing loads
+    STALE_S = 0.2
+
+    def _drop_stale(self, gen) -> None:
+        if gen == self._gen and self._busy and self._next is None:
+            self.data = []
 
     def _request(self, after) -> None:
         if self._busy or self._fetch is None:
@@ -222,9 +264,12 @@ class PagedList(RecycleView):
             if gen != self._gen:  # a newer start() replaced this list
                 return
             self._busy = False
-            base = len(self.data)
+            base = 0 if after is None else len(self.data)
             rows = [dict(self._to_row(r), index=base + i) for i, r in enumerate(page.rows)]
-            self.data.extend(rows)
+            if after is None:
+                self.data = rows  # the first page replaces whatever was there
+            else:
+                self.data.extend(rows)
             self._next = page.next
             self.exhausted = page.next is None
             Clock.schedule_once(self._maybe_more, 0)
