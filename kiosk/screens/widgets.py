@@ -94,27 +94,31 @@ class KLabel(Label):
         super().texture_update(*args)
 
 
-_gl_state = {"dropped": 0, "timer": None}
-#: how often (s) textures dropped by labels are handed back (see _release_textures)
-RELEASE_EVERY_S = 0.25
+_gl_state = {"bound": False}
 
 
 def _dropped_textures() -> None:
-    _gl_state["dropped"] += 1
-    if _gl_state["timer"] is None:
-        _gl_state["timer"] = Clock.schedule_interval(_release_textures, RELEASE_EVERY_S)
+    if not _gl_state["bound"]:
+        from kivy.core.window import Window
+
+        _gl_state["bound"] = True
+        Window.bind(on_flip=_finish_frame)
 
 
-def _release_textures(_dt) -> None:
-    """llvmpipe frees a deleted texture that a frame drew only once it notices that frame
-    finished, which without a ``glFinish`` it never does: replaced label textures piled up
-    (~10 MB per detail page shown). So after textures were dropped, wait for the frames in
-    flight, a few times a second at most and never while the kiosk is idle."""
-    if _gl_state["dropped"]:
-        _gl_state["dropped"] = 0
-        from kivy.graphics.opengl import glFinish
+def _finish_frame(*_args) -> None:
+    """Wait after each drawn frame until the software renderer has rasterized it.
 
-        glFinish()
+    Mesa llvmpipe queues frames and rasterizes them on its own threads; the main thread
+    drew the next taps' frames faster than they were rasterized, and whichever GL call then
+    had to wait paid for the whole queue (up to ~0.25 s on one tap). It also frees a deleted
+    texture that a frame drew only once it notices that frame finished, which without a
+    ``glFinish`` it never did: replaced label textures piled up (~10 MB per detail page).
+    Waiting here costs each frame its own rasterization (~10-15 ms at 1280×800), no more;
+    frames are drawn only when something changed, so an idle kiosk never waits.
+    """
+    from kivy.graphics.opengl import glFinish
+
+    glFinish()
 
 
 class AutoLabel(KLabel):
