@@ -21,7 +21,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from kiosk.cache.mirror import open_current
 
 log = logging.getLogger("kiosk.app")
 
@@ -87,6 +86,10 @@ def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_hom
 
 
 def _open_current(home: Path):
+    # imported here, on the data worker: the mirror's imports (bundle verification,
+    # cryptography) took ~0.15 s of the main thread before the first frame
+    from kiosk.cache.mirror import open_current
+
     return open_current(home)
 
 
@@ -193,20 +196,30 @@ class KioskApp(App):
         Clock.schedule_interval(self._check_idle, 1)
         Clock.schedule_interval(lambda dt: self.check_for_update(), VERSION_POLL_S)
         self.submit(self._w_open, self._opened)
+        self.printing_pending = False
+
+        # Devices, the update service and the integrity checks start just after the first
+        # frame: their imports (printer, diskcache, cryptography) took ~0.25 s of start-up.
+        def after_first_frame(*_):
+            Window.unbind(on_flip=after_first_frame)
+            Clock.schedule_once(lambda dt: self._start_services(), 0)
+
+        Window.bind(on_flip=after_first_frame)
+        return self.sm
+
+    def _start_services(self) -> None:
         from kiosk.screens.update import attach  # USB stick watcher, background sync, 技术员维护 entry
 
         attach(self)
         from kiosk.screens import mine
 
         mine.attach(self)  # ID-card watcher: a card placed on any screen opens 我的查询
-        self.printing_pending = False
         from kiosk.cache import integrity
 
         # re-hash checks in their own thread (never delays start-up); a change is picked up at
         # the next safe point, like a newly installed version
         self.integrity = integrity.start_background_checks(
             self.home, on_change=lambda res: Clock.schedule_once(lambda dt: self.on_data_changed(res), 0))
-        return self.sm
 
     def on_data_changed(self, res) -> None:
         """Integrity check changed what may be shown: a fallback to last known good is switched
