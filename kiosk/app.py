@@ -99,6 +99,17 @@ from kivy.properties import AliasProperty, BooleanProperty, ObjectProperty, Stri
 from kivy.uix.screenmanager import NoTransition, ScreenManager  # noqa: E402
 
 
+class InstantTransition(NoTransition):
+    """NoTransition that completes within the tap's own frame. Kivy's NoTransition runs a
+    zero-length Animation, so the old screen stays in the tree, drawn under the new one,
+    until the next frame removes it: every tap cost two frames, the first one double."""
+
+    def start(self, manager):
+        super().start(manager)
+        self._anim.cancel(self)  # cancel() does not fire on_complete; we do, now
+        self._on_complete()  # removes the old screen, then on_enter / on_leave
+
+
 class LazyScreenManager(ScreenManager):
     """ScreenManager that builds a screen (imports its module, which loads its .kv) the
     first time it is asked for, by :meth:`get_screen` or by setting ``current``.
@@ -188,7 +199,7 @@ class KioskApp(App):
         register_fonts()
         Window.clearcolor = COLORS["bg"]  # the page colour; screens do not paint it again
         self.theme = theme_for(self.cfg["panel"])
-        self.sm = LazyScreenManager(SCREENS, transition=NoTransition())
+        self.sm = LazyScreenManager(SCREENS, transition=InstantTransition())
         self.sm.current = "nodata"
         Window.bind(on_touch_down=self._on_activity, on_touch_move=self._on_activity)
         if Window.fullscreen not in (0, False, "0"):
