@@ -49,6 +49,8 @@ SCREEN_NAMES = [s[0] for s in SCREENS]
 VERSION_POLL_S = 10
 #: longest time (s) a tap keeps the previous screen up while the next screen's data loads
 SHOW_WAIT_S = 0.3
+#: seconds between building two screens ahead of use (KioskApp._prebuild)
+PREBUILD_GAP_S = 0.05
 
 
 def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_home: str | None = None) -> None:
@@ -187,6 +189,7 @@ class KioskApp(App):
         self.update_waiting = False  # main thread: a newer version is ready to switch to
         self.history: list[str] = []
         self._pending_show = None  # (screen, screen shown at the tap) held back by _show
+        self._prebuilding = False  # _prebuild is building screens ahead of use
         self.last_activity = now()
 
     # ---- set-up ---------------------------------------------------------------------------
@@ -336,6 +339,27 @@ class KioskApp(App):
                 self._show("villages")
             else:
                 self.go_home()
+            if not self._prebuilding:
+                self._prebuilding = True
+                Clock.schedule_once(self._prebuild, PREBUILD_GAP_S)
+
+    def _prebuild(self, _dt=None) -> None:
+        """Build the next screen not built yet, one per call, while no tap is waiting for its
+        data: a first tap on a section then does not pay for creating its screen from the kv
+        rules (30-100 ms each on this hardware, docs/performance.md)."""
+        if self._pending_show is not None or self.busy:
+            Clock.schedule_once(self._prebuild, PREBUILD_GAP_S)
+            return
+        for name, _module, _cls in SCREENS:
+            if name == "villages" and not self.multi_village:
+                continue
+            if not self.sm.built(name):
+                scr = self.sm.get_screen(name)
+                if hasattr(scr, "prebuild"):
+                    Clock.schedule_once(lambda dt: scr.prebuild(), PREBUILD_GAP_S)
+                Clock.schedule_once(self._prebuild, 2 * PREBUILD_GAP_S)
+                return
+        self._prebuilding = False
 
     def _set_info(self, info) -> None:
         self.info = info

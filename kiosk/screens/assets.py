@@ -10,7 +10,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kiosk.formatting import date_cn, money
 from kiosk import receipts
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
-from kiosk.screens.widgets import Chip, KioskScreen, kv_rows, rich
+from kiosk.screens.widgets import Chip, KioskScreen, kv_rows, rich, warm_pool
 
 
 def _area(r: dict) -> str | None:
@@ -66,6 +66,9 @@ class AssetsScreen(KioskScreen):
 
 
 class AssetDetailScreen(KioskScreen):
+    def prebuild(self):
+        warm_pool(self.ids.rows, 'KVRow', 8)
+
     printable = BooleanProperty(False)
 
     def open(self, id=None, **params):

@@ -11,7 +11,7 @@ from kiosk.formatting import amount_in_capitals, date_cn, money
 from kiosk.screens.theme import COLORS
 from kiosk import receipts
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
-from kiosk.screens.widgets import Chip, KioskScreen, kv_rows, rich
+from kiosk.screens.widgets import Chip, KioskScreen, kv_rows, rich, warm_pool
 
 DIRECTION = {"income": "收入", "expense": "支出"}
 
@@ -130,6 +130,9 @@ def finance_detail_pairs(r: dict) -> list[tuple[str, str | None]]:
 
 
 class FinanceDetailScreen(KioskScreen):
+    def prebuild(self):
+        warm_pool(self.ids.rows, 'KVRow', 12)
+
     printable = BooleanProperty(False)
 
     def open(self, id=None, **params):

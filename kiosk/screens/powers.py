@@ -12,7 +12,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.screens.flowlayout import layout
 from kiosk.screens.theme import COLORS
-from kiosk.screens.widgets import Chip, KioskScreen, KLabel, kv_rows, rich
+from kiosk.screens.widgets import Chip, KioskScreen, KLabel, kv_rows, rich, warm_pool
 
 CLASSES = ("重大决策", "日常管理", "便民服务")
 #: words that mark a branch going backwards or refused: drawn in red, others in green
@@ -133,6 +133,9 @@ class FlowChart(Widget):
 
 
 class PowerDetailScreen(KioskScreen):
+    def prebuild(self):
+        warm_pool(self.ids.rows, 'KVRow', 6)
+
     sample = BooleanProperty(False)
 
     def open(self, id=None, **params):

@@ -10,7 +10,7 @@ from kivy.properties import BooleanProperty
 from kiosk.formatting import date_cn, money
 from kiosk import receipts
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
-from kiosk.screens.widgets import KioskScreen, kv_rows, pooled, rich
+from kiosk.screens.widgets import KioskScreen, kv_rows, pooled, rich, warm_pool
 
 #: The canonical order (docs/data-model.md).
 STAGES = ("立项", "设计", "招标", "合同", "施工", "验收", "审计结算", "公示")
@@ -62,6 +62,10 @@ class ProjectsScreen(KioskScreen):
 
 
 class ProjectDetailScreen(KioskScreen):
+    def prebuild(self):
+        warm_pool(self.ids.rows, 'KVRow', 10)
+        warm_pool(self.ids.stages, 'StageRow', len(STAGES))
+
     printable = BooleanProperty(False)
 
     def open(self, id=None, **params):

@@ -10,7 +10,7 @@ from kivy.properties import BooleanProperty
 from kiosk.formatting import date_cn
 from kiosk import receipts
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
-from kiosk.screens.widgets import KioskScreen, kv_rows, pooled, rich
+from kiosk.screens.widgets import KioskScreen, kv_rows, pooled, rich, warm_pool
 
 
 def service_row(r: dict) -> dict:
@@ -39,6 +39,10 @@ class ServicesScreen(KioskScreen):
 
 
 class ServiceDetailScreen(KioskScreen):
+    def prebuild(self):
+        warm_pool(self.ids.rows, 'KVRow', 6)
+        warm_pool(self.ids.steps, 'StepRow', 6)
+
     printable = BooleanProperty(False)
 
     def open(self, id=None, **params):

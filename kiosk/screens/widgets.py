@@ -157,6 +157,10 @@ class KioskScreen(Screen):
     def open(self, **params) -> None:  # pragma: no cover - overridden
         pass
 
+    def prebuild(self) -> None:
+        """Called once while the kiosk is idle after the screen was built ahead of use:
+        create widgets its first page will need (see :func:`warm_pool`)."""
+
     def load(self, fn, done) -> None:
         """Run ``fn(mirror)`` on the worker; call ``done(result)`` on the main thread."""
         App.get_running_app().submit(fn, done)
@@ -326,6 +330,17 @@ def pooled(container, cls_name: str, **props):
     for k, v in props.items():
         setattr(w, k, v)
     return w
+
+
+def warm_pool(container, cls_name: str, n: int) -> None:
+    """Create ``n`` widgets of kv class ``cls_name`` in ``container``'s pool ahead of use
+    (:func:`pooled`), so the first page shown does not pay for creating its rows."""
+    pools = getattr(container, "_kiosk_pools", None)
+    if pools is None:
+        pools = container._kiosk_pools = {}
+    pool = pools.setdefault(cls_name, [])
+    while len(pool) < n:
+        pool.append(getattr(Factory, cls_name)())
 
 
 def make(cls_name: str, **props):
