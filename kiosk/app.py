@@ -49,8 +49,10 @@ SCREEN_NAMES = [s[0] for s in SCREENS]
 VERSION_POLL_S = 10
 #: longest time (s) a tap keeps the previous screen up while the next screen's data loads
 SHOW_WAIT_S = 0.3
-#: seconds between building two screens ahead of use (KioskApp._prebuild)
+#: seconds between building two screens ahead of use, and the quiet time (no navigation)
+#: it waits for (KioskApp._prebuild)
 PREBUILD_GAP_S = 0.05
+PREBUILD_QUIET_S = 0.5
 
 
 def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_home: str | None = None) -> None:
@@ -190,6 +192,7 @@ class KioskApp(App):
         self.history: list[str] = []
         self._pending_show = None  # (screen, screen shown at the tap) held back by _show
         self._prebuilding = False  # _prebuild is building screens ahead of use
+        self._last_nav = time.monotonic()  # real time of the last screen change (not ``now``)
         self.last_activity = now()
 
     # ---- set-up ---------------------------------------------------------------------------
@@ -346,9 +349,10 @@ class KioskApp(App):
     def _prebuild(self, _dt=None) -> None:
         """Build the next screen not built yet, one per call, while no tap is waiting for its
         data: a first tap on a section then does not pay for creating its screen from the kv
-        rules (30-100 ms each on this hardware, docs/performance.md)."""
-        if self._pending_show is not None or self.busy:
-            Clock.schedule_once(self._prebuild, PREBUILD_GAP_S)
+        rules (30-100 ms each on this hardware, docs/performance.md). Only after
+        PREBUILD_QUIET_S without navigation, so it never delays a tap."""
+        if self._pending_show is not None or self.busy or time.monotonic() - self._last_nav < PREBUILD_QUIET_S:
+            Clock.schedule_once(self._prebuild, PREBUILD_GAP_S)  # never in the way of a tap
             return
         for name, _module, _cls in SCREENS:
             if name == "villages" and not self.multi_village:
@@ -408,6 +412,7 @@ class KioskApp(App):
 
     # ---- navigation -----------------------------------------------------------------------
     def _show(self, name: str, **params) -> None:
+        self._last_nav = time.monotonic()
         scr = self.sm.get_screen(name)
         scr.open(**params)
         self._pending_show = None
@@ -445,6 +450,7 @@ class KioskApp(App):
         if self.history:
             prev = self.history.pop()
             self._pending_show = None
+            self._last_nav = time.monotonic()
             self.sm.current = prev
             if prev == "home" and self.update_waiting:
                 self._switch_version()
