@@ -53,6 +53,8 @@ SHOW_WAIT_S = 0.3
 #: it waits for (KioskApp._prebuild)
 PREBUILD_GAP_S = 0.05
 PREBUILD_QUIET_S = 0.5
+#: latest start (s after the first frame) of devices, updates and integrity checks
+SERVICES_AFTER_S = 3.0
 
 
 def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_home: str | None = None) -> None:
@@ -193,6 +195,7 @@ class KioskApp(App):
         self._pending_show = None  # (screen, screen shown at the tap) held back by _show
         self._prebuilding = False  # _prebuild is building screens ahead of use
         self._last_nav = time.monotonic()  # real time of the last screen change (not ``now``)
+        self._services_started = False
         self.last_activity = now()
 
     # ---- set-up ---------------------------------------------------------------------------
@@ -215,16 +218,26 @@ class KioskApp(App):
         self.submit(self._w_open, self._opened)
         self.printing_pending = False
 
-        # Devices, the update service and the integrity checks start just after the first
-        # frame: their imports (printer, diskcache, cryptography) took ~0.25 s of start-up.
-        def after_first_frame(*_):
-            Window.unbind(on_flip=after_first_frame)
-            Clock.schedule_once(lambda dt: self._start_services(), 0)
+        # Devices, the update service and the integrity checks start once the first screen
+        # with data (or 尚无数据) is up, at the latest SERVICES_AFTER_S after the first frame:
+        # their imports (printer, diskcache, cryptography) took ~0.25 s of start-up.
+        def after_frame(*_):
+            if self.state != "starting":
+                Window.unbind(on_flip=after_frame)
+                Clock.schedule_once(lambda dt: self._start_services(), 0)
 
-        Window.bind(on_flip=after_first_frame)
+        def first_frame(*_):
+            Window.unbind(on_flip=first_frame)
+            Clock.schedule_once(lambda dt: self._start_services(), SERVICES_AFTER_S)
+
+        Window.bind(on_flip=after_frame)
+        Window.bind(on_flip=first_frame)
         return self.sm
 
     def _start_services(self) -> None:
+        if self._services_started:
+            return
+        self._services_started = True
         from kiosk.screens.update import attach  # USB stick watcher, background sync, 技术员维护 entry
 
         attach(self)
