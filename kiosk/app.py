@@ -83,9 +83,15 @@ def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_hom
         Config.set("graphics", "fullscreen", "0")
         Config.set("graphics", "show_cursor", "1")
     else:
+        # 'auto' asks SDL for a desktop-sized full-screen window; without a window manager
+        # (a kiosk often runs X with just this app) X keeps the window at its requested size
+        # and position, so also request the panel's size at (0, 0).
         Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "show_cursor", "0")
         Config.set("graphics", "borderless", "1")
+        Config.set("graphics", "position", "custom")
+        Config.set("graphics", "left", "0")
+        Config.set("graphics", "top", "0")
     if size:
         Config.set("graphics", "width", str(size[0]))
         Config.set("graphics", "height", str(size[1]))
@@ -514,7 +520,10 @@ class KioskApp(App):
 
 def run(home: Path, windowed: bool = False) -> int:
     """Start the kiosk UI (blocks until the window closes)."""
-    configure_kivy(windowed)
+    from kiosk import config
+
+    panel = config.load(home)["panel"]
+    configure_kivy(windowed, size=(int(panel["width_px"]), int(panel["height_px"])))
     KioskApp(home).run()
     return 0
 
