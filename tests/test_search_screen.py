@@ -232,7 +232,7 @@ def test_staff_search_behind_pin(staff_home, tmp_path):
     m = open_current(staff_home)
     one = lambda sql: next(iter(dict(m.con.execute(sql).fetchone()).values()))  # noqa: E731
     summary = one("SELECT summary FROM finance ORDER BY date, id LIMIT 1")
-    voucher = one("SELECT voucher_no FROM finance ORDER BY date, id LIMIT 1")
+    voucher, voucher_id = m.con.execute("SELECT voucher_no, id FROM finance ORDER BY date, id LIMIT 1").fetchone().values()
     ini = one("SELECT initials FROM search WHERE initials != '' LIMIT 1").split()[0]
     # typed text → the kiosk.search query it must run: letters only are pinyin initials
     asked = {summary[-3:]: {"text": summary[-3:]}, voucher: {"text": voucher}, ini.lower(): {"initials": ini.upper()},
@@ -265,7 +265,9 @@ def test_staff_search_behind_pin(staff_home, tmp_path):
     for q in queries:
         rows, summary_line = got["typed"][q]
         assert [tuple(r) for r in rows if r[0]] == [(detail[k], rid) for k, rid in want[q]], q
-    assert want[queries[0]] and want[queries[2]]  # the summary substring and the initials find records
+    # the summary substring, the voucher number (凭证号 is indexed) and the initials find records
+    assert want[queries[0]] and want[queries[1]] and want[queries[2]]
+    assert ("finance", voucher_id) in want[queries[1]]
     assert got["typed"][queries[2]][1] == f"查找：首字母 {ini.upper()}"
     assert got["typed"][queries[0]][1] == f"查找：“{queries[0]}”"
     assert got["typed"]["没有这种词"][0] == [["", ""]]  # the 没有找到 line

@@ -199,7 +199,7 @@ def _write_village(con: sqlite3.Connection, src: Source, params: IdHashParams,
         "approval_level": r["approval_level"], "attachments": r["attachments"], "reverses_id": r["reverses"],
     } for r in fin))
     for r in fin:
-        index("finance", r["id"], f"{r['date']} {r['summary']}", (r["summary"], r["account_name"]), r["date"][:4])
+        index("finance", r["id"], f"{r['date']} {r['summary']}", (r["summary"], r["account_name"], r["voucher_no"]), r["date"][:4])
 
     say("projects")
     projs = sorted(recs["projects"], key=lambda r: (r["stages"][0]["date"], r["id"]))
