@@ -24,20 +24,20 @@ from pathlib import Path
 
 log = logging.getLogger("kiosk.app")
 
-#: (screen name, module, class). Sections keep list and detail in one module + one .kv.
+#: (screen name, module, class): one module + one .kv per screen.
 SCREENS = [
     ("nodata", "kiosk.screens.nodata", "NoDataScreen"),
     ("home", "kiosk.screens.home", "HomeScreen"),
     ("finance", "kiosk.screens.finance", "FinanceScreen"),
-    ("finance_detail", "kiosk.screens.finance", "FinanceDetailScreen"),
+    ("finance_detail", "kiosk.screens.finance_detail", "FinanceDetailScreen"),
     ("projects", "kiosk.screens.projects", "ProjectsScreen"),
-    ("project_detail", "kiosk.screens.projects", "ProjectDetailScreen"),
+    ("project_detail", "kiosk.screens.project_detail", "ProjectDetailScreen"),
     ("services", "kiosk.screens.services", "ServicesScreen"),
-    ("service_detail", "kiosk.screens.services", "ServiceDetailScreen"),
+    ("service_detail", "kiosk.screens.service_detail", "ServiceDetailScreen"),
     ("assets", "kiosk.screens.assets", "AssetsScreen"),
-    ("asset_detail", "kiosk.screens.assets", "AssetDetailScreen"),
+    ("asset_detail", "kiosk.screens.asset_detail", "AssetDetailScreen"),
     ("powers", "kiosk.screens.powers", "PowersScreen"),
-    ("power_detail", "kiosk.screens.powers", "PowerDetailScreen"),
+    ("power_detail", "kiosk.screens.power_detail", "PowerDetailScreen"),
     ("mine", "kiosk.screens.mine", "MineScreen"),
     ("complaints", "kiosk.screens.complaints", "ComplaintsScreen"),
     ("search", "kiosk.screens.search", "SearchScreen"),

@@ -233,7 +233,7 @@ def test_finance_pages_load_on_scroll_and_detail(ui, source):
 
 
 def test_project_stages(ui, source):
-    from kiosk.screens.projects import STAGES
+    from kiosk.screens.project_detail import STAGES
 
     ready(ui)
     tap(ui, screen(ui).ids.projects)

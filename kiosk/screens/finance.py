@@ -1,19 +1,18 @@
-"""财务收支: year and month chips with income/expense/balance totals, a paged list of voucher
-lines (newest first) and one line's detail."""
+"""财务收支: year and month chips with income/expense/balance totals and a paged list of voucher
+lines (newest first); one line's detail is kiosk.screens.finance_detail."""
 from __future__ import annotations
 
 import os
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import NumericProperty, StringProperty
 
-from kiosk.formatting import amount_in_capitals, date_cn, money
+from kiosk.formatting import date_cn, money
 from kiosk.screens.theme import COLORS
 from kiosk import receipts
+from kiosk.receipts import DIRECTION
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
-from kiosk.screens.widgets import Chip, KioskScreen, kv_rows, rich, warm_pool
-
-DIRECTION = {"income": "收入", "expense": "支出"}
+from kiosk.screens.widgets import Chip, KioskScreen, rich
 
 
 def _with_plain_names(m, rows, cache: dict) -> list:
@@ -104,52 +103,6 @@ def _page_with_names(m, year, month, after, names):
     page = m.finance_page(year, month, after=after)
     _with_plain_names(m, page.rows, names)
     return page
-
-
-def finance_detail_pairs(r: dict) -> list[tuple[str, str | None]]:
-    """The detail's rows (plain text)."""
-    plain = r.get("plain_name") or r["account_name"]
-    account = plain if plain == r["account_name"] else f"{plain}（{r['account_name']}）"
-    pairs = [
-        ("日期", date_cn(r["date"])),
-        ("凭证号", r["voucher_no"]),
-        ("摘要", r["summary"]),
-        ("收支", DIRECTION[r["direction"]]),
-        ("金额", f"{money(r['amount'])}（{amount_in_capitals(r['amount'])}）"),
-        ("科目", f"{account} {r['account_code']}"),
-        ("经手人", r["handler"]),
-        ("审核人", f"{r['reviewer']}（村务监督委员会）"),
-        ("审批人", r["approver"]),
-        ("审批程序", r["approval_level"]),
-        ("附件", f"{r['attachments']} 张"),
-    ]
-    rev = r.get("reverses")
-    if rev:
-        pairs.append(("红字冲销", f"冲销 {date_cn(rev['date'])} 凭证号 {rev['voucher_no']} {rev['summary']} {money(rev['amount'])}"))
-    return pairs
-
-
-class FinanceDetailScreen(KioskScreen):
-    def prebuild(self):
-        warm_pool(self.ids.rows, 'KVRow', 12)
-
-    printable = BooleanProperty(False)
-
-    def open(self, id=None, **params):
-        self.ids.rows.clear_widgets()
-        self.title = "收支明细"
-        self.printable = False
-        self.load(lambda m: m.finance_get(id), self._got)
-
-    def _got(self, r):
-        self.record = r
-        if r is None:
-            kv_rows(self.ids.rows, [("", "没有这条记录")])
-            return
-        self.title = f"收支明细 · {DIRECTION[r['direction']]}"
-        kv_rows(self.ids.rows, finance_detail_pairs(r))
-        self.ids.print_btn.build = lambda m: receipts.finance_line(r, m.info)
-        self.printable = True
 
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "finance.kv"))

@@ -19,7 +19,7 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
-import kiosk.screens.services  # noqa: F401  (StepRow)
+import kiosk.screens.service_detail  # noqa: F401  (StepRow)
 from kiosk import personal, receipts
 from kiosk.formatting import date_cn, money
 from kiosk.screens.printing import PrintButton  # noqa: F401  (used in mine.kv)

@@ -1,0 +1,83 @@
+"""工程项目 · a project's detail: its stage timeline (all eight canonical stages; done, skipped
+and not yet reached shown differently) and its money."""
+from __future__ import annotations
+
+import os
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty
+
+from kiosk.formatting import date_cn, money
+from kiosk import receipts
+from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
+from kiosk.screens.widgets import KioskScreen, kv_rows, pooled, rich, warm_pool
+
+#: The canonical order (docs/data-model.md).
+STAGES = ("立项", "设计", "招标", "合同", "施工", "验收", "审计结算", "公示")
+
+
+def stage_states(stages: list[dict]) -> list[tuple[str, str, dict | None]]:
+    """``[(stage, state, record|None)]`` for all eight stages; state is done | skipped | pending.
+
+    A stage without a record is *skipped* when a later stage was reached, else *pending*.
+    """
+    by_name = {s["stage"]: s for s in stages}
+    reached = [i for i, name in enumerate(STAGES) if name in by_name]
+    last = max(reached) if reached else -1
+    out = []
+    for i, name in enumerate(STAGES):
+        if name in by_name:
+            out.append((name, "done", by_name[name]))
+        else:
+            out.append((name, "skipped" if i < last else "pending", None))
+    return out
+
+
+def project_pairs(p: dict) -> list[tuple[str, str | None]]:
+    opt = lambda v: money(v) if v is not None else None  # noqa: E731
+    funds = "；".join(f"{f['source']} {money(f['amount'])}" for f in p.get("fund_sources") or [])
+    return [
+        ("类别", p["category"]),
+        ("地点", p["location"]),
+        ("预算", money(p["budget"])),
+        ("评审价", opt(p.get("review_amount"))),
+        ("资金来源", funds),
+        ("采购方式", p["procurement_method"]),
+        ("施工单位", p.get("contractor")),
+        ("合同金额", opt(p.get("contract_amount"))),
+        ("审计结算", opt(p.get("settlement_amount"))),
+        ("监督人", "、".join(p.get("supervisors") or [])),
+    ]
+
+
+class ProjectDetailScreen(KioskScreen):
+    def prebuild(self):
+        warm_pool(self.ids.rows, 'KVRow', 10)
+        warm_pool(self.ids.stages, 'StageRow', len(STAGES))
+
+    printable = BooleanProperty(False)
+
+    def open(self, id=None, **params):
+        self.printable = False
+        self.ids.stages.clear_widgets()
+        self.ids.rows.clear_widgets()
+        self.title = "工程项目"
+        self.load(lambda m: m.project_get(id), self._got)
+
+    def _got(self, p):
+        self.record = p
+        if p is None:
+            kv_rows(self.ids.rows, [("", "没有这条记录")])
+            return
+        self.ids.print_btn.build = lambda m: receipts.project(p, m.info)
+        self.printable = True
+        self.title = p["name"]
+        for name, state, rec in stage_states(p.get("stages") or []):
+            when = date_cn(rec["date"]) if rec else ""
+            note = rec.get("note") if rec else ""
+            self.ids.stages.add_widget(pooled(self.ids.stages, 'StageRow',
+                stage=name, state=state, when=rich(when), note=rich(note or "")))
+        kv_rows(self.ids.rows, project_pairs(p))
+
+
+Builder.load_file(os.path.join(os.path.dirname(__file__), "project_detail.kv"))

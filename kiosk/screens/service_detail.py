@@ -1,0 +1,60 @@
+"""办事结果 · one result: the application (applicant masked), its result, 公示期 and its
+progress steps. The StepRow rule in service_detail.kv is also used by 我的查询 (mine)."""
+from __future__ import annotations
+
+import os
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty
+
+from kiosk.formatting import date_cn
+from kiosk import receipts
+from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
+from kiosk.screens.widgets import KioskScreen, kv_rows, pooled, rich, warm_pool
+
+
+def service_pairs(r: dict) -> list[tuple[str, str | None]]:
+    notice = None
+    if r.get("notice_from"):
+        notice = f"{date_cn(r['notice_from'])} 至 {date_cn(r['notice_to'])}" if r.get("notice_to") else date_cn(r["notice_from"])
+    return [
+        ("事项", r["power_name"]),
+        ("申请人", r["applicant"]),
+        ("村民小组", r["group_name"]),
+        ("结果", r["result"]),
+        ("办结日期", date_cn(r["decided_on"])),
+        ("公示期", notice),
+    ]
+
+
+class ServiceDetailScreen(KioskScreen):
+    def prebuild(self):
+        warm_pool(self.ids.rows, 'KVRow', 6)
+        warm_pool(self.ids.steps, 'StepRow', 6)
+
+    printable = BooleanProperty(False)
+
+    def open(self, id=None, **params):
+        self.printable = False
+        self.ids.rows.clear_widgets()
+        self.ids.steps.clear_widgets()
+        self.title = "办事结果"
+        self.load(lambda m: m.service_get(id), self._got)
+
+    def _got(self, r):
+        self.record = r
+        if r is None:
+            kv_rows(self.ids.rows, [("", "没有这条记录")])
+            return
+        self.ids.print_btn.build = lambda m: receipts.service(r, m.info)
+        self.printable = True
+        self.title = f"{r['power_name']} · {r['result']}"
+        kv_rows(self.ids.rows, service_pairs(r))
+        steps = r.get("steps") or []
+        for i, s in enumerate(steps):
+            self.ids.steps.add_widget(pooled(self.ids.steps, 'StepRow',
+                no=str(i + 1), step=rich(s.get("step", "")), when=rich(date_cn(s["date"]) if s.get("date") else ""),
+                note=rich(s.get("note") or ""), first=i == 0, last=i == len(steps) - 1))
+
+
+Builder.load_file(os.path.join(os.path.dirname(__file__), "service_detail.kv"))
