@@ -557,3 +557,17 @@ def pump(app: KioskApp, frames: int = 2, timeout: float = 20.0) -> None:
                 raise TimeoutError("the kiosk app stayed busy")
         else:
             quiet += 1
+
+
+
+def tap(app: KioskApp, widget, frames: int = 3) -> None:
+    """Press and release at ``widget``'s centre in window coordinates, as a finger would,
+    running the loop between (how the headless UI tests tap)."""
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = widget.to_window(*widget.center)
+    t = UnitTestTouch(x, y)
+    t.touch_down()
+    pump(app, 1)
+    t.touch_up()
+    pump(app, frames)

@@ -84,15 +84,9 @@ def pump(app, frames=2):
 
 
 def tap(app, widget):
-    """Press and release at the widget's centre in window coordinates (as a finger would)."""
-    from kivy.tests.common import UnitTestTouch
+    from kiosk.app import tap as _tap
 
-    x, y = widget.to_window(*widget.center)
-    t = UnitTestTouch(x, y)
-    t.touch_down()
-    pump(app, 1)
-    t.touch_up()
-    pump(app, 3)
+    _tap(app, widget, frames=3)
 
 
 def screen(app):

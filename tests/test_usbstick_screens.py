@@ -90,14 +90,9 @@ def pump_until(app, cond, timeout=10.0):
 
 
 def tap(app, widget):
-    from kivy.tests.common import UnitTestTouch
+    from kiosk.app import tap as _tap
 
-    x, y = widget.to_window(*widget.center)
-    t = UnitTestTouch(x, y)
-    t.touch_down()
-    pump(app, 1)
-    t.touch_up()
-    pump(app, 2)
+    _tap(app, widget, frames=2)
 
 
 def shot(app, tmp_path, name) -> Path:
