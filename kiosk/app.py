@@ -559,7 +559,6 @@ def pump(app: KioskApp, frames: int = 2, timeout: float = 20.0) -> None:
             quiet += 1
 
 
-
 def tap(app: KioskApp, widget, frames: int = 3) -> None:
     """Press and release at ``widget``'s centre in window coordinates, as a finger would,
     running the loop between (how the headless UI tests tap)."""
