@@ -181,3 +181,13 @@ def cjk_text(s: str) -> str:
     """Replace ASCII spaces with U+00A0: Kivy breaks lines only at ASCII spaces, which gives
     ragged breaks in Chinese text."""
     return s.replace(" ", "\u00a0")
+
+
+#: Who the counterparty of a collective asset or resource is, by its status (资产资源).
+_COUNTERPARTY_ROLE = {"出租": "承租方", "发包": "承包方", "流转": "流入方", "已处置": "买受方", "出售": "买受方"}
+
+
+def counterparty_label(status: str | None) -> str:
+    """Label for an asset's counterparty: 出租 → 承租方, 发包 → 承包方, 流转 → 流入方,
+    已处置/出售 → 买受方, anything else → 交易对方."""
+    return _COUNTERPARTY_ROLE.get(status or "", "交易对方")

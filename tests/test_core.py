@@ -113,3 +113,10 @@ def test_runs_fall_back_for_characters_the_main_font_lacks():
     runs = fonts.split_runs(f"王{lacking}明")
     assert [r[1] for r in runs] == ["王", lacking, "明"]
     assert runs[1][0] in fonts.fallback_font_paths() and fonts.covers(runs[1][0], lacking)
+
+
+@pytest.mark.parametrize("status,label", [("出租", "承租方"), ("发包", "承包方"), ("流转", "流入方"), ("已处置", "买受方"), ("闲置", "交易对方"), (None, "交易对方")])
+def test_counterparty_label_follows_the_assets_status(status, label):
+    from kiosk.formatting import counterparty_label
+
+    assert counterparty_label(status) == label

@@ -6,7 +6,7 @@ import os
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty
 
-from kiosk.formatting import date_cn, money
+from kiosk.formatting import counterparty_label, date_cn, money
 from kiosk import receipts
 from kiosk.screens.assets import area_text  # shared with the list
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
@@ -22,7 +22,7 @@ def asset_pairs(r: dict) -> list[tuple[str, str | None]]:
         ("类别", f"{r['kind']} · {r['category']}"),
         ("面积", area_text(r)),
         ("状态", r["status"]),
-        ("承租方", r.get("counterparty")),
+        (counterparty_label(r.get("status")), r.get("counterparty")),
         ("处置方式", r.get("disposal_method")),
         ("底价", opt(r.get("reserve_price"))),
         ("底价评审", r.get("reserve_review")),

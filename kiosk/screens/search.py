@@ -24,6 +24,7 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 
+from kiosk.formatting import date_cn
 from kiosk.search import KIND_LABELS
 from kiosk.screens.widgets import Chip, KButton, KioskScreen, pooled, rich
 
@@ -56,7 +57,7 @@ def result_rows(res) -> list[dict]:
                      "target": "", "rec_id": ""})
         for h in hits:
             m = _DATED.match(h.title)  # titles of dated records start with the date (bundle build)
-            title, sub = (m.group(2), m.group(1)) if m else (h.title, KIND_LABELS[kind])
+            title, sub = (m.group(2), date_cn(m.group(1))) if m else (h.title, KIND_LABELS[kind])
             rows.append({"title": rich(title), "sub": rich(sub), "side": "›", "target": DETAIL[kind],
                          "rec_id": h.record_id})
     return [dict(r, index=i) for i, r in enumerate(rows)]
