@@ -1,5 +1,6 @@
 """Receipts for the records staff print on request (no Kivy): one finance line, a month's
-finance lines with totals, a project, an asset, a service result, a card holder's payments.
+finance lines with totals, a project, an asset, a service result, a card holder's payments
+(newest year in detail, earlier years as one line).
 
 Each builder takes the mirror's rows (as the screens show them) and the ``MirrorInfo`` of the
 version shown, and returns a :class:`kiosk.devices.printer.Receipt` with the village name,
@@ -148,26 +149,32 @@ def service(s: dict[str, Any], info) -> Receipt:
 
 
 def payments(rec, info) -> Receipt:
-    """A card holder's 到户资金 (a :class:`kiosk.personal.PersonalRecords`): a table per year
-    with the year's total, then the sum of everything. The holder's name only masked; no ID number.
+    """A card holder's 到户资金 (a :class:`kiosk.personal.PersonalRecords`): the lines of the
+    newest year with payments and that year's total, one line with the count and total of all
+    earlier years (no details: three years of lines were ~85 cm of paper), then the total of
+    everything (元, Decimal; the same ``n``/``sum`` as the QR). The holder's name only masked;
+    no ID number.
 
     Raises:
         ValueError: the holder has no payments.
     """
     if not rec.payments:
         raise ValueError("no payments to print")
+    newest, earlier = rec.years[0], rec.years[1:]
     r = _start("到户资金明细", info)
     r.row("领取人", rec.masked_name)
-    for y in rec.years:
-        r.text(f"{y.year}年 共 {y.count} 笔", bold=True)
-        r.table(["项目 期间", "发放日期", "金额"],
-                [[f"{p['item']} {p['period']}", p["paid_on"][5:], money(p["amount"], unit=False)]
-                 for p in rec.payments_in(y.year)],
-                totals=[f"{y.year}年合计", "", money(y.amount, unit=False)])
-    bases = sorted({p["basis"] for p in rec.payments if p.get("basis")})
-    for b in bases:
+    lines = rec.payments_in(newest.year)
+    r.text(f"{newest.year}年 共 {newest.count} 笔", bold=True)
+    r.table(["项目 期间", "发放日期", "金额"],
+            [[f"{p['item']} {p['period']}", p["paid_on"][5:], money(p["amount"], unit=False)] for p in lines],
+            totals=[f"{newest.year}年合计", "", money(newest.amount, unit=False)])
+    if earlier:
+        n = sum(y.count for y in earlier)
+        amount = sum((y.amount for y in earlier), Decimal("0"))
+        r.text(f"更早年份：{n} 笔，合计 {money(amount)}")
+    for b in sorted({p["basis"] for p in lines if p.get("basis")}):
         r.text(f"政策依据：{b}")
-    r.amount("合计", rec.total)
+    r.amount(f"全部 {len(rec.payments)} 笔合计", rec.total)
     return _finish(r, info, verify_payload(info, "payments", n=len(rec.payments), sum=f"{rec.total:.2f}"))
 
 

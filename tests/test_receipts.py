@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -109,8 +110,8 @@ def test_holder_payments_masked_and_no_id_number(mirror, demo_source):
     assert p.id_number not in text and p.id_number not in qr[0] and p.name not in text
     assert rec.masked_name in text
     assert amount_in_capitals(rec.total) in text
-    for y in rec.years:
-        assert any(ln.startswith(f"{y.year}年合计") and ln.endswith(money(y.amount, unit=False)) for ln in lines)
+    y = rec.years[0]
+    assert any(ln.startswith(f"{y.year}年合计") and ln.endswith(money(y.amount, unit=False)) for ln in lines)
     assert qr == [f"CUNWU1;v={mirror.info.village_code};seq={mirror.info.seq};fp={mirror.info.fingerprint}"
                   f";kind=payments;n={len(rec.payments)};sum={rec.total:.2f}"]
 
@@ -120,3 +121,39 @@ def test_payments_receipt_refuses_nothing_to_print(mirror):
 
     with pytest.raises(ValueError):
         receipts.payments(PersonalRecords("张*"), mirror.info)
+
+
+def test_holder_payments_newest_year_only_with_earlier_summary(mirror, demo_source):
+    """Three years of lines were ~85 cm of paper: only the newest year in detail, earlier
+    years as one count-and-total line; totals match the source export's Decimal sums."""
+    from kiosk.demo_data import demo_persons
+    from kiosk.personal import lookup
+
+    p = demo_persons("431382111249", seed=1)[0]
+
+    class Card:
+        name, id_number = p.name, p.id_number
+
+    src = [json.loads(x) for x in (demo_source / "payments.jsonl").read_text(encoding="utf-8").splitlines()]
+    mine = [r for r in src if r["holder_id_number"] == p.id_number]
+    newest = max(int(r["paid_on"][:4]) for r in mine)
+    cur = [r for r in mine if int(r["paid_on"][:4]) == newest]
+    old = [r for r in mine if int(r["paid_on"][:4]) < newest]
+    assert cur and old  # the demo person has earlier years: the summary line is exercised
+    cur_sum = sum((Decimal(r["amount"]) for r in cur), Decimal(0))
+    old_sum = sum((Decimal(r["amount"]) for r in old), Decimal(0))
+
+    rec = lookup(mirror, Card)
+    lines, qr, text = _print(receipts.payments(rec, mirror.info), "xprinter80")
+    assert f"{newest}年 共 {len(cur)} 笔" in text
+    body = lines[:next(i for i, ln in enumerate(lines) if ln.startswith("更早年份"))]
+    # one table row per newest-year payment (its 发放日期 column), and no other year anywhere
+    paid = [m for ln in body for m in re.findall(r"\s(\d\d-\d\d)\s", ln + " ")]
+    assert sorted(paid) == sorted(r["paid_on"][5:] for r in cur)
+    assert {int(y) for y in re.findall(r"(20\d\d)", "\n".join(body))} == {newest}
+    assert any(ln.startswith(f"{newest}年合计") and ln.endswith(money(cur_sum, unit=False)) for ln in lines), lines
+    assert f"更早年份：{len(old)} 笔，合计 {money(old_sum)}" in text
+    assert any(ln.startswith(f"全部 {len(mine)} 笔合计") and ln.endswith(money(cur_sum + old_sum)) for ln in lines)
+    assert amount_in_capitals(cur_sum + old_sum) in text
+    assert p.id_number not in text and p.name not in text and rec.masked_name in text
+    assert qr[0].endswith(f"kind=payments;n={len(mine)};sum={cur_sum + old_sum:.2f}")
