@@ -239,9 +239,61 @@ def test_project_stages(ui, source):
     assert [r.stage for r in rows] == list(STAGES)
     done = {s["stage"] for s in src["stages"]}
     last = max(STAGES.index(s) for s in done)
+    running = STAGES[last] != "公示"
     for i, r in enumerate(rows):
-        want = "done" if r.stage in done else ("skipped" if i < last else "pending")
+        if r.stage in done:
+            want = "current" if i == last and running else "done"
+        else:
+            want = "skipped" if i < last else "pending"
         assert r.state == want, (r.stage, r.state)
+
+
+def _open_project(ui, pid):
+    ready(ui)
+    ui.go("projects")
+    pump(ui)
+    ui.go("project_detail", id=pid)
+    pump(ui, 3)
+    assert ui.sm.current == "project_detail"
+    return list(reversed(screen(ui).ids.stages.children))
+
+
+def _text_width(label) -> float:
+    """Width in px the label's own text needs at its font (not the text_size box)."""
+    return label._label.get_extents(plain(label.text))[0]
+
+
+def test_project_timeline_running_and_finished(ui, source):
+    """A running project's latest reached stage reads 进行中 and later ones 未开始 (the
+    tester saw 村主干道太阳能路灯安装工程 at 施工 shown 已完成); a project that reached 公示
+    shows every reached stage 已完成; 审计结算 fits its column."""
+    from kiosk.screens.project_detail import STAGES
+
+    def last_stage(p):
+        return max(STAGES.index(s["stage"]) for s in p["stages"])
+
+    running = [p for p in source["projects"] if last_stage(p) < STAGES.index("公示")]
+    # the one the tester saw when the demo has it, else the running one furthest along
+    lamp = next((p for p in running if p["name"] == "村主干道太阳能路灯安装工程"),
+                max(running, key=last_stage))
+    k = last_stage(lamp)
+    assert 0 < k < 7
+    rows = _open_project(ui, lamp["id"])
+    shown = [(r.stage, plain(r.ids.badge.text)) for r in rows]
+    reached = {s["stage"] for s in lamp["stages"]}
+    want = [(n, "已完成" if n in reached else "跳过") for n in STAGES[:k]]
+    assert shown == want + [(STAGES[k], "进行中")] + [(n, "未开始") for n in STAGES[k + 1:]]
+    fin = next(p for p in source["projects"] if STAGES[last_stage(p)] == "公示" and
+               any(s["stage"] == "审计结算" for s in p["stages"]))
+    rows = _open_project(ui, fin["id"])
+    badges = [plain(r.ids.badge.text) for r in rows]
+    assert "进行中" not in badges and "未开始" not in badges
+    assert badges[-1] == "已完成" and badges.count("已完成") == len({s["stage"] for s in fin["stages"]})
+    audit = next(r for r in rows if r.stage == "审计结算").ids.name
+    assert plain(audit.text) == "审计结算"
+    assert 0 < _text_width(audit) <= audit.width, (_text_width(audit), audit.width)
+    for r in rows:  # the badge text fits its box as well
+        assert _text_width(r.ids.badge) <= r.ids.badge.width, plain(r.ids.badge.text)
 
 
 def test_service_steps(ui, source):

@@ -1,5 +1,5 @@
-"""工程项目 · a project's detail: its stage timeline (all eight canonical stages; done, skipped
-and not yet reached shown differently) and its money."""
+"""工程项目 · a project's detail: its stage timeline (all eight canonical stages; done, in
+progress, skipped and not yet started shown differently) and its money."""
 from __future__ import annotations
 
 import os
@@ -17,17 +17,24 @@ STAGES = ("立项", "设计", "招标", "合同", "施工", "验收", "审计结
 
 
 def stage_states(stages: list[dict]) -> list[tuple[str, str, dict | None]]:
-    """``[(stage, state, record|None)]`` for all eight stages; state is done | skipped | pending.
+    """``[(stage, state, record|None)]`` for all eight stages, in :data:`STAGES` order.
 
-    A stage without a record is *skipped* when a later stage was reached, else *pending*.
+    state is one of:
+      done     a reached stage before the latest reached one, or every reached stage once
+               the project reached 公示 (the last stage: nothing is still running);
+      current  the latest reached stage of a project that has not reached 公示 (进行中:
+               a stage's record says when it started, not that it ended);
+      skipped  no record, but a later stage was reached;
+      pending  no record and no later stage reached (未开始).
     """
     by_name = {s["stage"]: s for s in stages}
     reached = [i for i, name in enumerate(STAGES) if name in by_name]
     last = max(reached) if reached else -1
+    finished = last == len(STAGES) - 1
     out = []
     for i, name in enumerate(STAGES):
         if name in by_name:
-            out.append((name, "done", by_name[name]))
+            out.append((name, "current" if i == last and not finished else "done", by_name[name]))
         else:
             out.append((name, "skipped" if i < last else "pending", None))
     return out
