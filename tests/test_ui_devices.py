@@ -86,7 +86,7 @@ def close(dlg):
 
 def printed(dlg):
     until(lambda: dlg.state != "printing")
-    return {"state": dlg.state, "message": dlg.message, "can_retry": dlg.can_retry,
+    return {"state": dlg.state, "message": dlg.message, "can_retry": dlg.can_retry, "shown_texts": texts(dlg),
             "lines": app.printer.last_lines, "png": str(app.printer.last_png) if app.printer.last_png else None}
 
 # 1. a card placed while on 财务收支 opens 我的查询 with that person's records
@@ -104,8 +104,21 @@ tap(mine.ids.print_btn)
 dlg = app.print_dialog
 out["print_mine"] = printed(dlg)
 close(dlg)
-# 3. removal clears
-sim.remove()
+# 3. removal clears: 演示：模拟取走身份证 is still there beside the records (card 0 still placed), and tapping it removes the card
+def visible(w):
+    while w is not None and w is not app.sm:
+        if w.opacity == 0 or w.width <= 0 or w.height <= 0:
+            return False
+        w = w.parent
+    return True
+b = mine.ids.demo_remove
+bx, by = b.to_window(b.x, b.y)
+out["demo_remove_shown"] = {"visible": visible(b), "disabled": b.disabled, "text": b.text,
+                            "size": [b.width, b.height], "target": app.theme.target,
+                            "in_window": bx >= 0 and by >= 0 and bx + b.width <= Window.width and by + b.height <= Window.height,
+                            "records": mine.records is not None}
+Window.screenshot(name=os.path.join(out_dir, "mine_card_demo.png"))
+tap(b)
 until(lambda: mine.records is None and mine.phase == "prompt")
 out["texts_removed"] = texts(mine)
 out["removed_message"] = mine.message
@@ -245,6 +258,21 @@ def test_removal_quit_and_idle_clear_the_records(run, demo_source):
     assert run["removed_message"] == "身份证已取走，您的信息已关闭"
     assert run["after_quit"] == "home" and run["after_quit_wait"] == "home"  # card left lying: not reopened
     assert sorted(run["idle_ids_before"]) == sorted(r["id"] for r in _payments_of(demo_source, _person(1)))
+
+
+def test_demo_remove_button_stays_tappable_beside_the_records(run):
+    d = run["demo_remove_shown"]
+    assert d["records"] and d["visible"] and not d["disabled"] and d["in_window"], d
+    assert d["text"] == "演示：模拟取走身份证"
+    assert min(d["size"]) >= d["target"], d  # ≥ 20 mm both ways
+    # tapping it (not sim.remove()) is what cleared the records in texts_removed
+    assert run["removed_message"] == "身份证已取走，您的信息已关闭"
+
+
+def test_print_dialog_says_done_once(run):
+    for key in ("print_mine", "print_finance", "retried"):
+        shown = " ".join(_plain(t) for t in run[key]["shown_texts"])
+        assert shown.count("打印完成") == 1, (key, shown)
 
 
 def test_refused_card_and_unplugged_reader_messages(run):
