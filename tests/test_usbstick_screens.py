@@ -146,6 +146,7 @@ def test_technician_pin_then_menu(app, khome, tmp_path):
     pump(app)
     scr = app.sm.get_screen("technician")
     assert app.sm.current == "technician" and scr.state == "pin"
+    assert scr.ids.pad in list(walk(scr)) and scr.ids.nopin not in list(walk(scr))
     assert not small_targets(app, scr)
     shot(app, tmp_path, "technician-pin")
     pad = scr.ids.pad
@@ -173,6 +174,37 @@ def test_technician_pin_then_menu(app, khome, tmp_path):
     assert scr.data_line == f"本机数据：{i.village_name}　第{i.seq}版　数据更新至 {i.data_as_of}　指纹 {i.fingerprint}"
     assert not small_targets(app, scr)
     shot(app, tmp_path, "technician-menu")
+
+
+def test_technician_without_pin_says_how_to_set_one(app, tmp_path):
+    """No technician PIN set: no pad that can never succeed, but the command to set one."""
+    from kiosk.cache import pin
+    from kiosk.screens.technician import PinPad
+    from kiosk.screens.update import show
+
+    bare = tmp_path / "bare-home"
+    bare.mkdir()
+    assert not pin.is_set("technician", bare)
+    saved, app.home = app.home, bare
+    try:
+        show(app, "technician")
+        pump(app)
+        scr = app.sm.get_screen("technician")
+        assert app.sm.current == "technician" and scr.state == "nopin"
+        tree = list(walk(scr))
+        assert not [w for w in tree if isinstance(w, PinPad)]
+        label = scr.ids.nopin_text
+        assert label in tree and shown(label)
+        assert label.text.replace("\n", "") == "尚未设置技术员密码。请技术人员在终端上运行：kiosk pin set technician"
+        for b in (scr.ids.nopin_back, scr.ids.nopin_home):
+            assert b in tree and shown(b) and not b.disabled
+        assert scr.ids.nopin_back.text == "返回" and scr.ids.nopin_home.text == "首页"
+        assert not small_targets(app, scr)
+        shot(app, tmp_path, "technician-nopin")
+        tap(app, scr.ids.nopin_home)
+        assert app.sm.current in ("home", "nodata")
+    finally:
+        app.home = saved
 
 
 def test_stick_import_screens(app, khome, tmp_path, small_bundle2_ui):

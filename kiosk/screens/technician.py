@@ -22,6 +22,7 @@ from kiosk.screens.switched import SwitchedViews
 from kiosk.screens.widgets import KioskScreen
 
 PIN_MIN, PIN_MAX = 6, 12
+NO_PIN = "尚未设置技术员密码。请技术人员在终端上运行：kiosk pin set technician"
 
 
 def check_pin_async(entered: str, done) -> None:
@@ -122,23 +123,39 @@ def sync_lines(rec: dict | None, base_url: str, every_hours: float, syncing: boo
 
 
 class TechnicianScreen(SwitchedViews, KioskScreen):
-    """States: ``pin`` (PIN pad) → ``menu``."""
+    """States: ``pin`` (PIN pad) → ``menu``; ``nopin`` (no technician PIN set: say how to set
+    one instead of a pad that can never succeed)."""
 
     state = StringProperty("pin")
     data_line = StringProperty("")
     sync_text = StringProperty("")
     progress_text = StringProperty("")
     can_sync = BooleanProperty(False)
+    nopin_message = StringProperty(NO_PIN)
 
 
     def on_kv_post(self, base_widget):
-        self.init_views({"pin": self.ids.pad, "menu": self.ids.menu})
+        self.init_views({"pin": self.ids.pad, "menu": self.ids.menu, "nopin": self.ids.nopin})
 
     def open(self, **params) -> None:
-        self.state = "menu" if params.get("unlocked") else "pin"
+        if params.get("unlocked"):
+            self.state = "menu"
+        else:
+            self.state = "pin" if self._pin_set() else "nopin"
         self.ids.pad.clear()
         self.progress_text = ""
         self.refresh()
+
+    @staticmethod
+    def _pin_set() -> bool:
+        """Whether a technician PIN exists (one small JSON read; a damaged file counts as set,
+        so the pad's check reports it)."""
+        from kiosk.cache import pin
+
+        try:
+            return pin.is_set("technician", getattr(App.get_running_app(), "home", None))
+        except Exception:  # noqa: BLE001 - unreadable pins.json: the pad says why on 确定
+            return True
 
     def unlocked(self) -> None:
         self.state = "menu"
