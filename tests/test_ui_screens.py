@@ -193,6 +193,41 @@ def test_finance_month_totals_match_source(ui, source):
     assert first["date"] == newest
 
 
+def test_finance_summary_count_fully_shown(ui):
+    """For every year and month chip the summary reads "<period> 共 N 笔" with N from
+    Mirror.finance_totals, and its text fits its label (the tester saw "72 笔" for 472 and
+    only "笔" on a month, cut by the three totals beside it); the totals fit their row."""
+    ready(ui)
+    tap(ui, screen(ui).ids.finance)
+    scr = screen(ui)
+    years = [c.value for c in reversed(scr.ids.years.children)]
+    box = {}
+    ui.submit(lambda m: {(y, mo): m.finance_totals(y, mo or None).count
+                         for y in years for mo in [0] + list(m.finance_months(y))},
+              lambda res: box.setdefault("n", res))
+    pump(ui)
+    counts = box["n"]
+    seen = set()
+    for y in years:
+        tap(ui, next(c for c in scr.ids.years.children if c.value == y))
+        for mo in [c.value for c in reversed(scr.ids.months.children)]:
+            tap(ui, next(c for c in scr.ids.months.children if c.value == mo))
+            assert (scr.year, scr.month) == (y, mo)
+            label = scr.ids.period
+            n = counts[(y, mo)]
+            period = f"{y}年" + (f"{mo}月" if mo else "全年")
+            assert plain(label.text) == f"{period} 共 {n} 笔"
+            assert n > 0
+            assert _text_width(label) <= label.width, (period, _text_width(label), label.width)
+            assert label.texture_size[0] <= label.width and label.texture_size[1] <= label.height
+            assert label.x >= label.parent.x and label.right <= label.parent.right
+            row = scr.ids.balance.parent
+            assert scr.ids.income.x >= row.x and scr.ids.balance.right <= scr.ids.print_btn.x, period
+            seen.add((y, mo))
+    assert seen == set(counts)
+    assert counts[(max(years), 0)] > 100
+
+
 def test_finance_pages_load_on_scroll_and_detail(ui, source):
     ready(ui)
     tap(ui, screen(ui).ids.finance)
