@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from kiosk.devices.printer import Receipt
-from kiosk.formatting import date_cn, money
+from kiosk.formatting import counterparty_label, date_cn, money
 
 DIRECTION = {"income": "收入", "expense": "支出"}
 PAYLOAD_TAG = "CUNWU1"
@@ -124,7 +124,7 @@ def asset(a: dict[str, Any], info) -> Receipt:
     if a.get("area") is not None:
         area = f"{a['area'].normalize():f} {a.get('area_unit') or ''}".strip()
     _rows(r, [("类别", f"{a['kind']} · {a['category']}"), ("面积", area), ("状态", a.get("status")),
-              ("承租方", a.get("counterparty")), ("处置方式", a.get("disposal_method")),
+              (counterparty_label(a.get("status")), a.get("counterparty")), ("处置方式", a.get("disposal_method")),
               ("底价", opt(a.get("reserve_price"))), ("底价评审", a.get("reserve_review")),
               ("期限", term), ("保证金", opt(a.get("deposit")))])
     if a.get("deal_price") is not None:

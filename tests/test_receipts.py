@@ -88,6 +88,10 @@ def test_project_asset_service(mirror):
     a = next(r for r in mirror.assets_page(limit=50).rows if r.get("annual_rent") is not None)
     lines, qr, text = _print(receipts.asset(mirror.asset_get(a["id"]), mirror.info), "xprinter80")
     assert amount_in_capitals(a["annual_rent"]) in text and qr[0].endswith(f"id={a['id']}")
+    if a.get("counterparty"):  # named by the asset's status, as on screen (发包 → 承包方)
+        from kiosk.formatting import counterparty_label
+
+        assert counterparty_label(a["status"]) in text
     s = mirror.service_get(mirror.services_page(limit=1).rows[0]["id"])
     lines, qr, text = _print(receipts.service(s, mirror.info), "xprinter80")
     assert s["applicant"] in text  # as masked in the mirror, like on screen
