@@ -281,3 +281,80 @@ def test_staff_search_behind_pin(staff_home, tmp_path):
     assert got["home"] == ["home", False, 0]
     assert got["idle"] == [True, "home", False, 0]
     assert os.path.getsize(got["png"]) > 10_000
+
+
+TABS_SCRIPT = r"""
+import json, os, sys
+os.environ.pop("DISPLAY", None)
+from kiosk.app import configure_kivy
+configure_kivy(windowed=True, size=(1280, 800))
+from kivy.tests.common import UnitTestTouch
+from kiosk.app import KioskApp, pump, start_headless
+
+home, word, letters = sys.argv[1], sys.argv[2], sys.argv[3]
+app = KioskApp(home)
+start_headless(app)
+pump(app)
+
+def tap(w):
+    x, y = w.to_window(*w.center)
+    t = UnitTestTouch(x, y)
+    t.touch_down(); pump(app, 1); t.touch_up(); pump(app, 3)
+
+def rows(s):
+    return [[r["target"], r["rec_id"]] for r in s.ids.results.data]
+
+app.go("search"); pump(app)
+s = app.sm.get_screen("search")
+chip = {c.text: c for c in s.ids.tabs.children}
+out = {}
+tap(chip["常用词"])
+tap(next(b for b in s.ids.grid.children if getattr(b, "term", None) == word))
+out["word"] = [s.summary, rows(s)]
+tap(chip["拼音首字母"])
+out["switched"] = [s.summary, rows(s)]
+keys = {b.text: b for b in s.ids.grid.children}
+for ch in letters:
+    tap(keys[ch])
+out["pad"] = [s.summary, rows(s)]
+tap(chip["拼音首字母"])  # the same tab again keeps the letters
+out["same_tab"] = s.summary
+tap(chip["常用词"])
+out["back_to_words"] = [s.summary, rows(s)]
+print("RESULT " + json.dumps(out, ensure_ascii=False))
+app.stop()
+"""
+
+
+def test_switching_tabs_starts_a_fresh_search(demo_home):
+    """The tester tapped 常用词 › a word, then B T on the pad and got "补贴 · 首字母 BT" with
+    nothing found: another tab now starts a fresh search, so the pad searches the letters only."""
+    from kiosk.cache.mirror import open_current
+
+    m = open_current(demo_home)
+    word = m.search_facets()["word"][0][0]
+    ini = next(r["initials"].split()[0][:2].upper() for r in m.con.execute(
+        "SELECT initials FROM search WHERE initials != ''") if len(r["initials"].split()[0]) >= 2)
+    detail = {"finance": "finance_detail", "assets": "asset_detail", "projects": "project_detail",
+              "services": "service_detail", "powers": "power_detail"}
+    flat = lambda res: [[detail[k], h.record_id] for k, g in res.groups.items() for h in g]  # noqa: E731
+    want_word, want_ini = flat(m.search(word)), flat(m.search(initials=ini))
+    both = flat(m.search(word, ini))
+    m.close()
+    assert want_ini and want_word and want_ini != both  # the combined search found other records
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    env.update(KIVY_NO_ARGS="1", KIVY_NO_FILELOG="1", KIVY_NO_CONSOLELOG="1",
+               KIVY_HOME=tempfile.mkdtemp(prefix="kivy-tabs-test-"), KIOSK_HOME=str(demo_home))
+    p = subprocess.run([sys.executable, "-c", TABS_SCRIPT, str(demo_home), word, ini], capture_output=True,
+                       text=True, env=env, timeout=300)
+    line = next((x for x in p.stdout.splitlines() if x.startswith("RESULT ")), None)
+    assert line, p.stdout[-2000:] + p.stderr[-3000:]
+    got = json.loads(line[7:])
+    summary, rows = got["word"]
+    assert summary == f"查找：“{word}”" and [r for r in rows if r[0]] == want_word
+    assert got["switched"] == ["请点左边的按钮", []]
+    summary, rows = got["pad"]
+    assert summary == f"查找：首字母 {ini}"
+    assert [r for r in rows if r[0]] == want_ini
+    assert got["same_tab"] == f"查找：首字母 {ini}"
+    assert got["back_to_words"] == ["请点左边的按钮", []]

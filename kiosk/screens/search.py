@@ -87,7 +87,7 @@ class SearchScreen(KioskScreen):
         tabs = self.ids.tabs
         if not tabs.children:
             for key, label in TABS:
-                tabs.add_widget(Chip(text=label, value=key, on_release=lambda c: self.show_tab(c.value)))
+                tabs.add_widget(Chip(text=label, value=key, on_release=lambda c: self.switch_tab(c.value)))
         self.ids.results.data = []
         self._refresh_summary()
         self.load(lambda m: m.search_facets(), self._got_facets)
@@ -152,6 +152,16 @@ class SearchScreen(KioskScreen):
     def _got_facets(self, facets):
         self.facets = facets or {}
         self.show_tab("surname" if self.facets.get("surname") else "word")
+
+    def switch_tab(self, key: str) -> None:
+        """A tab tapped: another tab starts a fresh search (the tester's 补贴 then B T searched
+        "补贴 · 首字母 BT" and found nothing); the same tab again keeps the query."""
+        if key != self.tab:
+            self.text = self.initials = self.year = ""
+            if self._staff_box is not None:
+                self._staff_box.text = ""
+            self.run()
+        self.show_tab(key)
 
     def show_tab(self, key: str) -> None:
         """Fill the grid for tab ``key``. Buttons are reused (the pad's keys are made once,
@@ -226,7 +236,9 @@ class SearchScreen(KioskScreen):
         if not (text or ini or year):
             self.ids.results.data = []
             return
-        self.load(lambda m: m.search(text or None, ini or None, year or None), self._got)
+        asked = (text, ini, year)  # a late answer to an earlier query must not replace this one's
+        self.load(lambda m: m.search(text or None, ini or None, year or None),
+                  lambda res: self._got(res) if asked == (self.text, self.initials, self.year) else None)
 
     def _got(self, res):
         rows = result_rows(res)
