@@ -228,6 +228,31 @@ def test_finance_summary_count_fully_shown(ui):
     assert counts[(max(years), 0)] > 100
 
 
+def test_finance_print_button_only_for_a_month(ui):
+    """With 全年 there is no button to print (it read 选月份后打印 and did nothing when
+    tapped: an instruction drawn as a button); a month shows 打印本月, which prints."""
+    from kivy.uix.behaviors import ButtonBehavior
+
+    ready(ui)
+    tap(ui, screen(ui).ids.finance)
+    scr = screen(ui)
+    months = [c for c in reversed(scr.ids.months.children)]
+    tap(ui, months[0])
+    assert scr.month == 0 and months[0].text == "全年"
+
+    def buttons():
+        return [w for w in walk(scr) if isinstance(w, ButtonBehavior) and _shown(w, scr) and not w.disabled]
+
+    texts = [plain(getattr(b, "text", "")) for b in buttons()]
+    assert "选月份后打印" not in texts and not [t for t in texts if "打印" in t], texts
+    btn = scr.ids.print_btn
+    assert not _shown(btn, scr) and btn.disabled and btn.build is None
+    tap(ui, months[1])
+    assert scr.month == months[1].value > 0
+    assert btn in buttons() and plain(btn.text) == "打印本月" and btn.build is not None
+    assert btn.width >= ui.theme.target and btn.x >= scr.ids.balance.right
+
+
 def test_finance_pages_load_on_scroll_and_detail(ui, source):
     ready(ui)
     tap(ui, screen(ui).ids.finance)
