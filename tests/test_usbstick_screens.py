@@ -265,6 +265,49 @@ def test_stick_import_screens(app, khome, tmp_path, small_bundle2_ui):
     assert importer.current_version(khome).seq == 2
 
 
+def test_stick_import_without_pin_says_how_to_set_one(app, khome, tmp_path, small_src, test_key):
+    """A stick with new data but no technician PIN set: not a pad that can never succeed, but
+    the command to set one (as on 技术员维护), 返回/首页; leaving gives the stick back."""
+    from kiosk.cache import pin, sync
+    from kiosk.screens.technician import PinPad
+    from kiosk.screens.update import show
+
+    from conftest import build_bundle
+
+    stick = tmp_path / "stick"  # version 3: newer than what test_stick_import_screens installs
+    sync.publish(build_bundle(small_src, test_key, 3, tmp_path / "bundle"), stick / "cunwu")
+    bare = tmp_path / "bare-home"
+    bare.mkdir()
+    assert not pin.is_set("technician", bare)
+    svc = app.updates
+    scr = app.sm.get_screen("update")
+    events = []
+    svc.on_event = lambda kind, **kw: (events.append(kind), scr.on_update_event(kind, **kw))
+    saved, app.home = app.home, bare
+    try:
+        show(app, "update", state="preparing")
+        pump(app)
+        svc.stick_added(root=stick).join(10)
+        pump_until(app, lambda: "plan" in events or "error" in events)
+        assert events == ["plan"], scr.detail
+        assert scr.state == "nopin" and svc.stick_state == "need_pin"
+        assert scr.headline.endswith("的新数据") and "U盘：第3版" in scr.detail
+        tree = list(walk(scr))
+        assert not [w for w in tree if isinstance(w, PinPad)]
+        label = scr.ids.nopin_text
+        assert label in tree and shown(label)
+        assert label.text.replace("\n", "") == "尚未设置技术员密码。请技术人员在终端上运行：kiosk pin set technician"
+        for b in (scr.ids.nopin_back, scr.ids.nopin_home):
+            assert b in tree and shown(b) and not b.disabled
+        assert scr.ids.nopin_back.text == "返回" and scr.ids.nopin_home.text == "首页"
+        assert not small_targets(app, scr)
+        shot(app, tmp_path, "update-nopin")
+        tap(app, scr.ids.nopin_home)
+        assert app.sm.current in ("home", "nodata") and svc.stick_state == "idle"
+    finally:
+        app.home = saved
+
+
 @pytest.fixture(scope="module")
 def small_bundle2_ui(tmp_path_factory, small_src, test_key):
     from conftest import build_bundle

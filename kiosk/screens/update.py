@@ -18,7 +18,7 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
-from kiosk.screens.technician import PinPad  # noqa: F401  (kv rule used in update.kv)
+from kiosk.screens.technician import NO_PIN, PinPad, TechnicianScreen  # noqa: F401  (PinPad: kv rule in update.kv)
 from kiosk.screens.switched import SwitchedViews
 from kiosk.screens.widgets import AutoLabel, KioskScreen, rich
 
@@ -45,7 +45,9 @@ def count_rows(old, new) -> list[tuple[str, str, str]]:
 
 
 class UpdateScreen(SwitchedViews, KioskScreen):
-    """States: ``preparing`` → ``pin`` → ``installing`` → ``done`` | ``error``."""
+    """States: ``preparing`` → ``pin`` → ``installing`` → ``done`` | ``error``; ``nopin``
+    instead of ``pin`` when no technician PIN is set (say how to set one: a pad there can
+    never succeed)."""
 
     state = StringProperty("preparing")
     headline = StringProperty("")
@@ -55,10 +57,11 @@ class UpdateScreen(SwitchedViews, KioskScreen):
     phase_text = StringProperty("")
     safe_text = StringProperty("")
     safe = BooleanProperty(False)
+    nopin_message = StringProperty(NO_PIN)
 
 
     def on_kv_post(self, base_widget):
-        self.init_views({"pin": self.ids.pad, "installing": self.ids.progress_box})
+        self.init_views({"pin": self.ids.pad, "installing": self.ids.progress_box, "nopin": self.ids.nopin})
 
     def open(self, **params) -> None:
         if "state" in params:
@@ -80,8 +83,12 @@ class UpdateScreen(SwitchedViews, KioskScreen):
     def on_update_event(self, kind: str, **kw) -> None:
         if kind == "plan":
             p = kw["plan"]
-            self.set_state("pin", f"U盘上有{rich(p.candidate.manifest.get('village', {}).get('name', p.candidate.scope))}的新数据，请输入技术员密码",
-                           f"本机：{version_text(p.old)}\nU盘：{version_text(p.new)}")
+            name = rich(p.candidate.manifest.get('village', {}).get('name', p.candidate.scope))
+            versions = f"本机：{version_text(p.old)}\nU盘：{version_text(p.new)}"
+            if TechnicianScreen._pin_set():
+                self.set_state("pin", f"U盘上有{name}的新数据，请输入技术员密码", versions)
+            else:  # the stick is given back on 返回/首页 (on_leave), like from the pad
+                self.set_state("nopin", f"U盘上有{name}的新数据", versions)
         elif kind == "progress":
             self.percent = kw.get("percent", 0)
             self.progress_text = kw.get("text", "")
@@ -93,7 +100,7 @@ class UpdateScreen(SwitchedViews, KioskScreen):
             self.set_state("error", "未导入", kw.get("message_zh", "导入失败，原数据不变"))
             self.safe = bool(kw.get("safe_to_remove"))
             self.safe_text = "可以拔出U盘" if self.safe else "请稍候再拔出U盘"
-        elif kind == "removed" and self.state in ("pin", "preparing"):
+        elif kind == "removed" and self.state in ("pin", "nopin", "preparing"):
             App.get_running_app().go_home()
 
     def _show_done(self, rep, safe: bool) -> None:
@@ -129,13 +136,13 @@ class UpdateScreen(SwitchedViews, KioskScreen):
     def on_leave(self, *args) -> None:
         """Leaving (返回, 首页, idle) before or after an import gives the stick back."""
         svc = getattr(App.get_running_app(), "updates", None)
-        if svc is not None and self.state in ("pin", "done", "error"):
+        if svc is not None and self.state in ("pin", "nopin", "done", "error"):
             svc.stick_cancel()
 
     def cancel(self) -> None:
         """返回 / 首页 while asking for the PIN: give the stick back."""
         svc = getattr(App.get_running_app(), "updates", None)
-        if svc is not None and self.state in ("pin", "error", "done"):
+        if svc is not None and self.state in ("pin", "nopin", "error", "done"):
             svc.stick_cancel()
         App.get_running_app().go_home()
 
