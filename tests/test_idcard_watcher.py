@@ -164,21 +164,11 @@ def test_demo_persons_become_cards(monkeypatch):
     import datetime as dt
     import sys
     import types
-    from dataclasses import dataclass
 
     from kiosk import idnumber
+    from kiosk.demo.people import DemoPerson
     from kiosk.devices.idcard.simulator import demo_cards
     from kiosk.devices.idcard.text import parse_text
-
-    @dataclass(frozen=True)
-    class DemoPerson:
-        name: str
-        sex_code: str
-        nation_code: str
-        birth: dt.date
-        id_number: str
-        address: str
-        group_name: str
 
     people = [DemoPerson("刘演示", "1", "01", dt.date(1950, 5, 6), idnumber.make("431382", dt.date(1950, 5, 6), 11),
                          "湖南省涟源市桥头河镇演示村一组", "一组"),

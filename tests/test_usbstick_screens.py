@@ -138,6 +138,21 @@ def press_pin(app, pad, digits: str):
     tap(app, pad.ids["ok"])
 
 
+def assert_no_pin_view(app, scr):
+    """No PIN pad; the 尚未设置技术员密码 line with the command; 返回/首页 shown, full size."""
+    from kiosk.screens.technician import PinPad
+
+    tree = list(walk(scr))
+    assert not [w for w in tree if isinstance(w, PinPad)]
+    label = scr.ids.nopin_text
+    assert label in tree and shown(label)
+    assert label.text.replace("\n", "") == "尚未设置技术员密码。请技术人员在终端上运行：kiosk pin set technician"
+    for b in (scr.ids.nopin_back, scr.ids.nopin_home):
+        assert b in tree and shown(b) and not b.disabled
+    assert scr.ids.nopin_back.text == "返回" and scr.ids.nopin_home.text == "首页"
+    assert not small_targets(app, scr)
+
+
 def test_technician_pin_then_menu(app, khome, tmp_path):
     from kiosk.screens.update import show
     from kiosk.updates import record_sync
@@ -179,7 +194,6 @@ def test_technician_pin_then_menu(app, khome, tmp_path):
 def test_technician_without_pin_says_how_to_set_one(app, tmp_path):
     """No technician PIN set: no pad that can never succeed, but the command to set one."""
     from kiosk.cache import pin
-    from kiosk.screens.technician import PinPad
     from kiosk.screens.update import show
 
     bare = tmp_path / "bare-home"
@@ -191,15 +205,7 @@ def test_technician_without_pin_says_how_to_set_one(app, tmp_path):
         pump(app)
         scr = app.sm.get_screen("technician")
         assert app.sm.current == "technician" and scr.state == "nopin"
-        tree = list(walk(scr))
-        assert not [w for w in tree if isinstance(w, PinPad)]
-        label = scr.ids.nopin_text
-        assert label in tree and shown(label)
-        assert label.text.replace("\n", "") == "尚未设置技术员密码。请技术人员在终端上运行：kiosk pin set technician"
-        for b in (scr.ids.nopin_back, scr.ids.nopin_home):
-            assert b in tree and shown(b) and not b.disabled
-        assert scr.ids.nopin_back.text == "返回" and scr.ids.nopin_home.text == "首页"
-        assert not small_targets(app, scr)
+        assert_no_pin_view(app, scr)
         shot(app, tmp_path, "technician-nopin")
         tap(app, scr.ids.nopin_home)
         assert app.sm.current in ("home", "nodata")
@@ -269,7 +275,6 @@ def test_stick_import_without_pin_says_how_to_set_one(app, khome, tmp_path, smal
     """A stick with new data but no technician PIN set: not a pad that can never succeed, but
     the command to set one (as on 技术员维护), 返回/首页; leaving gives the stick back."""
     from kiosk.cache import pin, sync
-    from kiosk.screens.technician import PinPad
     from kiosk.screens.update import show
 
     from conftest import build_bundle
@@ -292,15 +297,7 @@ def test_stick_import_without_pin_says_how_to_set_one(app, khome, tmp_path, smal
         assert events == ["plan"], scr.detail
         assert scr.state == "nopin" and svc.stick_state == "need_pin"
         assert scr.headline.endswith("的新数据") and "U盘：第3版" in scr.detail
-        tree = list(walk(scr))
-        assert not [w for w in tree if isinstance(w, PinPad)]
-        label = scr.ids.nopin_text
-        assert label in tree and shown(label)
-        assert label.text.replace("\n", "") == "尚未设置技术员密码。请技术人员在终端上运行：kiosk pin set technician"
-        for b in (scr.ids.nopin_back, scr.ids.nopin_home):
-            assert b in tree and shown(b) and not b.disabled
-        assert scr.ids.nopin_back.text == "返回" and scr.ids.nopin_home.text == "首页"
-        assert not small_targets(app, scr)
+        assert_no_pin_view(app, scr)
         shot(app, tmp_path, "update-nopin")
         tap(app, scr.ids.nopin_home)
         assert app.sm.current in ("home", "nodata") and svc.stick_state == "idle"

@@ -122,6 +122,17 @@ def sync_lines(rec: dict | None, base_url: str, every_hours: float, syncing: boo
     return out
 
 
+def technician_pin_set() -> bool:
+    """Whether a technician PIN exists, for the screens that ask for it (技术员维护, U盘导入).
+    One small JSON read; a damaged file counts as set, so the pad's check reports it."""
+    from kiosk.cache import pin
+
+    try:
+        return pin.is_set("technician", getattr(App.get_running_app(), "home", None))
+    except Exception:  # noqa: BLE001 - unreadable pins.json: the pad says why on 确定
+        return True
+
+
 class TechnicianScreen(SwitchedViews, KioskScreen):
     """States: ``pin`` (PIN pad) → ``menu``; ``nopin`` (no technician PIN set: say how to set
     one instead of a pad that can never succeed)."""
@@ -141,21 +152,10 @@ class TechnicianScreen(SwitchedViews, KioskScreen):
         if params.get("unlocked"):
             self.state = "menu"
         else:
-            self.state = "pin" if self._pin_set() else "nopin"
+            self.state = "pin" if technician_pin_set() else "nopin"
         self.ids.pad.clear()
         self.progress_text = ""
         self.refresh()
-
-    @staticmethod
-    def _pin_set() -> bool:
-        """Whether a technician PIN exists (one small JSON read; a damaged file counts as set,
-        so the pad's check reports it)."""
-        from kiosk.cache import pin
-
-        try:
-            return pin.is_set("technician", getattr(App.get_running_app(), "home", None))
-        except Exception:  # noqa: BLE001 - unreadable pins.json: the pad says why on 确定
-            return True
 
     def unlocked(self) -> None:
         self.state = "menu"

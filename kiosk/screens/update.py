@@ -18,7 +18,7 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
-from kiosk.screens.technician import NO_PIN, PinPad, TechnicianScreen  # noqa: F401  (PinPad: kv rule in update.kv)
+from kiosk.screens.technician import NO_PIN, PinPad, technician_pin_set  # noqa: F401  (PinPad: kv rule in update.kv)
 from kiosk.screens.switched import SwitchedViews
 from kiosk.screens.widgets import AutoLabel, KioskScreen, rich
 
@@ -85,7 +85,7 @@ class UpdateScreen(SwitchedViews, KioskScreen):
             p = kw["plan"]
             name = rich(p.candidate.manifest.get('village', {}).get('name', p.candidate.scope))
             versions = f"本机：{version_text(p.old)}\nU盘：{version_text(p.new)}"
-            if TechnicianScreen._pin_set():
+            if technician_pin_set():
                 self.set_state("pin", f"U盘上有{name}的新数据，请输入技术员密码", versions)
             else:  # the stick is given back on 返回/首页 (on_leave), like from the pad
                 self.set_state("nopin", f"U盘上有{name}的新数据", versions)
