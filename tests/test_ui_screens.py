@@ -602,3 +602,36 @@ def test_kiosk_mode_config(ui):
         assert Config.get("graphics", "show_cursor") == "0"
     finally:
         configure_kivy(windowed=True)
+
+
+@pytest.mark.parametrize("halign", ["left", "center", "right"])
+def test_label_texture_is_text_wide_coverage_drawn_in_place(ui, halign):
+    """Label textures hold coverage only (luminance-alpha, 2 bytes/px) and are as wide as the
+    text, not the box (docs/performance.md); the drawn text keeps its colour and alignment."""
+    from kivy.uix.floatlayout import FloatLayout
+
+    from kiosk.screens.theme import COLORS
+    from kiosk.screens.widgets import CROP_MARGIN_PX, KLabel
+
+    ready(ui)
+    box = FloatLayout(size=(1000, 120), size_hint=(None, None))
+    lbl = KLabel(text="收入", color=COLORS["expense"], halign=halign, valign="middle",
+                 size_hint=(None, None), size=(1000, 120), pos=(0, 0), bg_color=COLORS["row_bg"])
+    lbl.text_size = lbl.size
+    box.add_widget(lbl)
+    lbl.texture_update()
+    pump(ui, 1)  # Kivy evaluates canvas expressions of new widgets at the next frame
+    tex = lbl.texture
+    assert tex.colorfmt == "luminance_alpha"
+    em = ui.theme.fonts["body"]
+    assert 2 * em - 4 <= tex.width <= 2 * em + CROP_MARGIN_PX + 4  # two ideographs, not 1000 px
+    assert tex.height == 120
+    img = box.export_as_image()
+    w, h = img.texture.size
+    px = img.texture.pixels  # RGBA rows
+    red = [x for y in range(h) for x in range(w)
+           if px[4 * (y * w + x)] > 100 and px[4 * (y * w + x) + 1] < 60]
+    assert red, "no text pixels in the label's colour"
+    lo, hi = min(red), max(red)
+    expect = {"left": (0, 2 * em + 4), "center": (500 - em - 4, 500 + em + 4), "right": (1000 - 2 * em - 4, 1000)}[halign]
+    assert expect[0] <= lo and hi <= expect[1], (lo, hi)

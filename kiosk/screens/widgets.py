@@ -6,12 +6,16 @@ so the size/contrast test can find the effective background of any text.
 """
 from __future__ import annotations
 
+import math
 import os
 
 from kivy.app import App
 from kivy.clock import Clock
+from kivy.core.image import ImageData
 from kivy.core.text import LabelBase
+from kivy.core.text.markup import MarkupLabel as CoreMarkupLabel
 from kivy.factory import Factory
+from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.properties import (BooleanProperty, ListProperty, NumericProperty, ObjectProperty,
                              StringProperty)
@@ -68,6 +72,55 @@ class Painted:
     """Mixin: ``bg_color`` painted behind the widget (see widgets.kv)."""
 
 
+#: alignments whose text can be cut out of its box exactly (not justify, which fills it)
+CROPPED_HALIGN = ("left", "auto", "center", "right")
+#: room for glyphs drawn past their advance width (bold, italics)
+CROP_MARGIN_PX = 4
+
+
+class CoverageLabel(CoreMarkupLabel):
+    """Kivy's markup text renderer keeping only the text's coverage: a luminance-alpha
+    texture (white, alpha = coverage; 2 bytes per pixel instead of RGBA's 4) that the
+    widget's canvas colours (``<-KLabel>`` in widgets.kv).
+
+    Every label here has one colour (markup only sets size, bold and font), and on a
+    software renderer (Mesa llvmpipe) textures live in process memory: label textures were
+    the largest part of the kiosk's RSS (docs/performance.md).
+    """
+
+    def _render_end(self):
+        im = super()._render_end()  # ImageData 'rgba', straight (not premultiplied) alpha
+        la = bytearray(b"\xff") * (2 * im.width * im.height)
+        la[1::2] = im.data[3::4]
+        out = ImageData(im.width, im.height, "rgba", bytes(la))
+        out.fmt = "luminance_alpha"  # ImageData's constructor does not list it; blit_data takes it
+        return out
+
+    def refresh(self):
+        # LabelBase.refresh (Kivy 2.3), creating the texture as luminance-alpha and only as
+        # wide as the text: with a wrap width (text_size) Kivy makes it as wide as the box,
+        # though most labels here are a few characters in a wide row (KLabel.texture_pos
+        # puts the narrower texture where the wide one had its text)
+        self.resolve_font_name()
+        width, height = self.render()
+        uw = self.usersize[0]
+        if uw and not self.options["shorten"] and self.options["halign"] in CROPPED_HALIGN:
+            width = min(width, math.ceil(self._internal_size[0]) + CROP_MARGIN_PX)
+        self._size_texture = self._size = width, height = int(width), int(height)
+        if width <= 1 or height <= 1:
+            self.texture = self.texture_1px
+            return
+        texture = self.texture
+        if texture is None or texture.size != (width, height) or texture.colorfmt != "luminance_alpha":
+            texture = Texture.create(size=(width, height), colorfmt="luminance_alpha",
+                                     mipmap=self.options["mipmap"], callback=self._texture_fill)
+            texture.flip_vertical()
+            texture.add_reload_observer(self._texture_refresh)
+            self.texture = texture
+        else:
+            texture.ask_update(self._texture_fill)
+
+
 class KLabel(Label):
     """Label in the SC font, markup on (use :func:`rich` for data), line height ≥ 1.3."""
 
@@ -84,6 +137,28 @@ class KLabel(Label):
         kw.setdefault("line_height", LINE_HEIGHT)
         kw.setdefault("color", COLORS["text"])
         super().__init__(**kw)
+
+    def _create_label(self):
+        if isinstance(self._label, CoverageLabel):
+            return
+        kw = {x: getattr(self, x) for x in self._font_properties}
+        kw["usersize"] = self.text_size
+        if self.disabled:
+            kw["color"] = self.disabled_color
+        self._label = CoverageLabel(**kw)
+
+    def texture_pos(self, *_):
+        """Window position of the text texture: where Kivy puts a box-wide texture's text,
+        for the text-wide textures of :class:`CoverageLabel` (bound in widgets.kv)."""
+        tw, th = self.texture_size
+        uw = self.text_size[0]
+        if uw and self.halign in ("left", "auto"):
+            x = self.center_x - uw / 2
+        elif uw and self.halign == "right":
+            x = self.center_x + uw / 2 - tw
+        else:
+            x = self.center_x - tw / 2
+        return int(x), int(self.center_y - th / 2)
 
     def texture_update(self, *args):
         # Render into a new texture: rewriting the one the last frame drew makes a software
