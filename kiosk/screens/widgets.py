@@ -90,6 +90,9 @@ class CoverageLabel(CoreMarkupLabel):
 
     def _render_end(self):
         im = super()._render_end()  # ImageData 'rgba', straight (not premultiplied) alpha
+        # Kivy's SDL2 text provider keeps its SDL surface (an RGBA copy of every label's
+        # pixels) until that label renders again: ~40 MB over a walk through all screens
+        self._surface = None
         la = bytearray(b"\xff") * (2 * im.width * im.height)
         la[1::2] = im.data[3::4]
         out = ImageData(im.width, im.height, "rgba", bytes(la))
