@@ -13,6 +13,7 @@ returns to 首页, when the idle timer fires, or while the 尚无数据 screen i
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import importlib
 import logging
 import os
@@ -65,7 +66,8 @@ def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_hom
       touchscreen reaches SDL as pointer events (X11/Wayland pointer emulation); the kernel
       providers (``probesysfs``/``hidinput``/``mtdev``) are removed, otherwise every tap
       arrives twice, once from each provider;
-    - full screen with the cursor hidden unless ``windowed``.
+    - full screen with the cursor hidden unless ``windowed``;
+    - the ``interrupt`` clock (a data result is handled without waiting for the next frame).
     """
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
@@ -74,6 +76,9 @@ def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_hom
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
+    # a result from the data worker (Clock.schedule_once from its thread) wakes the main
+    # loop at once instead of after the rest of the 1/60 s frame interval
+    Config.set("kivy", "kivy_clock", "interrupt")
     Config.set("kivy", "log_level", os.environ.get("KIOSK_KIVY_LOG", "warning"))
     for key, _ in list(Config.items("input")):
         Config.remove_option("input", key)
@@ -151,8 +156,18 @@ class LazyScreenManager(ScreenManager):
     def get_screen(self, name):
         if name in self._factories and not self.built(name):
             module, cls = self._factories[name]
-            self.add_widget(getattr(importlib.import_module(module), cls)(name=name))
+            screen = getattr(importlib.import_module(module), cls)(name=name)
+            # a screen not on display is not laid out by the manager: built at Kivy's default
+            # 100×100, work ahead of use laid its text out at the wrong width (and did it
+            # all again on the first visit)
+            screen.size = self.size
+            self.add_widget(screen)
         return super().get_screen(name)
+
+    def on_size(self, *_):
+        for screen in self.screens:
+            if screen.parent is None:
+                screen.size = self.size
 
     def has_screen(self, name):
         return name in self._factories or super().has_screen(name)
@@ -199,7 +214,8 @@ class KioskApp(App):
         self.update_waiting = False  # main thread: a newer version is ready to switch to
         self.history: list[str] = []
         self._pending_show = None  # (screen, screen shown at the tap) held back by _show
-        self._prebuilding = False  # _prebuild is building screens ahead of use
+        self._prebuilding = False  # _prebuild is working ahead of use
+        self._ahead = iter(())     # its steps (_work_ahead)
         self._last_nav = time.monotonic()  # real time of the last screen change (not ``now``)
         self._services_started = False
         self.last_activity = now()
@@ -361,28 +377,91 @@ class KioskApp(App):
                 self._show("villages")
             else:
                 self.go_home()
-            if not self._prebuilding:
-                self._prebuilding = True
-                Clock.schedule_once(self._prebuild, PREBUILD_GAP_S)
+            self._schedule_prebuild()
+
+    @property
+    def settled(self) -> bool:
+        """Whether start-up work is done: data open, every screen built ahead and the
+        sections' first pages prepared (the benchmark's walk starts here)."""
+        return self.state != "starting" and not self._prebuilding and not self.busy
+
+    def _warm_key(self):
+        """What a warmed section shows: this data version of one village (None while a
+        township/county kiosk has no village chosen)."""
+        info = self.info
+        if self.state != "ready" or info is None or len(info.village_code) != 12:
+            return None
+        return (info.fingerprint, info.seq, info.village_code)
+
+    def _schedule_prebuild(self) -> None:
+        self._ahead = self._work_ahead()  # new data or another village: start over
+        if not self._prebuilding:
+            self._prebuilding = True
+            Clock.schedule_once(self._prebuild, PREBUILD_GAP_S)
 
     def _prebuild(self, _dt=None) -> None:
-        """Build the next screen not built yet, one per call, while no tap is waiting for its
-        data: a first tap on a section then does not pay for creating its screen from the kv
-        rules (30-100 ms each on this hardware, docs/performance.md). Only after
-        PREBUILD_QUIET_S without navigation, so it never delays a tap."""
+        """Run one step of :meth:`_work_ahead` while no tap is waiting for its data, and only
+        after PREBUILD_QUIET_S without navigation, so it never delays a tap."""
         if self._pending_show is not None or self.busy or time.monotonic() - self._last_nav < PREBUILD_QUIET_S:
             Clock.schedule_once(self._prebuild, PREBUILD_GAP_S)  # never in the way of a tap
             return
+        try:
+            next(self._ahead)
+        except StopIteration:
+            # Python's full (generation 2) garbage collection walked every widget of the
+            # built screens: pauses of up to 140 ms at random taps. Collect now, while idle,
+            # and exempt what exists from later full collections (gc.freeze).
+            predraw_done()
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            self._prebuilding = False
+            return
+        Clock.schedule_once(self._prebuild, PREBUILD_GAP_S)
+
+    def _free(self, name: str) -> bool:
+        """Whether screen ``name`` may be opened behind the person's back: not on screen and
+        not on 返回's path."""
+        return name != self.sm.current and name not in self.history
+
+    def _work_ahead(self):
+        """Work ahead of use, one step per ``next()`` (a step's data loads finish before the
+        next step runs). On this hardware (software GL) creating a screen from its kv rules
+        costs 30-100 ms, a section's first page 50-250 ms, rendering its text again as much
+        at its first frame (docs/performance.md):
+
+        1. build every screen not built yet (and its row pools, ``prebuild``);
+        2. for this data version and village, open each section that ``warm_on_idle`` and
+           render its text; then open one record of its first page (the last one) in its
+           detail screen and render that, so the detail screen's own widgets are ready too.
+        """
         for name, _module, _cls in SCREENS:
-            if name == "villages" and not self.multi_village:
+            if (name == "villages" and not self.multi_village) or self.sm.built(name):
                 continue
-            if not self.sm.built(name):
-                scr = self.sm.get_screen(name)
-                if hasattr(scr, "prebuild"):
-                    Clock.schedule_once(lambda dt: scr.prebuild(), PREBUILD_GAP_S)
-                Clock.schedule_once(self._prebuild, 2 * PREBUILD_GAP_S)
-                return
-        self._prebuilding = False
+            scr = self.sm.get_screen(name)
+            yield
+            scr.prebuild()
+            yield
+        key = self._warm_key()
+        if key is None:
+            return
+        for scr in [s for s in self.sm.screens if getattr(s, "warm_on_idle", False)]:
+            if scr.warmed_for == key or not self._free(scr.name):
+                continue
+            scr.warmed_for = key
+            scr.open()
+            yield  # its data arrives; Kivy lays out its labels at the next frame
+            yield
+            predraw(scr)
+            row = last_record_row(scr)
+            if row is None or not self._free(row["target"]):
+                continue
+            detail = self.sm.get_screen(row["target"])
+            detail.open(id=row["rec_id"])
+            yield
+            yield
+            predraw(detail)
+            yield
 
     def _set_info(self, info) -> None:
         self.info = info
@@ -397,6 +476,7 @@ class KioskApp(App):
         if self.footer_stale:  # say it in words too, not only in amber
             self.footer_text += f" · 已超过{self.cfg.get('stale_after_days', 35)}天未更新"
         self.banner_text = info.banner or ""
+        self._schedule_prebuild()  # new data or another village: prepare the sections again
 
     def is_stale(self, data_as_of: str) -> bool:
         """Whether ``data_as_of`` (YYYY-MM-DD) is older than ``stale_after_days``."""
@@ -433,6 +513,7 @@ class KioskApp(App):
     def _show(self, name: str, **params) -> None:
         self._last_nav = time.monotonic()
         scr = self.sm.get_screen(name)
+        scr.warmed_for = self._warm_key()  # what it shows now is what warming would prepare
         scr.open(**params)
         self._pending_show = None
         if not self.busy:
@@ -516,6 +597,44 @@ class KioskApp(App):
         if self.now() - self.last_activity >= float(self.timeouts[key]):
             self.last_activity = self.now()
             self.go_villages() if self.multi_village else self.go_home()
+
+
+_predraw_fbo: list = []  # one off-screen framebuffer for a whole pass of work ahead
+
+
+def predraw(screen) -> None:
+    """Draw ``screen`` (not on the window) once into an off-screen framebuffer: its labels'
+    pixels are rendered and uploaded and its canvas compiled, work Kivy otherwise does in
+    the first frame that shows it. :func:`predraw_done` frees the framebuffer."""
+    from kivy.core.window import Window
+    from kivy.graphics import Fbo
+    from kivy.graphics.opengl import glFinish
+
+    if screen.parent is not None:
+        return
+    if not _predraw_fbo:
+        _predraw_fbo.append(Fbo(size=Window.size))
+    fbo = _predraw_fbo[0]
+    fbo.add(screen.canvas)
+    fbo.draw()
+    fbo.remove(screen.canvas)
+    glFinish()  # the software renderer frees what the drawing used once it has finished
+
+
+def predraw_done() -> None:
+    _predraw_fbo.clear()
+
+
+def last_record_row(screen):
+    """The last row of ``screen``'s list that opens a record (``{"target", "rec_id", ...}``),
+    or None."""
+    for w in screen.walk(restrict=True):
+        data = getattr(w, "data", None)
+        if isinstance(data, list) and data and isinstance(data[0], dict):
+            rows = [r for r in data if r.get("target") and r.get("rec_id")]
+            if rows:
+                return rows[-1]
+    return None
 
 
 def run(home: Path, windowed: bool = False) -> int:

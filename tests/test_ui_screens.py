@@ -635,3 +635,55 @@ def test_label_texture_is_text_wide_coverage_drawn_in_place(ui, halign):
     lo, hi = min(red), max(red)
     expect = {"left": (0, 2 * em + 4), "center": (500 - em - 4, 500 + em + 4), "right": (1000 - 2 * em - 4, 1000)}[halign]
     assert expect[0] <= lo and hi <= expect[1], (lo, hi)
+
+
+def _settle(app, timeout=30.0):
+    """Run the loop until the app's work ahead of use is done."""
+    from kivy.base import EventLoop
+
+    deadline = time.monotonic() + timeout
+    while not app.settled:
+        assert time.monotonic() < deadline, "work ahead never finished"
+        EventLoop.idle()
+        time.sleep(0.002)
+
+
+def test_work_ahead_prepares_sections_and_leaves_the_persons_path_alone(ui, source, monkeypatch):
+    """While idle the kiosk builds every screen at the window's size, opens each section's
+    first page and renders it (and one record of it), so a first tap costs what a repeat
+    costs (docs/performance.md). A section the person has open or can 返回 to keeps its
+    state, even when new data makes the kiosk prepare the sections again."""
+    import gc
+
+    import kiosk.app as A
+
+    monkeypatch.setattr(A, "PREBUILD_QUIET_S", 0.0)
+    ready(ui)
+    # the person picks 2025 · 3月 and opens a line: 财务收支 is on 返回's path
+    tap(ui, screen(ui).ids.finance)
+    fin = screen(ui)
+    tap(ui, next(c for c in fin.ids.years.children if c.value == 2025))
+    tap(ui, next(c for c in fin.ids.months.children if c.value == 3))
+    first = fin.ids.list.data[0]
+    ui.go(first["target"], id=first["rec_id"])
+    pump(ui)
+    assert ui.history[-1] == "finance"
+    ui.info = dataclasses.replace(ui.info, seq=ui.info.seq + 1)  # as if a new version came in
+    ui._schedule_prebuild()
+    _settle(ui)
+    assert (fin.year, fin.month) == (2025, 3)  # not reset behind the person's back
+
+    projects = ui.sm.get_screen("projects")
+    assert projects.parent is None and tuple(projects.size) == tuple(ui.sm.size)  # not 100×100
+    assert projects.warmed_for == ui._warm_key()
+    newest = sorted(source["projects"], key=lambda p: p["id"])
+    assert {r["rec_id"] for r in projects.ids.list.data} <= {p["id"] for p in newest}
+    assert len(projects.ids.list.data) == min(len(source["projects"]), len(projects.ids.list.data)) > 0
+    detail = ui.sm.get_screen("project_detail")
+    assert detail.record is not None and detail.record["id"] == projects.ids.list.data[-1]["rec_id"]
+    labels = [w for w in walk(projects) if hasattr(w, "texture_update") and w.text]
+    assert labels and all(w.texture is not None and w.texture.id for w in labels)  # rendered, uploaded
+    assert gc.get_freeze_count() > 0  # later full collections skip what work ahead built
+    ui.back()
+    pump(ui)
+    assert ui.sm.current == "finance" and (fin.year, fin.month) == (2025, 3)

@@ -27,6 +27,7 @@ def asset_row(r: dict) -> dict:
 
 
 class AssetsScreen(KioskScreen):
+    warm_on_idle = True
     kind = StringProperty("")
 
     def open(self, **params):

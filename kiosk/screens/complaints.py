@@ -47,6 +47,8 @@ def profile_sections(profile: dict) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 class ComplaintsScreen(KioskScreen):
+    warm_on_idle = True
+
     def open(self, **params):
         from kiosk.screens.widgets import AutoLabel
         from kiosk.screens.theme import COLORS

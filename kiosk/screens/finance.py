@@ -40,6 +40,7 @@ def finance_row(r: dict) -> dict:
 
 
 class FinanceScreen(KioskScreen):
+    warm_on_idle = True
     year = NumericProperty(0)
     month = NumericProperty(0)  # 0 = the whole year
     totals_text = StringProperty("")

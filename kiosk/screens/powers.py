@@ -18,6 +18,7 @@ def power_row(r: dict) -> dict:
 
 
 class PowersScreen(KioskScreen):
+    warm_on_idle = True
     klass = StringProperty("")
 
     def open(self, **params):

@@ -16,6 +16,8 @@ def project_row(r: dict) -> dict:
 
 
 class ProjectsScreen(KioskScreen):
+    warm_on_idle = True
+
     def open(self, **params):
         self.ids.list.start(lambda m, after: m.projects_page(after=after), project_row)
 

@@ -64,6 +64,7 @@ def result_rows(res) -> list[dict]:
 
 
 class SearchScreen(KioskScreen):
+    warm_on_idle = True
     text = StringProperty("")      # a tapped surname, word or category
     initials = StringProperty("")  # letters from the pad
     year = StringProperty("")

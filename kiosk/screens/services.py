@@ -17,6 +17,8 @@ def service_row(r: dict) -> dict:
 
 
 class ServicesScreen(KioskScreen):
+    warm_on_idle = True
+
     def open(self, **params):
         self.ids.list.start(lambda m, after: m.services_page(after=after), service_row)
 

@@ -76,6 +76,8 @@ class Painted:
 CROPPED_HALIGN = ("left", "auto", "center", "right")
 #: room for glyphs drawn past their advance width (bold, italics)
 CROP_MARGIN_PX = 4
+#: text extents kept by CoverageLabel.get_extents (a few MB at most)
+EXTENTS_CACHE_MAX = 20000
 
 
 class CoverageLabel(CoreMarkupLabel):
@@ -87,6 +89,21 @@ class CoverageLabel(CoreMarkupLabel):
     software renderer (Mesa llvmpipe) textures live in process memory: label textures were
     the largest part of the kiosk's RSS (docs/performance.md).
     """
+
+    #: text extents (w, h) in px per (font, size, style, text), shared by every label: Kivy's
+    #: markup layout measures each run of characters again at every render (~20 calls per
+    #: label, the largest cost of laying out a detail page); bounded by EXTENTS_CACHE_MAX
+    _extents: dict = {}
+
+    def get_extents(self, text):
+        o = self.options
+        key = (o["font_size"], o["font_name_r"], o["bold"], o["italic"], o["underline"], o["strikethrough"], text)
+        ext = self._extents.get(key)
+        if ext is None:
+            if len(self._extents) >= EXTENTS_CACHE_MAX:
+                self._extents.clear()
+            ext = self._extents[key] = super().get_extents(text)
+        return ext
 
     def _render_end(self):
         im = super()._render_end()  # ImageData 'rgba', straight (not premultiplied) alpha
@@ -231,6 +248,11 @@ class KioskScreen(Screen):
     title = StringProperty("")
     bg_color = ListProperty(COLORS["bg"])
     loading = BooleanProperty(False)
+    #: sections set this: while the kiosk is idle the app calls ``open()`` once per data
+    #: version, so the first tap finds its first page rendered (KioskApp._prebuild)
+    warm_on_idle = False
+    #: (data fingerprint, seq, village) the screen was last opened for, by a tap or warming
+    warmed_for = None
 
     def open(self, **params) -> None:  # pragma: no cover - overridden
         pass
