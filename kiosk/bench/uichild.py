@@ -147,15 +147,13 @@ def app(home: str) -> dict:
 def _detail(a, name: str, n: int):
     """(detail screen, record id) of the ``n``-th row (0-based, or the last) of the list
     screen ``name`` that opens a record, if any."""
-    scr = a.sm.get_screen(name)
-    for w in scr.walk():
-        data = getattr(w, "data", None)
-        if isinstance(data, list) and data and isinstance(data[0], dict):
-            rows = [r for r in data if r.get("target")]
-            if rows:
-                r = rows[min(n, len(rows) - 1)]
-                return r["target"], r.get("rec_id")
-    return None
+    from kiosk.app import record_rows
+
+    rows = record_rows(a.sm.get_screen(name))
+    if not rows:
+        return None
+    r = rows[min(n, len(rows) - 1)]
+    return r["target"], r["rec_id"]
 
 
 def main() -> None:

@@ -131,7 +131,7 @@ class CoverageLabel(CoreMarkupLabel):
             self.texture = self.texture_1px
             return
         texture = self.texture
-        if texture is None or texture.size != (width, height) or texture.colorfmt != "luminance_alpha":
+        if texture is None or texture.size != (width, height):  # (texture_1px is 1×1)
             texture = Texture.create(size=(width, height), colorfmt="luminance_alpha",
                                      mipmap=self.options["mipmap"], callback=self._texture_fill)
             texture.flip_vertical()
