@@ -687,3 +687,18 @@ def test_work_ahead_prepares_sections_and_leaves_the_persons_path_alone(ui, sour
     ui.back()
     pump(ui)
     assert ui.sm.current == "finance" and (fin.year, fin.month) == (2025, 3)
+
+
+@pytest.mark.parametrize("name", ["finance_detail", "project_detail", "service_detail", "asset_detail", "power_detail"])
+def test_detail_of_a_missing_record_says_so_and_prints_nothing(ui, name):
+    """A record id the data does not hold (a stale link) reads 没有这条记录, with no 打印."""
+    ready(ui)
+    ui.go(name, id="no-such-record")
+    pump(ui)
+    scr = screen(ui)
+    assert ui.sm.current == name and scr.record is None and not scr.printable
+    texts = [plain(w.text) for w in walk(scr.ids.rows) if getattr(w, "text", "")]
+    assert "没有这条记录" in texts
+    assert "print_btn" not in scr.ids or scr.ids.print_btn.disabled
+    ui.go_home()
+    pump(ui)

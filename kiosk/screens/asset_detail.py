@@ -4,13 +4,12 @@ from __future__ import annotations
 import os
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty
 
 from kiosk.formatting import counterparty_label, date_cn, money
 from kiosk import receipts
 from kiosk.screens.assets import area_text  # shared with the list
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
-from kiosk.screens.widgets import KioskScreen, kv_rows, rich, warm_pool
+from kiosk.screens.widgets import DetailScreen, kv_rows, rich, warm_pool
 
 
 def asset_pairs(r: dict) -> list[tuple[str, str | None]]:
@@ -33,25 +32,19 @@ def asset_pairs(r: dict) -> list[tuple[str, str | None]]:
     ]
 
 
-class AssetDetailScreen(KioskScreen):
+class AssetDetailScreen(DetailScreen):
+    heading = "资产资源"
+
     def prebuild(self):
         warm_pool(self.ids.rows, 'KVRow', 8)
 
-    printable = BooleanProperty(False)
+    def fetch(self, m, id):
+        return m.asset_get(id)
 
-    def open(self, id=None, **params):
-        self.printable = False
-        self.ids.rows.clear_widgets()
-        self.title = "资产资源"
-        self.load(lambda m: m.asset_get(id), self._got)
+    def receipt(self, r, info):
+        return receipts.asset(r, info)
 
-    def _got(self, r):
-        self.record = r
-        if r is None:
-            kv_rows(self.ids.rows, [("", "没有这条记录")])
-            return
-        self.ids.print_btn.build = lambda m: receipts.asset(r, m.info)
-        self.printable = True
+    def show(self, r):
         self.title = r["name"]
         opt = lambda v: money(v) if v is not None else "—"  # noqa: E731
         self.ids.reserve.text = rich(f"底价\n{opt(r.get('reserve_price'))}")

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty
 
 from kiosk.formatting import amount_in_capitals, date_cn, money
 from kiosk import receipts
 from kiosk.receipts import DIRECTION
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
-from kiosk.screens.widgets import KioskScreen, kv_rows, warm_pool
+from kiosk.screens.widgets import DetailScreen, kv_rows, warm_pool
 
 
 def finance_detail_pairs(r: dict) -> list[tuple[str, str | None]]:
@@ -37,27 +36,21 @@ def finance_detail_pairs(r: dict) -> list[tuple[str, str | None]]:
     return pairs
 
 
-class FinanceDetailScreen(KioskScreen):
+class FinanceDetailScreen(DetailScreen):
+    heading = "收支明细"
+
     def prebuild(self):
         warm_pool(self.ids.rows, 'KVRow', 12)
 
-    printable = BooleanProperty(False)
+    def fetch(self, m, id):
+        return m.finance_get(id)
 
-    def open(self, id=None, **params):
-        self.ids.rows.clear_widgets()
-        self.title = "收支明细"
-        self.printable = False
-        self.load(lambda m: m.finance_get(id), self._got)
-
-    def _got(self, r):
-        self.record = r
-        if r is None:
-            kv_rows(self.ids.rows, [("", "没有这条记录")])
-            return
+    def show(self, r):
         self.title = f"收支明细 · {DIRECTION[r['direction']]}"
         kv_rows(self.ids.rows, finance_detail_pairs(r))
-        self.ids.print_btn.build = lambda m: receipts.finance_line(r, m.info)
-        self.printable = True
+
+    def receipt(self, r, info):
+        return receipts.finance_line(r, info)
 
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "finance_detail.kv"))

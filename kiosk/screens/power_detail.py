@@ -12,7 +12,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.screens.flowlayout import layout
 from kiosk.screens.theme import COLORS
-from kiosk.screens.widgets import KioskScreen, KLabel, kv_rows, rich, warm_pool
+from kiosk.screens.widgets import DetailScreen, KLabel, kv_rows, rich, warm_pool
 
 #: words that mark a branch going backwards or refused: drawn in red, others in green
 NEGATIVE = ("不", "退回", "驳回", "否")
@@ -102,24 +102,23 @@ class FlowChart(Widget):
             Line(rectangle=(x, y, w, h), width=2.5)
 
 
-class PowerDetailScreen(KioskScreen):
+class PowerDetailScreen(DetailScreen):
+    heading = "权力清单"
+    cleared = ("rows", "chart")
+
     def prebuild(self):
         warm_pool(self.ids.rows, 'KVRow', 6)
 
     sample = BooleanProperty(False)
 
-    def open(self, id=None, **params):
-        self.ids.rows.clear_widgets()
-        self.ids.chart.clear_widgets()
-        self.ids.chart.canvas.clear()
-        self.title = "权力清单"
-        self.load(lambda m: m.power_get(id), self._got)
+    def clear(self):
+        super().clear()
+        self.ids.chart.canvas.clear()  # the flowchart's boxes and arrows are drawn, not widgets
 
-    def _got(self, p):
-        self.record = p
-        if p is None:
-            kv_rows(self.ids.rows, [("", "没有这条记录")])
-            return
+    def fetch(self, m, id):
+        return m.power_get(id)
+
+    def show(self, p):
         self.title = p["name"]
         info = App.get_running_app().info
         self.sample = bool(p.get("sample")) or bool(info and info.power_list_sample)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty
 
 from kiosk.formatting import date_cn, money
 from kiosk import receipts
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
-from kiosk.screens.widgets import KioskScreen, kv_rows, pooled, rich, warm_pool
+from kiosk.screens.widgets import DetailScreen, kv_rows, pooled, rich, warm_pool
 
 #: The canonical order (docs/data-model.md).
 STAGES = ("立项", "设计", "招标", "合同", "施工", "验收", "审计结算", "公示")
@@ -57,27 +56,21 @@ def project_pairs(p: dict) -> list[tuple[str, str | None]]:
     ]
 
 
-class ProjectDetailScreen(KioskScreen):
+class ProjectDetailScreen(DetailScreen):
+    heading = "工程项目"
+    cleared = ("stages", "rows")
+
     def prebuild(self):
         warm_pool(self.ids.rows, 'KVRow', 10)
         warm_pool(self.ids.stages, 'StageRow', len(STAGES))
 
-    printable = BooleanProperty(False)
+    def fetch(self, m, id):
+        return m.project_get(id)
 
-    def open(self, id=None, **params):
-        self.printable = False
-        self.ids.stages.clear_widgets()
-        self.ids.rows.clear_widgets()
-        self.title = "工程项目"
-        self.load(lambda m: m.project_get(id), self._got)
+    def receipt(self, p, info):
+        return receipts.project(p, info)
 
-    def _got(self, p):
-        self.record = p
-        if p is None:
-            kv_rows(self.ids.rows, [("", "没有这条记录")])
-            return
-        self.ids.print_btn.build = lambda m: receipts.project(p, m.info)
-        self.printable = True
+    def show(self, p):
         self.title = p["name"]
         for name, state, rec in stage_states(p.get("stages") or []):
             when = date_cn(rec["date"]) if rec else ""

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty
 
 from kiosk.formatting import date_cn
 from kiosk import receipts
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
-from kiosk.screens.widgets import KioskScreen, kv_rows, pooled, rich, warm_pool
+from kiosk.screens.widgets import DetailScreen, kv_rows, pooled, rich, warm_pool
 
 
 def service_pairs(r: dict) -> list[tuple[str, str | None]]:
@@ -27,27 +26,21 @@ def service_pairs(r: dict) -> list[tuple[str, str | None]]:
     ]
 
 
-class ServiceDetailScreen(KioskScreen):
+class ServiceDetailScreen(DetailScreen):
+    heading = "办事结果"
+    cleared = ("rows", "steps")
+
     def prebuild(self):
         warm_pool(self.ids.rows, 'KVRow', 6)
         warm_pool(self.ids.steps, 'StepRow', 6)
 
-    printable = BooleanProperty(False)
+    def fetch(self, m, id):
+        return m.service_get(id)
 
-    def open(self, id=None, **params):
-        self.printable = False
-        self.ids.rows.clear_widgets()
-        self.ids.steps.clear_widgets()
-        self.title = "办事结果"
-        self.load(lambda m: m.service_get(id), self._got)
+    def receipt(self, r, info):
+        return receipts.service(r, info)
 
-    def _got(self, r):
-        self.record = r
-        if r is None:
-            kv_rows(self.ids.rows, [("", "没有这条记录")])
-            return
-        self.ids.print_btn.build = lambda m: receipts.service(r, m.info)
-        self.printable = True
+    def show(self, r):
         self.title = f"{r['power_name']} · {r['result']}"
         kv_rows(self.ids.rows, service_pairs(r))
         steps = r.get("steps") or []

@@ -266,6 +266,57 @@ class KioskScreen(Screen):
         App.get_running_app().submit(fn, done)
 
 
+class DetailScreen(KioskScreen):
+    """Base of the screens that show one record (收支明细, 工程项目, 办事结果, 资产资源,
+    权力清单).
+
+    ``open(id=...)`` empties the containers named in :attr:`cleared`, shows :attr:`heading`
+    and loads the record with :meth:`fetch` on the worker; :meth:`show` then fills the
+    screen. A screen with a ``print_btn`` prints :meth:`receipt` of the record shown. A
+    record that is not there (``None``) reads 没有这条记录.
+    """
+
+    printable = BooleanProperty(False)
+    #: title while the record loads
+    heading = ""
+    #: ids of the containers emptied on open
+    cleared = ("rows",)
+    #: the record shown (a dict from the mirror), None before or when not found
+    record = None
+
+    def fetch(self, mirror, id):  # pragma: no cover - overridden
+        """The record ``id`` from ``mirror`` (runs on the worker), or None."""
+        raise NotImplementedError
+
+    def show(self, record: dict) -> None:  # pragma: no cover - overridden
+        """Fill the screen from ``record``."""
+        raise NotImplementedError
+
+    def receipt(self, record: dict, info):  # pragma: no cover - overridden where printed
+        """The receipt (kiosk.receipts) for ``record`` with the data version ``info``."""
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        for name in self.cleared:
+            self.ids[name].clear_widgets()
+
+    def open(self, id=None, **params):
+        self.printable = False
+        self.clear()
+        self.title = self.heading
+        self.load(lambda m: self.fetch(m, id), self._got)
+
+    def _got(self, record):
+        self.record = record
+        if record is None:
+            kv_rows(self.ids.rows, [("", "没有这条记录")])
+            return
+        self.show(record)
+        if "print_btn" in self.ids:
+            self.ids.print_btn.build = lambda m: self.receipt(record, m.info)
+            self.printable = True
+
+
 class ScreenFrame(BoxLayout):
     """Header (返回, title, village, 首页), banner, body and footer around a screen's
     content: children added in kv after construction go into the body."""
