@@ -1,0 +1,208 @@
+"""Every event a service reports, as frozen dataclasses (no Kivy, no heavy imports).
+
+Subscribe with ``bus.subscribe(CardPresented, handler)``; subscribe to a base class
+(:class:`Event`, or e.g. :class:`ImportEvent`) to receive all its kinds. Events carry what
+the App needs to decide and to show; the Chinese lines (``message_zh``) are ready for
+the screen. Personal data: :class:`CardPresented` is the only event that carries a full ID
+number, and its ``repr`` hides it, so logging an event never leaks one.
+
+Each service owns one section below; add a service's events to its own section.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # types only: importing these at run time would slow the App's start
+    from kiosk.cache.mirror import MirrorInfo
+    from kiosk.devices.idcard.text import IdCard
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every event."""
+
+
+# ---- data (kiosk.services.data) -------------------------------------------------------------
+@dataclass(frozen=True)
+class DataShown(Event):
+    """What the kiosk shows changed: ``info`` is the version now open, or None (尚无数据:
+    nothing installed, or nothing trusted is left; ``reason_zh`` then says why, if known)."""
+
+    info: "MirrorInfo | None"
+    reason_zh: str = ""
+
+
+@dataclass(frozen=True)
+class DataVersionChanged(Event):
+    """A newer (or fallback) version is installed and ready to switch to; the App switches
+    with ``DataService.switch()`` when nobody is in the middle of something (首页, idle)."""
+
+    seq: int
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class DataJobFailed(Event):
+    """A query failed unexpectedly (logged); the screen stays usable."""
+
+    message_zh: str = "读取数据时出错，请联系工作人员"
+
+
+# ---- updates (kiosk.services.updates) -------------------------------------------------------
+@dataclass(frozen=True)
+class ImportEvent(Event):
+    """Base of the stick-import and sync events."""
+
+
+@dataclass(frozen=True)
+class StickFound(ImportEvent):
+    """A stick was plugged in; it is being mounted and searched (nothing written yet)."""
+
+    devnode: str
+
+
+@dataclass(frozen=True)
+class ImportOffered(ImportEvent):
+    """The stick holds a newer bundle for this kiosk: ask the technician PIN, then call
+    ``UpdateService.stick_install()``. ``plan``: kiosk.cache.stickimport.Plan."""
+
+    plan: Any
+
+
+@dataclass(frozen=True)
+class ImportProgress(ImportEvent):
+    """Progress of a stick import or a sync. ``source``: ``stick`` | ``sync``; ``phase``:
+    ``download`` | ``copy`` | ``verify``; ``text``: "42% · 18.5 MB/s · 还需约 12 秒"."""
+
+    source: str
+    phase: str
+    percent: int
+    text: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ImportDone(ImportEvent):
+    """A stick import finished. ``report``: old → new version (kiosk.cache.stickimport.Report);
+    ``safe_to_remove``: the stick is unmounted."""
+
+    report: Any
+    safe_to_remove: bool
+
+
+@dataclass(frozen=True)
+class ImportRefused(ImportEvent):
+    """A stick import was refused or failed; nothing changed. ``message_zh``: one line for
+    the screen; ``message``: English, for the log."""
+
+    message_zh: str
+    message: str = ""
+    safe_to_remove: bool = True
+
+
+@dataclass(frozen=True)
+class StickRemoved(ImportEvent):
+    devnode: str | None
+
+
+@dataclass(frozen=True)
+class SyncStarted(ImportEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class SyncDone(ImportEvent):
+    """A sync ended. ``record``: what kiosk.services.updates.record_sync stored (``ok``,
+    ``status``, ``message_zh``, ...); ``installed``: a new version was installed."""
+
+    record: dict = field(hash=False)
+    installed: bool = False
+
+
+# ---- ID-card reader (kiosk.services.card) -----------------------------------------------------
+@dataclass(frozen=True)
+class CardPresented(Event):
+    """A resident ID card was read. ``card`` holds the full ID number: hand it to the
+    holder lookup and drop it; never log or keep it."""
+
+    card: "IdCard" = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CardRemoved(Event):
+    """The card left the reader (or the reader went away with it)."""
+
+
+@dataclass(frozen=True)
+class CardRefused(Event):
+    """A card could not be used (another card type, unreadable, moved mid-read)."""
+
+    message_zh: str
+
+
+@dataclass(frozen=True)
+class ReaderLost(Event):
+    message_zh: str = "身份证读卡器未连接或已断开，请联系工作人员"
+
+
+@dataclass(frozen=True)
+class ReaderFound(Event):
+    pass
+
+
+# ---- printer (kiosk.services.printer) ---------------------------------------------------------
+@dataclass(frozen=True)
+class PrintDone(Event):
+    """Job ``job`` printed. ``result``: kiosk.devices.printer.job.PrintResult."""
+
+    job: int
+    result: Any = field(repr=False, default=None)
+    message_zh: str = "打印完成，请取走凭条"
+
+
+@dataclass(frozen=True)
+class PrintFailed(Event):
+    """Job ``job`` did not print. ``retryable``: ``PrinterService.retry(job)`` may succeed
+    once staff fixed the fault (paper out, cover open)."""
+
+    job: int
+    message_zh: str
+    retryable: bool = False
+    result: Any = field(repr=False, default=None)
+
+
+# ---- integrity (kiosk.services.integrity) -----------------------------------------------------
+@dataclass(frozen=True)
+class IntegrityChecked(Event):
+    """A re-check finished. ``result``: kiosk.cache.integrity.CheckResult."""
+
+    result: Any
+
+
+@dataclass(frozen=True)
+class IntegrityProblem(Event):
+    """A re-check changed what may be shown (fallback to last known good, state rebuilt,
+    or nothing trusted left). ``result``: kiosk.cache.integrity.CheckResult."""
+
+    result: Any
+
+
+# ---- technician PIN (kiosk.services.pin) -----------------------------------------------------
+@dataclass(frozen=True)
+class PinChecked(Event):
+    """The answer to ``PinService.check(name, pin, request)``. ``ok``; otherwise
+    ``message_zh`` says why (wrong, with the tries left; locked, with the time left; not set)."""
+
+    name: str
+    request: int
+    ok: bool
+    message_zh: str = ""
+    tries_left: int | None = None
+    locked_seconds: int = 0
+
+
+# ---- speech (kiosk.services.speech) -----------------------------------------------------------
+
+# ---- the app's own software (kiosk.services.appupdate, watchdog) ------------------------------
