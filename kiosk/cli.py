@@ -1,6 +1,7 @@
 """``kiosk`` command line. Each concern registers its own sub-commands (see COMMAND_MODULES).
 
-Every failure prints one line to stderr (``kiosk: error: …``) and exits non-zero.
+Every failure prints one line to stderr (``kiosk: error: …``) and exits with the code of
+:class:`kiosk.errors.Exit` that names it (one meaning per code; README, "Command line").
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ COMMAND_MODULES = [
 
 
 class CliError(Exception):
-    """A user-facing failure: its message is printed as one line."""
+    """The command line is wrong (exit code ``Exit.USAGE``): its message is printed as one line."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,21 +37,24 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one sub-command. Expected failures (KioskError, CliError, OS errors such as a
     read-only folder or a missing path) print one line to stderr and return non-zero."""
-    from kiosk.errors import KioskError
+    from kiosk.errors import Exit, KioskError
 
     try:
         args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("kiosk: interrupted", file=sys.stderr)
-        return 130
-    except (KioskError, CliError) as exc:
+        return Exit.INTERRUPTED
+    except CliError as exc:
         print(f"kiosk: error: {exc}", file=sys.stderr)
-        return getattr(exc, "exit_code", 1)
+        return Exit.USAGE
+    except KioskError as exc:
+        print(f"kiosk: error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
     except OSError as exc:
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
         print(f"kiosk: error: {exc.strerror or exc}{where}", file=sys.stderr)
-        return 1
+        return Exit.FAILED
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from typing import Any
 
 import platformdirs
 
+from kiosk.errors import Exit, KioskError
+
 APP_NAME = "cunwu-kiosk"
 
 #: Every timeout in one table, in seconds.
@@ -63,8 +65,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class ConfigError(Exception):
+class ConfigError(KioskError):
     """config.json cannot be read."""
+
+    exit_code = Exit.CONFIG
+    default_zh = "终端配置文件（config.json）有误，请联系技术人员"
 
 
 def kiosk_home() -> Path:

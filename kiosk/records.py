@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kiosk import config, idnumber
-from kiosk.errors import KioskError
+from kiosk.errors import Exit, KioskError
 from kiosk.formatting import parse_date, to_decimal
 
 KINDS = ("finance", "projects", "assets", "services", "powers", "payments")
@@ -32,7 +32,7 @@ STEP_KINDS = ("start", "step", "decision", "end")
 class SourceError(KioskError):
     """The source export is malformed. ``str()`` is one line: ``file:line: field: reason``."""
 
-    exit_code = 2
+    exit_code = Exit.SOURCE
     default_zh = "数据源格式有误，未生成数据包"
 
 

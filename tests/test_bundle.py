@@ -7,6 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from kiosk.errors import Exit
 from conftest import build_bundle, run_cli, tree_digest
 from sourcekit import ID_A, ID_B, VILLAGE, small_source, write_source
 
@@ -191,7 +193,7 @@ def test_same_bundle_again_says_already_installed(home, small_bundle, capsys):
     install.install(small_bundle, home)
     fp = B.fingerprint((small_bundle / "manifest.json").read_bytes())
     before = tree_digest(home)
-    assert run_cli("import", small_bundle) == 3
+    assert run_cli("import", small_bundle) == Exit.BUNDLE
     err = capsys.readouterr().err
     assert err == f"kiosk: error: bundle 第1版 (指纹 {fp}) is already installed (本版数据已安装，无需重复导入)\n"
     assert tree_digest(home) == before
@@ -286,7 +288,7 @@ def test_import_of_a_folder_that_is_not_a_bundle_names_the_folder(home, small_sr
     folder = small_src if what == "source" else tmp_path / "empty"
     folder.mkdir(exist_ok=True)
     before = tree_digest(home)
-    assert run_cli("import", folder) == 3
+    assert run_cli("import", folder) == Exit.BUNDLE
     err = capsys.readouterr().err
     assert err.startswith(f"kiosk: error: no valid signed bundle in {folder}") and "stick" not in err, err
     assert f"{folder} 中没有找到有效的数据包" in err and err.count("\n") == 1
@@ -294,6 +296,6 @@ def test_import_of_a_folder_that_is_not_a_bundle_names_the_folder(home, small_sr
 
 
 def test_verify_with_the_wrong_public_key_says_so(small_bundle, other_test_key, capsys):
-    assert run_cli("bundle", "verify", small_bundle, "--pubkey", other_test_key / "signing.pub") == 3
+    assert run_cli("bundle", "verify", small_bundle, "--pubkey", other_test_key / "signing.pub") == Exit.BUNDLE
     err = capsys.readouterr().err
     assert "does not verify with the given public key" in err and "trusted key" not in err, err

@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from kiosk.errors import Exit
+
 from kiosk.cli import main
 from kiosk.devices.idcard.simulator import read_reply, synthetic_cards, status_reply
 from kiosk.devices.idcard.text import parse_text
@@ -70,4 +72,4 @@ def test_simulated_faults_exit_non_zero(capsys, fault, expect):
 
 def test_missing_device_exits_non_zero(capsys):
     rc, _, err = run(capsys, "--device", "/dev/ttyUSB-does-not-exist")
-    assert rc == 3 and "cannot be opened" in err
+    assert rc == Exit.CARD_READER and "cannot be opened" in err

@@ -17,6 +17,7 @@ from conftest import build_bundle, run_cli, tree_digest
 
 from kiosk.cache import install, integrity
 from kiosk.cache.mirror import open_current
+from kiosk.errors import Exit
 
 DAMAGED_ZH = "本机数据记录（state.json）被删除、损坏或改动，请联系技术人员"
 
@@ -57,7 +58,7 @@ def test_status_re_hashes_and_exits_non_zero_on_a_forged_row(home, two, capsys):
     assert run_cli("status") == 0
     assert "files: verified" in capsys.readouterr().out
     _forge_row(db)  # root ignores the read-only bits
-    assert run_cli("status") == 5
+    assert run_cli("status") == Exit.DATA_DAMAGED
     err = _err_line(capsys)
     assert "installed files do not match their manifest: data/village.sqlite: SHA-256 differs" in err
 
@@ -81,14 +82,14 @@ def test_status_non_zero_when_nothing_trustworthy_or_older(home, two, capsys):
     v1, v2 = two
     st = install.read_state(home)
     install.write_state(home, {**st, "current": v1, "last_known_good": None})
-    assert run_cli("status") == 5
+    assert run_cli("status") == Exit.DATA_DAMAGED
     assert "本机曾安装较新的第2版" in capsys.readouterr().out
     install.write_state(home, st)
     for v in two:
         _forge_row(home / "mirror/versions" / v / "data/village.sqlite")
-    assert run_cli("check") == 5
+    assert run_cli("check") == Exit.DATA_DAMAGED
     capsys.readouterr()
-    assert run_cli("status") == 5
+    assert run_cli("status") == Exit.DATA_DAMAGED
     assert "暂停显示" in capsys.readouterr().out
 
 
@@ -105,13 +106,13 @@ def test_damaged_state_never_makes_the_kiosk_fresh(home, two, small_bundle, caps
     else:
         st = json.loads(state.read_text())
         state.write_text(json.dumps({**st, "highest_seq": 0, "current": v1, "last_known_good": None}))
-    assert run_cli("status") == 5
+    assert run_cli("status") == Exit.DATA_DAMAGED
     out = capsys.readouterr().out
     assert "state.json" in out
     if how != "lowered":
         assert open_current(home) is None and integrity.status_line(home) == DAMAGED_ZH + "，暂停显示"
     # the older bundle is refused; the newer version folder is not deleted
-    assert run_cli("import", small_bundle) == 3
+    assert run_cli("import", small_bundle) == Exit.BUNDLE
     err = _err_line(capsys)
     assert "not newer than 2" in err or "already installed" in err, err
     assert (home / "mirror/versions" / v2).is_dir()
@@ -140,7 +141,7 @@ def test_state_and_versions_deleted_high_water_file_still_refuses(home, two, sma
     shutil.rmtree(home / "mirror/versions")
     (home / "mirror/state.json").unlink()
     (home / "mirror/highwater.json").unlink()  # trust/highwater.json is the copy left
-    assert run_cli("import", small_bundle) == 3
+    assert run_cli("import", small_bundle) == Exit.BUNDLE
     assert "not newer than 2" in _err_line(capsys)
 
 
@@ -149,10 +150,10 @@ def test_state_and_versions_deleted_high_water_file_still_refuses(home, two, sma
 def test_deleting_keys_json_does_not_allow_a_new_first_trust(home, two, other_test_key, capsys):
     (home / "trust/keys.json").unlink()
     before = tree_digest(home)
-    assert run_cli("trust", other_test_key / "signing.pub") == 1
+    assert run_cli("trust", other_test_key / "signing.pub") == Exit.KEYS
     assert "was set up before" in _err_line(capsys)
     assert tree_digest(home) == before
-    assert run_cli("status") == 5
+    assert run_cli("status") == Exit.DATA_DAMAGED
     assert "keys.json is missing" in capsys.readouterr().out
 
 
@@ -164,9 +165,9 @@ def test_keys_json_replaced_by_hand_is_reported(home, two, other_test_key, tmp_p
     monkeypatch.setenv("KIOSK_HOME", str(home))
     shutil.copyfile(other / "trust/keys.json", home / "trust/keys.json")
     capsys.readouterr()
-    assert run_cli("status") == 5
+    assert run_cli("status") == Exit.DATA_DAMAGED
     assert "trusted keys changed outside a signed rotation" in capsys.readouterr().out
-    assert run_cli("check") == 5
+    assert run_cli("check") == Exit.DATA_DAMAGED
     assert "keys_changed" in capsys.readouterr().out
     m = open_current(home)
     assert "受信任密钥未经签名轮换或技术人员密码被更改" in m.info.banner
@@ -175,9 +176,9 @@ def test_keys_json_replaced_by_hand_is_reported(home, two, other_test_key, tmp_p
 
 def test_corrupt_keys_json_is_reported(home, two, capsys):
     (home / "trust/keys.json").write_text('{"keys": [{"public_key": "!!"}]}')
-    assert run_cli("status") == 5
+    assert run_cli("status") == Exit.DATA_DAMAGED
     assert "keys.json is damaged" in capsys.readouterr().out
-    assert run_cli("check") == 5
+    assert run_cli("check") == Exit.DATA_DAMAGED
 
 
 # ---------------------------------------------------------------- 5. missing current / last known good
@@ -188,11 +189,11 @@ def test_missing_current_version_falls_back_without_traceback(home, two, capsys)
     m = open_current(home)
     assert m.info.seq == 1 and m.info.banner == "正在显示第1版（上一可信版本）：第2版数据无法读取，请联系技术人员"
     m.close()
-    assert run_cli("status") == 5
+    assert run_cli("status") == Exit.DATA_DAMAGED
     shutil.rmtree(home / "mirror/versions" / v1)
     assert open_current(home) is None
     assert integrity.status_line(home) == "第2版数据无法读取，且没有可用的上一可信版本，暂停显示，请联系技术人员"
-    assert run_cli("status") == 5
+    assert run_cli("status") == Exit.DATA_DAMAGED
     assert "暂停显示" in capsys.readouterr().out
 
 

@@ -8,6 +8,7 @@ from pyzbar.pyzbar import decode
 
 from kiosk import cli
 from kiosk.devices.printer.testpage import QR_PAYLOAD
+from kiosk.errors import Exit
 
 
 def _no_hardware(monkeypatch):
@@ -67,12 +68,12 @@ def test_print_test_without_printer_fails_with_one_line(monkeypatch, capsys):
         raise PrinterNotFound("no printer attached")
 
     monkeypatch.setattr(job, "open_default", none)
-    assert cli.main(["print-test", "--profile", "pos58"]) == 1
+    assert cli.main(["print-test", "--profile", "pos58"]) == Exit.PRINTER
     assert "kiosk: error: no printer attached (未检测到打印机" in capsys.readouterr().err
 
 
 def test_bad_out_suffix(tmp_path, capsys):
-    assert cli.main(["print-test", "--simulate", "--out", str(tmp_path / "r.txt")]) == 1
+    assert cli.main(["print-test", "--simulate", "--out", str(tmp_path / "r.txt")]) == Exit.USAGE
     assert "--out must end in .png" in capsys.readouterr().err
 
 
@@ -94,7 +95,7 @@ def test_failed_job_prints_exactly_one_line_in_a_real_process(tmp_path):
                KIVY_HOME=str(tmp_path / "kivy"))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=env, timeout=120)
-    assert proc.returncode == 1
+    assert proc.returncode == Exit.PRINTER
     assert proc.stdout == ""
     assert proc.stderr.splitlines() == [
         "kiosk: error: no printer attached (未检测到打印机，请检查打印机电源和 USB 连线后重试)"]

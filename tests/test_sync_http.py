@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.errors import Exit
+
 from conftest import build_bundle, run_cli, tree_digest
 from nginx_server import CuttingProxy, Nginx, free_port
 from kiosk.cache import bundle as B
@@ -79,7 +81,7 @@ def test_first_sync_installs_then_unchanged_downloads_nothing(nginx, kiosk, smal
 
 def test_newer_version_is_installed_and_cli(nginx, kiosk, small_bundle, small_bundle2, capsys):
     sync.publish(small_bundle, nginx.root)
-    assert run_cli("sync", nginx.url, "--quiet") == 5  # no scope yet: refuses, one clear line
+    assert run_cli("sync", nginx.url, "--quiet") == Exit.NETWORK  # no scope yet: refuses, one clear line
     assert "本终端尚未设定所属村" in capsys.readouterr().err
     assert run_cli("sync", nginx.url, "--scope", SCOPE, "--quiet") == 0
     sync.publish(small_bundle2, nginx.root)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.errors import Exit
+
 from conftest import build_bundle, run_cli, tree_digest
 from sourcekit import small_source, write_source
 from kiosk.cache import bundle as B
@@ -132,7 +134,7 @@ def test_kiosk_import_accepts_a_folder_of_bundles(stick_tree, home, small_bundle
     assert run_cli("import", stick_tree) == 0
     assert "installed 第2版 (was 第1版)" in capsys.readouterr().out
     assert I.read_state(home)["highest_seq"] == 2
-    assert run_cli("import", stick_tree) == 3  # nothing newer left
+    assert run_cli("import", stick_tree) == Exit.BUNDLE  # nothing newer left
     assert "不比本机已有的（第2版）新" in capsys.readouterr().err
 
 

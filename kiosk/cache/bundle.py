@@ -28,7 +28,7 @@ from kiosk.cache import keys as keymod
 from kiosk.cache.clock import parse_utc
 from kiosk.cache.fsutil import fsync_dir, fsync_file
 from kiosk.cache.idhash import IdHashParams, id_hash_many
-from kiosk.errors import KioskError
+from kiosk.errors import Exit, KioskError
 from kiosk.formatting import mask_name, to_fen, village_display_name
 from kiosk.records import KINDS, Source, load_source
 
@@ -43,7 +43,7 @@ HASH_CHUNK = 1 << 20
 class BundleError(KioskError):
     """A bundle is refused or cannot be built. One line in English and Chinese."""
 
-    exit_code = 3
+    exit_code = Exit.BUNDLE
     default_zh = "数据包无效，未导入"
 
 

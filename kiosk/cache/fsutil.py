@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from kiosk.errors import KioskError
+from kiosk.errors import Exit, KioskError
 
 #: errors that mean "this folder cannot be written" (not "the disk is full": see DiskFull)
 NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
@@ -23,7 +23,7 @@ NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
 class HomeNotWritable(KioskError):
     """KIOSK_HOME (or a folder in it) cannot be written: read-only file system or permissions."""
 
-    exit_code = 8
+    exit_code = Exit.NOT_WRITABLE
     default_zh = "终端数据目录无法写入"
 
 

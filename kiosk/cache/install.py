@@ -50,7 +50,7 @@ from kiosk.cache import highwater
 from kiosk.cache.fsutil import (HomeNotWritable, atomic_write_json, fsync_dir, make_read_only, make_writable_dirs,
                                 not_writable, read_json, remove_tree, writing)
 from kiosk.cache.keys import TrustStore
-from kiosk.errors import KioskError
+from kiosk.errors import Exit, KioskError
 
 COPY_CHUNK = 1 << 20
 HISTORY_KEEP = 200  # install/fallback events kept in state.json
@@ -58,7 +58,7 @@ Progress = Callable[[str, int, int], None]  # (phase, done_bytes, total_bytes)
 
 
 class ImportBusy(KioskError):
-    exit_code = 4
+    exit_code = Exit.BUSY
     default_zh = "另一个导入正在进行，请稍后再试"
 
 

@@ -26,12 +26,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from kiosk.cache import highwater
 from kiosk.cache.fsutil import atomic_write_json, fsync_dir, fsync_file, read_json, writing
-from kiosk.errors import KioskError
+from kiosk.errors import Exit, KioskError
 
 
 class KeyError_(KioskError):
     """A key file is missing or not an Ed25519 key, or the trust store refuses a change."""
 
+    exit_code = Exit.KEYS
     default_zh = "密钥有误"
 
 

@@ -32,7 +32,7 @@ from typing import Callable
 
 from kiosk import config
 from kiosk.cache.fsutil import atomic_write_json, read_json, writing
-from kiosk.errors import KioskError
+from kiosk.errors import Exit, KioskError
 
 NAMES = ("technician",)
 MAX_TRIES = 5
@@ -41,7 +41,7 @@ _lock = threading.Lock()
 
 
 class PinError(KioskError):
-    exit_code = 6
+    exit_code = Exit.PIN
     default_zh = "密码错误"
 
 
@@ -52,7 +52,7 @@ class PinNotSet(PinError):
 class PinLocked(PinError):
     """Too many wrong tries. ``seconds``: whole seconds until the next try is allowed."""
 
-    exit_code = 7
+    exit_code = Exit.PIN_LOCKED
 
     def __init__(self, seconds: int):
         self.seconds = seconds

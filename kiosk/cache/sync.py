@@ -48,7 +48,7 @@ from kiosk.cache import install as I
 from kiosk.cache.fsutil import atomic_write_bytes, atomic_write_json, fsync_dir, read_json
 from kiosk.cache.keys import TrustStore
 from kiosk.cache.safecache import open_cache
-from kiosk.errors import KioskError
+from kiosk.errors import Exit, KioskError
 
 LATEST = "latest"
 INDEX = "index.json"
@@ -65,14 +65,14 @@ Progress = Callable[[str, int, int], None]  # (phase, done_bytes, total_bytes)
 class SyncError(KioskError):
     """The update server could not be reached or answered wrongly; try again later."""
 
-    exit_code = 5
+    exit_code = Exit.NETWORK
     default_zh = "无法从服务器获取更新，稍后自动重试"
 
 
 class DiskFull(KioskError):
     """Not enough free internal space for an update (checked before copying)."""
 
-    exit_code = 6
+    exit_code = Exit.DISK_FULL
     default_zh = "终端存储空间不足，未导入，原数据不变"
 
 

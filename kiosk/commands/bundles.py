@@ -8,6 +8,7 @@ from pathlib import Path
 from kiosk import config
 from kiosk.cache import bundle, install, integrity, keys
 from kiosk.cache.mirror import assess, open_current  # noqa: F401 (open_current: callers)
+from kiosk.errors import Exit
 
 
 def _build(args) -> int:
@@ -107,7 +108,7 @@ def _status(args) -> int:
     if st.get("verify_error"):
         print(f"kiosk: error: installed files do not match their manifest: {st['verify_error']} "
               "(run kiosk check) (已安装数据与清单不符，请运行 kiosk check 并联系技术人员)", file=sys.stderr)
-    return 0 if st["ok"] else 5
+    return Exit.OK if st["ok"] else Exit.DATA_DAMAGED
 
 
 def _check(args) -> int:
@@ -124,7 +125,7 @@ def _check(args) -> int:
         print(f"{res.status}: {res.reason or ''}".rstrip())
         if res.banner:
             print(f"  注意: {res.banner}")
-    return {"ok": 0, "not_installed": 0, "busy": 4}.get(res.status, 5)
+    return {"ok": Exit.OK, "not_installed": Exit.OK, "busy": Exit.BUSY}.get(res.status, Exit.DATA_DAMAGED)
 
 
 def register(sub) -> None:

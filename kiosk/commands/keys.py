@@ -12,6 +12,7 @@ from pathlib import Path
 from kiosk.cache import highwater, keys, pin
 from kiosk.cli import CliError
 from kiosk.config import kiosk_home
+from kiosk.errors import Exit
 
 
 class _PinReader:
@@ -80,7 +81,7 @@ def _trust(args) -> int:
         kid = store.trust_first(pub, label=Path(args.pubfile).name)  # a kiosk never set up: first trust
     elif not pin.is_set("technician", home) and not args.pin_stdin:
         store.trust_first(pub)  # raises: already trusted / set up before; explains the two ways
-        return 1
+        return Exit.KEYS
     else:
         _technician(args, home)
         kid = store.add(pub, label=Path(args.pubfile).name)

@@ -5,7 +5,7 @@ frame parser raises nothing else, whatever bytes arrive (see tests/test_idcard_f
 """
 from __future__ import annotations
 
-from kiosk.errors import KioskError
+from kiosk.errors import Exit, KioskError
 
 
 class IdCardError(KioskError):
@@ -36,7 +36,7 @@ class ReaderUnavailable(IdCardError):
     """No reader found, it cannot be opened (permissions), or it was unplugged."""
 
     default_zh = "未连接身份证读卡器，请联系工作人员"
-    exit_code = 3
+    exit_code = Exit.CARD_READER
 
 
 class ReaderStatusError(IdCardError):

@@ -2,12 +2,13 @@
 whether the same job may simply be sent again once the cause is fixed (``retryable``)."""
 from __future__ import annotations
 
-from kiosk.errors import KioskError
+from kiosk.errors import Exit, KioskError
 
 
 class PrinterError(KioskError):
     """Base of every printer failure."""
 
+    exit_code = Exit.PRINTER
     default_zh = "打印机故障，请联系工作人员"
     retryable = True
 

@@ -1,11 +1,11 @@
 """Stick errors: each carries the Chinese line shown on the update screen."""
 from __future__ import annotations
 
-from kiosk.errors import KioskError
+from kiosk.errors import Exit, KioskError
 
 
 class StickError(KioskError):
-    exit_code = 7
+    exit_code = Exit.STICK
     default_zh = "U盘读取失败，未导入，原数据不变"
 
 
