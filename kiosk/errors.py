@@ -47,3 +47,11 @@ class KioskError(Exception):
 
     def __str__(self) -> str:  # one line: "English (中文)"
         return f"{self.message} ({self.message_zh})" if self.message_zh else self.message
+
+
+class StickError(KioskError):
+    """A USB stick cannot be read, or was pulled: the mounting (``kiosk.devices.usbstick``)
+    and the import from a stick (``kiosk.cache.importer``) raise subclasses of this."""
+
+    exit_code = Exit.STICK
+    default_zh = "U盘读取失败，未导入，原数据不变"

@@ -242,7 +242,8 @@ class UpdateService:
             self.stick_state = "preparing"
 
         def work():
-            from kiosk.devices.usbstick import importer, mount
+            from kiosk.cache import importer
+            from kiosk.devices.usbstick import mount
 
             try:
                 if devnode:
@@ -267,7 +268,7 @@ class UpdateService:
         plan = self._plan
 
         def work():
-            from kiosk.devices.usbstick import importer
+            from kiosk.cache import importer
 
             meter = Meter()
             try:

@@ -1,7 +1,9 @@
 """Bundle build, verify, install and mirror queries on a small hand-written source."""
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +16,7 @@ from sourcekit import ID_A, ID_B, VILLAGE, small_source, write_source
 
 from kiosk.cache import bundle as B
 from kiosk.cache import install, keys
+from kiosk.cache.verify import verify_bundle
 from kiosk.cache.mirror import open_current
 from kiosk.records import SourceError, load_source
 
@@ -31,9 +34,12 @@ def test_build_writes_signed_manifest(small_bundle, test_key):
     assert [f["path"] for f in m["files"]] == ["data/village.sqlite"]
     assert len((small_bundle / "manifest.sig").read_bytes()) == 64
     pub = keys.load_public(test_key / "signing.pub")
-    vb = B.verify(small_bundle, [keys.TrustedKey(keys.key_id(pub), pub)])
-    assert vb.fingerprint == B.fingerprint((small_bundle / "manifest.json").read_bytes())
-    assert len(vb.fingerprint) == 8 and int(vb.fingerprint, 16) >= 0
+    vm = verify_bundle(small_bundle, [keys.TrustedKey(keys.key_id(pub), pub)])
+    mbytes = (small_bundle / "manifest.json").read_bytes()
+    # the fingerprint is the first 8 lowercase hex digits of SHA-256 over the manifest's bytes
+    assert vm.fingerprint == B.fingerprint(mbytes) == hashlib.sha256(mbytes).hexdigest()[:8]
+    assert re.fullmatch(r"[0-9a-f]{8}", vm.fingerprint)
+    assert (vm.scope, vm.seq, vm.data_as_of, dict(vm.counts)) == (VILLAGE, 1, "2025-05-31", m["counts"])
 
 
 def test_bundle_holds_no_plain_id_number_or_private_name(small_bundle):

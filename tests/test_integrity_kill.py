@@ -23,6 +23,7 @@ import pytest
 from conftest import run_cli, tree_digest
 
 from kiosk.cache import bundle as B
+from kiosk.cache import verify as V
 from kiosk.cache import install, integrity
 from kiosk.cache.mirror import current_version_id, open_current
 from kiosk.commands.bundles import status_dict
@@ -58,8 +59,8 @@ def _child(bundle: Path, home: Path, kill_at: int, log_fd: int) -> None:
     for name in ("fsync", "replace", "write", "mkdir", "unlink"):
         wrap(os, name)
     wrap(shutil, "rmtree")
-    for name in ("list_files", "read_signed_manifest", "check_layout"):
-        wrap(B, name)
+    for name in ("list_files", "read_manifest", "verify_manifest", "check_layout"):
+        wrap(V, name)
     wrap(install, "check_database")
     install.COPY_CHUNK = B.HASH_CHUNK = 2048
     real_install = install.install

@@ -89,7 +89,7 @@ def test_villages_of_different_counties_refused(tmp_path, test_key):
 
 
 def test_empty_source_folder_refused(tmp_path):
-    from kiosk.cache.bundle import village_sources
+    from kiosk.county.build import village_sources
 
     (tmp_path / "s").mkdir()
     with pytest.raises(SourceError, match="village.json missing"):

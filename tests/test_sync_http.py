@@ -15,6 +15,7 @@ from nginx_server import CuttingProxy, Nginx, free_port
 from kiosk.cache import bundle as B
 from kiosk.cache import install as I
 from kiosk.cache import sync
+from kiosk.county.publish import publish
 from kiosk.cache.safecache import open_cache
 from kiosk.updates import RETRY_FIRST_S, UpdateService, last_sync, next_due
 
@@ -50,11 +51,11 @@ def installed_seq(home: Path) -> int | None:
 
 def test_publish_layout(tmp_path, small_bundle, small_bundle2):
     root = tmp_path / "www"
-    v1 = sync.publish(small_bundle, root)
+    v1 = publish(small_bundle, root)
     assert v1 == root / SCOPE / "v000001"
     assert (root / SCOPE / "latest" / "manifest.json").read_bytes() == (small_bundle / "manifest.json").read_bytes()
-    sync.publish(small_bundle2, root)
-    sync.publish(small_bundle, root)  # republishing an older one does not move latest back
+    publish(small_bundle2, root)
+    publish(small_bundle, root)  # republishing an older one does not move latest back
     assert json.loads((root / SCOPE / "latest" / "manifest.json").read_text())["seq"] == 2
     idx = json.loads((root / "index.json").read_text())
     assert idx["scopes"][SCOPE]["latest_seq"] == 2
@@ -63,7 +64,7 @@ def test_publish_layout(tmp_path, small_bundle, small_bundle2):
 
 
 def test_first_sync_installs_then_unchanged_downloads_nothing(nginx, kiosk, small_bundle):
-    sync.publish(small_bundle, nginx.root)
+    publish(small_bundle, nginx.root)
     size = (small_bundle / DB).stat().st_size
     res = sync.sync(nginx.url, kiosk, scope=SCOPE)
     assert res.status == "installed" and res.install.new_seq == 1 and res.downloaded == size
@@ -80,11 +81,11 @@ def test_first_sync_installs_then_unchanged_downloads_nothing(nginx, kiosk, smal
 
 
 def test_newer_version_is_installed_and_cli(nginx, kiosk, small_bundle, small_bundle2, capsys):
-    sync.publish(small_bundle, nginx.root)
+    publish(small_bundle, nginx.root)
     assert run_cli("sync", nginx.url, "--quiet") == Exit.NETWORK  # no scope yet: refuses, one clear line
     assert "本终端尚未设定所属村" in capsys.readouterr().err
     assert run_cli("sync", nginx.url, "--scope", SCOPE, "--quiet") == 0
-    sync.publish(small_bundle2, nginx.root)
+    publish(small_bundle2, nginx.root)
     assert run_cli("sync", nginx.url, "--quiet") == 0
     assert "installed 第2版 (was 第1版)" in capsys.readouterr().out
     assert installed_seq(kiosk) == 2
@@ -94,7 +95,7 @@ def test_newer_version_is_installed_and_cli(nginx, kiosk, small_bundle, small_bu
 
 def test_server_version_not_newer_downloads_no_data(nginx, kiosk, small_bundle, small_bundle2):
     assert run_cli("import", small_bundle2) == 0
-    sync.publish(small_bundle, nginx.root)
+    publish(small_bundle, nginx.root)
     res = sync.sync(nginx.url, kiosk, scope=SCOPE)
     assert (res.status, res.seq) == ("not_newer", 1)
     assert data_lines(nginx) == []
@@ -104,7 +105,7 @@ def test_server_version_not_newer_downloads_no_data(nginx, kiosk, small_bundle, 
 def test_connection_dropped_mid_file_is_resumed(nginx, kiosk, demo_bundle):
     """The proxy resets the connection after 1.5 MB; the client resumes with Range +
     If-Range and nginx's log shows about one file's worth of bytes, not two."""
-    sync.publish(demo_bundle, nginx.root)
+    publish(demo_bundle, nginx.root)
     size = (demo_bundle / DB).stat().st_size
     assert size > 3_000_000
     proxy = CuttingProxy(nginx.port, cut_after=1_500_000)
@@ -129,7 +130,7 @@ def test_connection_dropped_mid_file_is_resumed(nginx, kiosk, demo_bundle):
 def test_interrupted_sync_resumes_on_next_run(nginx, kiosk, demo_bundle):
     """A sync killed mid-file (power cut) leaves a .part and its validator; the next run
     asks only for the rest."""
-    sync.publish(demo_bundle, nginx.root)
+    publish(demo_bundle, nginx.root)
     size = (demo_bundle / DB).stat().st_size
 
     class PowerCut(Exception):
@@ -152,7 +153,7 @@ def test_interrupted_sync_resumes_on_next_run(nginx, kiosk, demo_bundle):
 
 
 def test_tampered_file_on_server_is_refused(nginx, kiosk, small_bundle):
-    sync.publish(small_bundle, nginx.root)
+    publish(small_bundle, nginx.root)
     db = nginx.root / SCOPE / "v000001" / DB
     raw = bytearray(db.read_bytes())
     raw[-100] ^= 0xFF  # same size, different bytes
@@ -169,7 +170,7 @@ def test_tampered_file_on_server_is_refused(nginx, kiosk, small_bundle):
 
 
 def test_tampered_manifest_is_refused_before_any_data(nginx, kiosk, small_bundle):
-    sync.publish(small_bundle, nginx.root)
+    publish(small_bundle, nginx.root)
     m = nginx.root / SCOPE / "latest" / "manifest.json"
     m.write_text(m.read_text().replace('"seq": 1', '"seq": 99'))
     with pytest.raises(B.BundleError) as ei:
@@ -179,7 +180,7 @@ def test_tampered_manifest_is_refused_before_any_data(nginx, kiosk, small_bundle
 
 
 def test_file_larger_than_manifest_is_not_downloaded(nginx, kiosk, small_bundle):
-    sync.publish(small_bundle, nginx.root)
+    publish(small_bundle, nginx.root)
     db = nginx.root / SCOPE / "v000001" / DB
     with open(db, "ab") as f:
         f.write(b"\0" * 500_000)
@@ -212,7 +213,7 @@ def test_server_down_then_clean_retry_later(tmp_path, kiosk, small_bundle, small
     n = Nginx(tmp_path / "nginx2")
     n.port = port
     with n:
-        sync.publish(small_bundle2, n.root)
+        publish(small_bundle2, n.root)
         now[0] += RETRY_FIRST_S + 1
         svc.tick().join(30)
     rec = last_sync(kiosk)
@@ -224,7 +225,7 @@ def test_server_down_then_clean_retry_later(tmp_path, kiosk, small_bundle, small
 
 
 def test_partial_state_lives_in_the_safe_cache(nginx, kiosk, small_bundle):
-    sync.publish(small_bundle, nginx.root)
+    publish(small_bundle, nginx.root)
     sync.sync(nginx.url, kiosk, scope=SCOPE)
     c = open_cache(kiosk, "sync")
     try:

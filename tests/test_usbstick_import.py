@@ -25,10 +25,12 @@ from conftest import build_bundle, run_cli, tree_digest
 from sourcekit import small_source, write_source
 from kiosk.cache import bundle as B
 from kiosk.cache import install as I
-from kiosk.cache import sync
+from kiosk.cache import discovery, importer, sync
 from kiosk.cache.keys import TrustStore
-from kiosk.devices.usbstick import discovery, importer, mount
-from kiosk.devices.usbstick.errors import StickRemoved, UnreadableStick
+from kiosk.cache.importer import StickRemoved
+from kiosk.county.publish import publish
+from kiosk.devices.usbstick import mount
+from kiosk.devices.usbstick.errors import UnreadableStick
 from kiosk.updates import UpdateService
 
 SCOPE = "431382111249"
@@ -69,7 +71,7 @@ def stick_tree(tmp_path, small_bundle, small_bundle2, other_bundle, other_test_k
     folder signed with a key this kiosk does not trust."""
     root = tmp_path / "stick"
     for b in (small_bundle, small_bundle2, other_bundle):
-        sync.publish(b, root / "cunwu")
+        publish(b, root / "cunwu")
     junk = root / "old" / "untrusted"
     shutil.copytree(small_bundle, junk)
     (junk / "manifest.sig").write_bytes(b"\0" * 64)

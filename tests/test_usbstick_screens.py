@@ -214,13 +214,13 @@ def test_technician_without_pin_says_how_to_set_one(app, tmp_path):
 
 
 def test_stick_import_screens(app, khome, tmp_path, small_bundle2_ui):
-    from kiosk.cache import sync
-    from kiosk.devices.usbstick import importer
+    from kiosk.cache import importer
+    from kiosk.county.publish import publish
     from kiosk.screens.update import show
     from kiosk.updates import Meter
 
     stick = tmp_path / "stick"
-    sync.publish(small_bundle2_ui, stick / "cunwu")
+    publish(small_bundle2_ui, stick / "cunwu")
     svc = app.updates
     scr = app.sm.get_screen("update")
     events = []
@@ -274,13 +274,14 @@ def test_stick_import_screens(app, khome, tmp_path, small_bundle2_ui):
 def test_stick_import_without_pin_says_how_to_set_one(app, khome, tmp_path, small_src, test_key):
     """A stick with new data but no technician PIN set: not a pad that can never succeed, but
     the command to set one (as on 技术员维护), 返回/首页; leaving gives the stick back."""
-    from kiosk.cache import pin, sync
+    from kiosk.cache import pin
+    from kiosk.county.publish import publish
     from kiosk.screens.update import show
 
     from conftest import build_bundle
 
     stick = tmp_path / "stick"  # version 3: newer than what test_stick_import_screens installs
-    sync.publish(build_bundle(small_src, test_key, 3, tmp_path / "bundle"), stick / "cunwu")
+    publish(build_bundle(small_src, test_key, 3, tmp_path / "bundle"), stick / "cunwu")
     bare = tmp_path / "bare-home"
     bare.mkdir()
     assert not pin.is_set("technician", bare)

@@ -35,7 +35,6 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import hashlib
-import json
 import os
 import re
 import sqlite3
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from kiosk.cache import bundle as B
+from kiosk.cache import verify as V
 from kiosk.cache.clock import FUTURE_TOLERANCE, SYSTEM, Clock, parse_utc
 from kiosk.cache import highwater
 from kiosk.cache.fsutil import (HomeNotWritable, atomic_write_json, fsync_dir, make_read_only, make_writable_dirs,
@@ -153,25 +153,20 @@ def verify_version(home: Path, name: str | None, state: dict[str, Any]) -> str |
     if not mt or not vdir.is_dir():
         return f"version folder {name} is missing"
     try:
-        present = B.list_files(vdir)
+        present = V.list_files(vdir)
         recorded = (state.get("manifests") or {}).get(name)
         if recorded:
             mbytes = (vdir / B.MANIFEST).read_bytes()
             if hashlib.sha256(mbytes).hexdigest() != recorded:
                 return "manifest.json differs from the one installed"
-            m = json.loads(mbytes)
+            m = B.Manifest.parse(mbytes)
         else:
-            m, mbytes, _ = B.read_signed_manifest(vdir, TrustStore(home).keys())
-        if B.fingerprint(mbytes) != mt.group(2) or m.get("seq") != int(mt.group(1)):
+            m = V.verify_manifest(*V.read_manifest(vdir), TrustStore(home).keys())
+        if m.fingerprint != mt.group(2) or m.seq != int(mt.group(1)):
             return "manifest does not belong to this version folder"
-        if state.get("scope") and m.get("scope") != state["scope"]:
+        if state.get("scope") and m.scope != state["scope"]:
             return "manifest is for another scope"
-        for rel, f in sorted(B.check_layout(m, present).items()):
-            p = vdir / rel
-            if p.stat().st_size != f["size"]:
-                return f"{rel}: size differs from manifest"
-            if B.sha256_file(p) != f["sha256"].lower():
-                return f"{rel}: SHA-256 differs from manifest"
+        V.check_files(vdir, m, present)
     except KioskError as exc:
         return exc.message
     except (OSError, ValueError) as exc:
@@ -192,16 +187,16 @@ def reconstruct(home: Path, problem: str, clock: Clock | None = None) -> dict[st
     mdir = mirror_dir(home)
     old = read_state(home)
     scope = old.get("scope") or highwater.read(home)["scope"]
-    good: list[tuple[int, str, str, dict]] = []
+    good: list[tuple[int, str, str, B.Manifest]] = []
     bad: list[tuple[str, str]] = []
     for name in _folder_names(home, "versions"):
         reason = verify_version(home, name, {"scope": scope})
         if reason is None:
-            mb = (mdir / "versions" / name / B.MANIFEST).read_bytes()
-            good.append((seq_of(name) or 0, name, hashlib.sha256(mb).hexdigest(), json.loads(mb)))
+            m = B.Manifest.parse((mdir / "versions" / name / B.MANIFEST).read_bytes())
+            good.append((seq_of(name) or 0, name, m.sha256, m))
         else:
             bad.append((name, reason))
-    good.sort(reverse=True)
+    good.sort(key=lambda g: (g[0], g[1]), reverse=True)
     top, top_sha = highest(home, old, damaged=True)
     shown = good[0] if good else None
     if shown and shown[0] >= top:
@@ -213,13 +208,13 @@ def reconstruct(home: Path, problem: str, clock: Clock | None = None) -> dict[st
     elif shown[0] < top:
         banner += f"；正在显示第{shown[0]}版，本机曾安装较新的第{top}版"
     issued = [t for t in [old.get("newest_issued_at"), highwater.read(home)["newest_issued_at"]]
-              + [g[3].get("issued_at") for g in good] if isinstance(t, str)]
+              + [g[3].issued_at for g in good] if isinstance(t, str)]
     state = {
         "current": shown[1] if shown else None,
         "last_known_good": good[1][1] if len(good) > 1 else None,
         "highest_seq": top, "highest_manifest_sha256": top_sha,
         "manifests": {g[1]: g[2] for g in good[:2]},
-        "scope": scope or (shown[3].get("scope") if shown else None),
+        "scope": scope or (shown[3].scope if shown else None),
         "newest_issued_at": max(issued, key=parse_utc) if issued else None,
         "installed_at": old.get("installed_at"), "chain": "repair", "banner": banner,
         "failed": None if shown else {"version": None, "seq": None, "reason": problem, "at": when},
@@ -278,41 +273,42 @@ def import_lock(home: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _check_acceptable(m: dict, manifest_sha: str, state: dict, scope_cfg: str | None, clock: Clock) -> str:
+def _check_acceptable(m: B.Manifest, state: dict, scope_cfg: str | None, clock: Clock) -> str:
     """Scope, sequence, issue time and chain rules. Returns the chain verdict.
 
     Raises:
         BundleError: one line naming the rule broken.
     """
     scope = scope_cfg or state.get("scope")
-    if scope and m["scope"] != scope:
-        raise B.BundleError(f"bundle is for {m['scope']}, this kiosk shows {scope}",
-                            f"数据包属于其他村（{m['scope']}），本终端为 {scope}")
+    manifest_sha = m.sha256
+    if scope and m.scope != scope:
+        raise B.BundleError(f"bundle is for {m.scope}, this kiosk shows {scope}",
+                            f"数据包属于其他村（{m.scope}），本终端为 {scope}")
     highest = int(state.get("highest_seq", 0))  # the caller passes the maximum of every record
-    repair = (m["seq"] == highest and manifest_sha == state.get("highest_manifest_sha256")
-              and state.get("current") != version_name(m["seq"], manifest_sha[:8]))
+    repair = (m.seq == highest and manifest_sha == state.get("highest_manifest_sha256")
+              and state.get("current") != version_name(m.seq, m.fingerprint))
     cur = state.get("current")
-    if cur and cur == version_name(m["seq"], manifest_sha[:8]) and \
+    if cur and cur == version_name(m.seq, m.fingerprint) and \
             (state.get("manifests") or {}).get(cur, manifest_sha) == manifest_sha:
-        raise B.BundleError(f"bundle 第{m['seq']}版 (指纹 {manifest_sha[:8]}) is already installed",
+        raise B.BundleError(f"bundle 第{m.seq}版 (指纹 {m.fingerprint}) is already installed",
                             "本版数据已安装，无需重复导入")
-    if m["seq"] <= highest and not repair:
-        raise B.BundleError(f"sequence number {m['seq']} is not newer than {highest} (already installed or older)",
-                            f"数据包版本 第{m['seq']}版 不比已安装的 第{highest}版 新，拒绝导入")
-    issued = parse_utc(m["issued_at"])  # format checked by read_signed_manifest
+    if m.seq <= highest and not repair:
+        raise B.BundleError(f"sequence number {m.seq} is not newer than {highest} (already installed or older)",
+                            f"数据包版本 第{m.seq}版 不比已安装的 第{highest}版 新，拒绝导入")
+    issued = parse_utc(m.issued_at)  # format checked by Manifest.parse
     if clock.synchronized():
         limit = clock.trusted_now(state.get("newest_issued_at")) + FUTURE_TOLERANCE
         if issued > limit:
-            raise B.BundleError(f"manifest issued_at {m['issued_at']} is more than a day in the future (clock synchronised)",
-                                f"数据包签发时间 {m['issued_at'][:10]} 晚于当前时间一天以上，拒绝导入")
-    prev, prev_sha = m.get("previous"), state.get("highest_manifest_sha256")
+            raise B.BundleError(f"manifest issued_at {m.issued_at} is more than a day in the future (clock synchronised)",
+                                f"数据包签发时间 {m.issued_at[:10]} 晚于当前时间一天以上，拒绝导入")
+    prev, prev_sha = m.previous, state.get("highest_manifest_sha256")
     if repair:
         return "repair"
     if not highest:
         return "first"
     if prev is None:
         return "unlinked"
-    if m["seq"] == highest + 1 and prev_sha:
+    if m.seq == highest + 1 and prev_sha:
         if prev != prev_sha:
             raise B.BundleError(f"manifest 'previous' does not match the installed 第{highest}版 (a different history; fork)",
                                 f"数据包的上一版记录与本机第{highest}版不一致，拒绝导入")
@@ -397,7 +393,7 @@ def _copy_to(fi, fo, progress: Progress | None, done: list[int], total: int) -> 
         _drop_cache(fo)
 
 
-def check_database(db: Path, m: dict) -> None:
+def check_database(db: Path, m: B.Manifest) -> None:
     """SQLite quick_check and meta/counts against the manifest.
 
     Raises:
@@ -409,14 +405,14 @@ def check_database(db: Path, m: dict) -> None:
             if (r := con.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
                 raise B.BundleError(f"database check failed: {r}", "数据库自检失败")
             meta = dict(con.execute("SELECT key, value FROM meta"))
-            if meta.get("format_version") != str(B.FORMAT_VERSION) or meta.get("scope") != m["scope"]:
+            if meta.get("format_version") != str(B.FORMAT_VERSION) or meta.get("scope") != m.scope:
                 raise B.BundleError("database meta does not match the manifest", "数据库与清单不符")
             tables = {"finance": "finance", "projects": "projects", "assets": "assets", "services": "services",
                       "powers": "powers", "payments": "payments"}
             for kind, table in tables.items():
                 n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                if n != m["counts"].get(kind):
-                    raise B.BundleError(f"database has {n} {kind} records, manifest says {m['counts'].get(kind)}",
+                if n != m.counts.get(kind):
+                    raise B.BundleError(f"database has {n} {kind} records, manifest says {m.counts.get(kind)}",
                                         "数据库记录数与清单不符")
         finally:
             con.close()
@@ -454,18 +450,17 @@ def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: P
     step("precheck")
     if not bundle_dir.is_dir():
         raise B.BundleError(f"{bundle_dir}: not a bundle folder", f"找不到数据包文件夹 {bundle_dir}")
-    present = B.list_files(bundle_dir)
-    m, mbytes, _ = B.read_signed_manifest(bundle_dir, trusted)
+    present = V.list_files(bundle_dir)
+    m = V.verify_manifest(*V.read_manifest(bundle_dir), trusted)
     state, problem = state_check(home)
     if problem and problem_kind(problem) != "lowered":
         # never "fresh": rebuild from the verified version folders, then judge the bundle
         state = reconstruct(home, problem, clock)
     top, top_sha = highest(home, state)
     state = {**state, "highest_seq": top, "highest_manifest_sha256": top_sha}
-    msha = hashlib.sha256(mbytes).hexdigest()
-    _check_acceptable(m, msha, state, scope, clock)
-    listed = B.check_layout(m, present)
-    total = sum(f["size"] for f in listed.values())
+    _check_acceptable(m, state, scope, clock)
+    V.check_layout(m, present)
+    total = m.data_size
 
     mdir = mirror_dir(home)
     step("clean")
@@ -476,10 +471,10 @@ def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: P
     if created:  # make the new folders durable before anything inside them counts
         fsync_dir(home)
         fsync_dir(mdir)
-    stage = mdir / "staging" / f"import-{os.getpid()}-{m['seq']}"
+    stage = mdir / "staging" / f"import-{os.getpid()}-{m.seq}"
     try:
         step("copy")
-        files = [B.MANIFEST, B.SIGNATURE] + sorted(listed)
+        files = [B.MANIFEST, B.SIGNATURE] + sorted(f.path for f in m.files)
         done = [0]
         for rel in files:
             (stage / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -501,13 +496,13 @@ def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: P
             if progress:
                 progress("verify", hashed[0], total)
 
-        vb = B.verify(stage, trusted, hp)
+        vm = V.verify_bundle(stage, trusted, hp)
         # the staged copy is what counts (the stick may have changed under us)
-        chain = _check_acceptable(vb.manifest, vb.manifest_sha256, state, scope, clock)
+        chain = _check_acceptable(vm, state, scope, clock)
         step("check_db")
-        check_database(stage / B.DB_PATH, vb.manifest)
+        check_database(stage / B.DB_PATH, vm)
         step("publish")
-        name = version_name(vb.manifest["seq"], vb.fingerprint)
+        name = version_name(vm.seq, vm.fingerprint)
         target = mdir / "versions" / name
         remove_tree(target)  # a repair: the damaged copy of this version
         make_read_only(stage)  # a casual edit of installed data fails (root is not stopped)
@@ -520,29 +515,29 @@ def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: P
             remove_tree(d)
         raise
     step("switch")
-    seen = [t for t in (state.get("newest_issued_at"), vb.manifest["issued_at"]) if t]
+    seen = [t for t in (state.get("newest_issued_at"), vm.issued_at) if t]
     newest = max(seen, key=parse_utc)
     when = now_iso(clock)
     lkg = state.get("current")
     new_state = {
         "current": name,
         "last_known_good": lkg if lkg != name else None,
-        "highest_seq": max(vb.manifest["seq"], int(state.get("highest_seq", 0))),
-        "highest_manifest_sha256": vb.manifest_sha256 if vb.manifest["seq"] >= int(state.get("highest_seq", 0))
+        "highest_seq": max(vm.seq, int(state.get("highest_seq", 0))),
+        "highest_manifest_sha256": vm.sha256 if vm.seq >= int(state.get("highest_seq", 0))
         else state.get("highest_manifest_sha256"),
         # full manifest SHA-256 per kept version: the integrity re-check compares against
         # these (a key rotation must not make installed data unverifiable)
-        "manifests": {k: v for k, v in {name: vb.manifest_sha256,
+        "manifests": {k: v for k, v in {name: vm.sha256,
                                         lkg: (state.get("manifests") or {}).get(lkg)}.items() if k and v},
-        "scope": vb.manifest["scope"],
+        "scope": vm.scope,
         "newest_issued_at": newest,
         "installed_at": when,
         "chain": chain,
         "banner": None,
         "failed": None,
         "last_check": state.get("last_check"),
-        "history": add_history(state, {"event": "install", "at": when, "version": name, "seq": vb.manifest["seq"],
-                                       "manifest_sha256": vb.manifest_sha256, "chain": chain}),
+        "history": add_history(state, {"event": "install", "at": when, "version": name, "seq": vm.seq,
+                                       "manifest_sha256": vm.sha256, "chain": chain}),
     }
     write_state(home, new_state)
     # the second, independent record of the mark (after the switch: a crash in between
@@ -552,5 +547,4 @@ def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: P
     step("gc")
     _clean_leftovers(mdir, new_state)
     old = state.get("highest_seq")
-    return InstallResult(old, vb.manifest["seq"], vb.fingerprint, vb.manifest["data_as_of"],
-                         vb.manifest["counts"], name, chain)
+    return InstallResult(old, vm.seq, vm.fingerprint, vm.data_as_of, dict(vm.counts), name, chain)

@@ -90,13 +90,13 @@ class Mirror:
 
     def __init__(self, version_dir: Path, banner: str | None = None, village: str | None = None):
         self.version_dir = Path(version_dir)
-        self.manifest_bytes = (self.version_dir / B.MANIFEST).read_bytes()
-        self.manifest = json.loads(self.manifest_bytes)
+        self.manifest = B.Manifest.parse((self.version_dir / B.MANIFEST).read_bytes())
+        self.manifest_bytes = self.manifest.raw
         db = self.version_dir / B.DB_PATH
         self.con = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         self.con.row_factory = _row
         self.meta = {r["key"]: r["value"] for r in self.con.execute("SELECT key, value FROM meta")}
-        self.scope = self.manifest["scope"]
+        self.scope = self.manifest.scope
         #: villages covered, by township then code: dicts code, name, township_code, township_name
         self.villages = self._all("SELECT code, name, township_code, township_name FROM villages"
                                   " ORDER BY township_code, code")
@@ -110,7 +110,7 @@ class Mirror:
         self.village = village
         v = self._one("SELECT * FROM villages WHERE code = ?", village) if village else \
             self._one("SELECT * FROM villages ORDER BY code LIMIT 1")
-        counts = dict(self.manifest["counts"])
+        counts = dict(self.manifest.counts)
         if village and len(self.villages) > 1:  # this village's own counts (payments: card holder only)
             counts = {k: self._one(f"SELECT count(*) AS n FROM {k} WHERE village_code = ?", village)["n"]
                       for k in ("finance", "projects", "assets", "services", "powers")}
@@ -119,9 +119,9 @@ class Mirror:
             village_code=village or self.scope,
             village_name=v["name"] if village else v["township_name" if level == "township" else "county_name"],
             township_name=v["township_name"],
-            county_name=v["county_name"], seq=self.manifest["seq"], data_as_of=self.manifest["data_as_of"],
-            fingerprint=B.fingerprint(self.manifest_bytes), counts=counts,
-            issued_at=self.manifest["issued_at"], profile=(v["profile"] or {}) if village else {},
+            county_name=v["county_name"], seq=self.manifest.seq, data_as_of=self.manifest.data_as_of,
+            fingerprint=self.manifest.fingerprint, counts=counts,
+            issued_at=self.manifest.issued_at, profile=(v["profile"] or {}) if village else {},
             power_list_sample=self.meta.get("power_list_sample") == "1", banner=self._banner,
             version_dir=self.version_dir.name)
 
@@ -323,7 +323,7 @@ def banner_for(state: dict[str, Any], seq: int, highest_seq: int | None = None) 
 def _open(vdir: Path) -> tuple[Mirror | None, str | None]:
     try:
         return Mirror(vdir), None
-    except (OSError, sqlite3.Error, ValueError, KeyError, TypeError) as exc:
+    except (OSError, sqlite3.Error, ValueError, KeyError, TypeError, B.BundleError) as exc:
         return None, f"{type(exc).__name__}: {exc}"
 
 

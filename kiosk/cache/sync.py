@@ -31,7 +31,6 @@ import fcntl
 import hashlib
 import os
 import shutil
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,13 +44,13 @@ from urllib3.util.retry import Retry
 from kiosk import config
 from kiosk.cache import bundle as B
 from kiosk.cache import install as I
-from kiosk.cache.fsutil import atomic_write_bytes, atomic_write_json, fsync_dir, read_json
+from kiosk.cache.bundle import INDEX, LATEST, version_dir  # noqa: F401 (the published layout, docs/updates.md)
+from kiosk.cache.fsutil import atomic_write_bytes, fsync_dir
+from kiosk.cache.verify import verify_manifest
 from kiosk.cache.keys import TrustStore
 from kiosk.cache.safecache import open_cache
 from kiosk.errors import Exit, KioskError
 
-LATEST = "latest"
-INDEX = "index.json"
 CHUNK = 1 << 16
 MAX_SIG_BYTES = 1024
 #: resumes of one file within one sync after the connection dropped mid-body
@@ -95,11 +94,6 @@ class SyncResult:
     resumed_from: int = 0
     install: I.InstallResult | None = None
     requests: list[str] = field(default_factory=list)
-
-
-def version_dir(seq: int) -> str:
-    """Name of a version folder in the published layout: ``v000007``."""
-    return f"v{seq:06d}"
 
 
 def scope_url(base_url: str, scope: str) -> str:
@@ -332,37 +326,23 @@ def sync(base_url: str, home: Path, scope: str | None = None, progress: Progress
                 cache.set("manifest:" + murl, remember)
                 return res  # same bytes as last time (server without ETags)
             sig = f.small(f"{surl}/{LATEST}/{B.SIGNATURE}", MAX_SIG_BYTES).content
-            # Check signature, scope and seq before fetching data: in a scratch folder.
-            check = dl_root / ".manifest-check"
-            shutil.rmtree(check, ignore_errors=True)
-            check.mkdir()
-            (check / B.MANIFEST).write_bytes(mbytes)
-            (check / B.SIGNATURE).write_bytes(sig)
-            try:
-                m, _, _ = B.read_signed_manifest(check, trusted)
-            finally:
-                shutil.rmtree(check, ignore_errors=True)
-            if m["scope"] != scope:
-                raise B.BundleError(f"server manifest is for {m['scope']}, this kiosk shows {scope}",
-                                    f"服务器上的数据包属于其他村（{m['scope']}），拒绝")
-            res.seq = m["seq"]
+            # signature, scope and seq are checked on the bytes before any data is fetched
+            m = verify_manifest(mbytes, sig, trusted)
+            if m.scope != scope:
+                raise B.BundleError(f"server manifest is for {m.scope}, this kiosk shows {scope}",
+                                    f"服务器上的数据包属于其他村（{m.scope}），拒绝")
+            res.seq = m.seq
             highest = int(state.get("highest_seq", 0))
-            if m["seq"] <= highest:
+            if m.seq <= highest:
                 res.status = "not_newer"
                 cache.set("manifest:" + murl, remember)
                 _clear_downloads(dl_root, scope, keep=None, cache=cache)
                 return res
-            vname = version_dir(m["seq"])
+            vname = version_dir(m.seq)
             dl = dl_root / scope / vname
             _clear_downloads(dl_root, scope, keep=vname, cache=cache)
-            files = []
-            for ent in m["files"]:
-                if not isinstance(ent, dict) or not isinstance(ent.get("size"), int) or ent["size"] < 0 \
-                        or not isinstance(ent.get("sha256"), str):
-                    raise B.BundleError("manifest file entry lacks size or sha256", "数据包清单缺少文件大小或校验值")
-                files.append((B._safe_relpath(ent.get("path")), ent["size"], ent["sha256"].lower()))
-            total = sum(s for _, s, _ in files)
-            have = sum(_part_size(dl / rel) for rel, _, _ in files)
+            total = m.data_size
+            have = sum(_part_size(dl / f.path) for f in m.files)
             # the download, then install's staging copy of it
             check_free_space(dl_root, (total - have) + total)
             dl.mkdir(parents=True, exist_ok=True)
@@ -370,14 +350,14 @@ def sync(base_url: str, home: Path, scope: str | None = None, progress: Progress
             atomic_write_bytes(dl / B.SIGNATURE, sig)
             done = [0]
             vurl = f"{surl}/{vname}"
-            for rel, size, sha in files:
-                dest = dl / rel
+            for ent in m.files:
+                dest = dl / ent.path
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                if dest.exists() and dest.stat().st_size == size:
-                    done[0] += size
+                if dest.exists() and dest.stat().st_size == ent.size:
+                    done[0] += ent.size
                     continue
-                _download(f, f"{vurl}/{quote(rel)}", dest, size, sha, cache, progress, done, total, res)
-            for d in {(dl / rel).parent for rel, _, _ in files} | {dl}:
+                _download(f, f"{vurl}/{quote(ent.path)}", dest, ent.size, ent.sha256, cache, progress, done, total, res)
+            for d in {(dl / ent.path).parent for ent in m.files} | {dl}:
                 fsync_dir(d)
             try:
                 res.install = I.install(dl, home, scope=scope, progress=progress)
@@ -415,63 +395,3 @@ def _clear_downloads(dl_root: Path, scope: str, keep: str | None, cache) -> None
         for k in list(cache.iterkeys()):
             if isinstance(k, str) and k.startswith("part:") and f"/{quote(scope, safe='')}/" in k:
                 cache.delete(k)
-
-
-# ---------------------------------------------------------------- publish (county side / stick)
-
-def publish(bundle_dir: Path, dest_root: Path, trusted_pub=None) -> Path:
-    """Copy a built bundle into the published layout under ``dest_root`` (a web root, an
-    object-store sync folder or a USB stick) and point ``<scope>/latest`` at it.
-
-    Order: the version folder first (copied to a temporary name, then renamed), then
-    ``latest/manifest.sig`` and ``latest/manifest.json``, then ``index.json``. A kiosk that
-    fetches in between sees a signature mismatch and simply retries at its next sync.
-
-    Returns the version folder. Raises BundleError if ``bundle_dir`` is not a bundle or that
-    version is already published with different content.
-    """
-    bundle_dir, dest_root = Path(bundle_dir), Path(dest_root)
-    try:
-        mbytes = (bundle_dir / B.MANIFEST).read_bytes()
-        sig = (bundle_dir / B.SIGNATURE).read_bytes()
-    except FileNotFoundError:
-        raise B.BundleError(f"{bundle_dir}: not a bundle folder", f"找不到数据包 {bundle_dir}") from None
-    import json
-
-    m = json.loads(mbytes.decode("utf-8"))
-    scope, seq = str(m["scope"]), int(m["seq"])
-    sdir = dest_root / scope
-    vdir = sdir / version_dir(seq)
-    if vdir.exists():
-        if (vdir / B.MANIFEST).read_bytes() != mbytes:
-            raise B.BundleError(f"{vdir} already holds a different bundle with seq {seq}",
-                                f"第{seq}版 已发布且内容不同，拒绝覆盖")
-    else:
-        tmp = sdir / f".{vdir.name}.tmp{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(bundle_dir, tmp)
-        os.replace(tmp, vdir)
-    latest = sdir / LATEST
-    latest.mkdir(parents=True, exist_ok=True)
-    cur = latest / B.MANIFEST
-    cur_seq = json.loads(cur.read_bytes())["seq"] if cur.exists() else 0
-    if seq >= cur_seq:
-        old_mtime = cur.stat().st_mtime if cur.exists() else 0
-        atomic_write_bytes(latest / B.SIGNATURE, sig)
-        atomic_write_bytes(cur, mbytes)
-        # Static servers derive ETags from mtime (whole seconds) and size; two manifests of
-        # equal length published within one second would get the same ETag and kiosks would
-        # answer 304 for the new one. Keep mtime strictly rising.
-        t = max(time.time(), int(old_mtime) + 1)
-        os.utime(cur, (t, t))
-    idx_path = dest_root / INDEX
-    idx = read_json(idx_path, {}) or {}
-    scopes = idx.setdefault("scopes", {})
-    ent = scopes.setdefault(scope, {})
-    ent["latest_seq"] = max(seq, int(ent.get("latest_seq", 0)))
-    ent["versions"] = sorted(set(ent.get("versions", [])) | {version_dir(seq)})
-    if m.get("village", {}).get("name"):
-        ent["name"] = m["village"]["name"]
-    idx["format_version"] = 1
-    atomic_write_json(idx_path, idx)
-    return vdir

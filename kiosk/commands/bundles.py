@@ -6,33 +6,34 @@ import sys
 from pathlib import Path
 
 from kiosk import config
-from kiosk.cache import bundle, install, integrity, keys
+from kiosk.cache import bundle, install, integrity, keys, verify
 from kiosk.cache.mirror import assess, open_current  # noqa: F401 (open_current: callers)
 from kiosk.errors import Exit
 
 
 def _build(args) -> int:
-    m = bundle.build(Path(args.src), Path(args.key), args.seq, Path(args.out),
-                     previous=Path(args.previous) if args.previous else None,
-                     id_hash_n=args.id_hash_n, cfg=config.load(),
-                     progress=None if args.quiet else (lambda s: print(f"  {s}…", file=sys.stderr)))
-    fp = bundle.fingerprint((Path(args.out) / bundle.MANIFEST).read_bytes())
-    print(f"built bundle {args.out}: scope {m['scope']}, 第{m['seq']}版, fingerprint {fp}, "
-          + ", ".join(f"{k} {v}" for k, v in m["counts"].items()))
+    from kiosk.county.build import build  # county side only
+
+    m = build(Path(args.src), Path(args.key), args.seq, Path(args.out),
+              previous=Path(args.previous) if args.previous else None,
+              id_hash_n=args.id_hash_n, cfg=config.load(),
+              progress=None if args.quiet else (lambda s: print(f"  {s}…", file=sys.stderr)))
+    print(f"built bundle {args.out}: scope {m.scope}, 第{m.seq}版, fingerprint {m.fingerprint}, "
+          + ", ".join(f"{k} {v}" for k, v in m.counts.items()))
     return 0
 
 
 def _verify(args) -> int:
     pub = keys.load_public(Path(args.pubkey))
     try:
-        vb = bundle.verify(Path(args.bundle), [keys.TrustedKey(keys.key_id(pub), pub)])
+        m = verify.verify_bundle(Path(args.bundle), [keys.TrustedKey(keys.key_id(pub), pub)])
     except bundle.BundleError as exc:
         if exc.message.startswith("signature does not verify"):  # one key given, not the trust store
             raise bundle.BundleError(f"signature does not verify with the given public key {args.pubkey} "
                                      "(changed manifest or signed by another key)",
                                      "签名验证失败：清单被改动或不是用该公钥对应的密钥签名") from None
         raise
-    print(f"OK: scope {vb.manifest['scope']}, 第{vb.manifest['seq']}版, fingerprint {vb.fingerprint}")
+    print(f"OK: scope {m.scope}, 第{m.seq}版, fingerprint {m.fingerprint}")
     return 0
 
 
@@ -40,7 +41,7 @@ def _import(args) -> int:
     home = config.kiosk_home()
     cfg = config.load(home)
     # a bundle folder, or a stick / folder holding several: pick this kiosk's newest
-    from kiosk.devices.usbstick.discovery import resolve
+    from kiosk.cache.discovery import resolve
 
     st = install.read_state(home)
     src = Path(args.bundle)

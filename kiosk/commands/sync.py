@@ -47,15 +47,17 @@ def _sync(args) -> int:
 
 
 def _publish(args) -> int:
-    from kiosk.cache import sync
+    from kiosk.cache.bundle import LATEST
+    from kiosk.county.publish import publish
 
-    v = sync.publish(Path(args.bundle), Path(args.dest))
-    print(f"published {v} and pointed {v.parent / sync.LATEST} at it")
+    v = publish(Path(args.bundle), Path(args.dest))
+    print(f"published {v} and pointed {v.parent / LATEST} at it")
     return 0
 
 
 def _stick(args) -> int:
-    from kiosk.devices.usbstick import importer, mount
+    from kiosk.cache import importer
+    from kiosk.devices.usbstick import mount
 
     home = config.kiosk_home()
     cfg = config.load(home)

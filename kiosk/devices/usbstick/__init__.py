@@ -1,8 +1,8 @@
-"""USB stick updates: notice a stick (pyudev or polling), mount it read-only, find the
-bundle for this kiosk on it, and import it through the same verify-and-install path as
-HTTP sync. No Kivy imports: the screens drive this through :mod:`kiosk.updates`.
+"""USB sticks as a device: notice a stick being plugged in or pulled out (:mod:`.watcher`,
+pyudev or polling) and mount it read-only (:mod:`.mount`, FAT32/exFAT/NTFS), with the
+errors of both (:mod:`.errors`). No Kivy imports.
 
-Modules: :mod:`.errors`, :mod:`.mount` (read-only mounts of FAT32/exFAT/NTFS),
-:mod:`.discovery` (bundles on a stick), :mod:`.watcher` (plug/unplug events),
-:mod:`.importer` (plan → install → report).
+What is done with a mounted stick (finding the bundle for this kiosk, installing it) is an
+update rule and lives beside install and sync: :mod:`kiosk.cache.discovery`,
+:mod:`kiosk.cache.importer`.
 """

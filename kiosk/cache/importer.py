@@ -1,4 +1,4 @@
-"""Import from a mounted stick: plan (find, choose, check space; nothing written), then
+"""Import from a mounted stick (or any folder of bundles): plan (find, choose, check space; nothing written), then
 install through :func:`kiosk.cache.install.install`, then report old → new.
 
 The technician's PIN is asked between :func:`plan` and :func:`run` (by the screen).
@@ -12,12 +12,17 @@ from pathlib import Path
 
 from kiosk.cache import bundle as B
 from kiosk.cache import install as I
-from kiosk.cache.fsutil import read_json
+from kiosk.cache.discovery import Candidate, choose, find_bundles
 from kiosk.cache.keys import TrustStore
 from kiosk.cache.sync import DiskFull, check_free_space
-from kiosk.devices.usbstick.discovery import Candidate, choose, find_bundles
-from kiosk.devices.usbstick.errors import StickRemoved
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, StickError
+
+
+class StickRemoved(StickError):
+    """The stick went away (or stopped answering) while it was being read."""
+
+    default_zh = "U盘在复制过程中被拔出或无法读取，未导入，原数据不变。请重新插入U盘再试"
+
 
 #: errno values that mean "the stick went away or stopped answering"
 GONE = {errno.EIO, errno.ENODEV, errno.ENXIO, errno.ENOTCONN, errno.ENOENT, errno.ESTALE, errno.ENOMEDIUM}
@@ -54,10 +59,11 @@ def current_version(home: Path) -> Version | None:
     st = I.read_state(home)
     if not st.get("current"):
         return None
-    m = read_json(I.mirror_dir(home) / "versions" / st["current"] / B.MANIFEST, None)
-    if not m:
+    try:
+        m = B.Manifest.parse((I.mirror_dir(home) / "versions" / st["current"] / B.MANIFEST).read_bytes())
+    except (OSError, B.BundleError):
         return None
-    return Version(m["seq"], m["data_as_of"], dict(m.get("counts", {})), st["current"].rsplit("-", 1)[-1])
+    return Version(m.seq, m.data_as_of, dict(m.counts), m.fingerprint)
 
 
 def translate(exc: BaseException) -> BaseException:
@@ -89,7 +95,7 @@ def plan(root: Path, home: Path, scope: str | None = None) -> Plan:
     cand = choose(found, scope or state.get("scope"), int(state.get("highest_seq", 0)))
     check_free_space(I.mirror_dir(home) if I.mirror_dir(home).exists() else home, cand.size)
     m = cand.manifest
-    return Plan(Path(root), cand, current_version(home), Version(m["seq"], m["data_as_of"], dict(m["counts"]), cand.fingerprint),
+    return Plan(Path(root), cand, current_version(home), Version(m.seq, m.data_as_of, dict(m.counts), m.fingerprint),
                 found.skipped)
 
 

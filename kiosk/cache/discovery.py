@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.cache import bundle as B
+from kiosk.cache import verify as V
 from kiosk.cache.keys import TrustedKey
 
 MAX_DEPTH = 4
@@ -25,17 +26,24 @@ class Candidate:
     """A signed, complete bundle folder found on the stick."""
 
     path: Path
-    manifest: dict
-    fingerprint: str
-    size: int  # bytes of the listed files plus manifest and signature
+    manifest: B.Manifest
 
     @property
     def seq(self) -> int:
-        return self.manifest["seq"]
+        return self.manifest.seq
 
     @property
     def scope(self) -> str:
-        return self.manifest["scope"]
+        return self.manifest.scope
+
+    @property
+    def fingerprint(self) -> str:
+        return self.manifest.fingerprint
+
+    @property
+    def size(self) -> int:
+        """Bytes of the listed files plus manifest and signature (what an install copies)."""
+        return self.manifest.data_size + len(self.manifest.raw) + B.SIGNATURE_BYTES
 
 
 @dataclass
@@ -65,17 +73,15 @@ def find_bundles(root: Path, trusted: list[TrustedKey], max_depth: int = MAX_DEP
         if d.name == "latest" and not (d / "data").exists():
             continue  # a pointer copy of the newest manifest (published layout)
         try:
-            m, mbytes, _ = B.read_signed_manifest(d, trusted)
-            listed = B.check_layout(m, B.list_files(d))
+            m = V.verify_manifest(*V.read_manifest(d), trusted)
+            V.check_layout(m, V.list_files(d))
         except B.BundleError as exc:
             out.skipped.append((d, exc.message_zh))
             continue
-        fp = B.fingerprint(mbytes)
-        if fp in seen:
+        if m.fingerprint in seen:
             continue
-        seen.add(fp)
-        size = sum(f["size"] for f in listed.values()) + len(mbytes) + 64
-        out.candidates.append(Candidate(d, m, fp, size))
+        seen.add(m.fingerprint)
+        out.candidates.append(Candidate(d, m))
     out.candidates.sort(key=lambda c: (-c.seq, c.scope, str(c.path)))
     return out
 
