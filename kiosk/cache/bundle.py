@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
@@ -179,61 +181,186 @@ class Manifest:
 
     @classmethod
     def parse(cls, raw: bytes) -> "Manifest":
-        """Parse and check the manifest's JSON (section 2 of the format).
+        """Parse and check the manifest's bytes (docs/bundle-format.md, section 2).
+
+        Strict on what v1 defines, so that a signed manifest means one thing only: at most
+        ``MAX_MANIFEST_BYTES``, nesting at most ``MAX_DEPTH`` deep, no key twice in an object,
+        no NaN/Infinity; ``format_version`` exactly the integer 1; integers that are not
+        booleans or floats; hex digests of exactly their length in lowercase; dates and
+        times in their ISO 8601 form; no control, bidirectional or other invisible format
+        character (Unicode Cc, Cf, Cs, Zl, Zp) in any string it reads. Unknown top-level
+        fields are kept in ``extra`` and otherwise ignored (forward compatibility).
 
         Raises:
             BundleError: one line naming the first defect.
         """
+        m = _load(raw)
+        fv = m.get("format_version")
+        if type(fv) is int and fv != FORMAT_VERSION:
+            raise BundleError(f"unknown format_version {fv}; this kiosk reads version {FORMAT_VERSION} — "
+                              "update the kiosk software", "数据包格式版本未知，请升级终端软件")
+        if type(fv) is not int:
+            raise _field("format_version", f"must be the integer {FORMAT_VERSION}, got {_show(fv)}")
+        scope = _match(m, "scope", _SCOPE, "a 6-, 9- or 12-digit division code")
+        seq = _int(m, "seq", 1)
+        issued_at = _match(m, "issued_at", _TIME, "an ISO 8601 UTC time (2026-11-30T08:00:00Z)")
+        data_as_of = _match(m, "data_as_of", _DATE, "an ISO 8601 date (2026-11-28)")
         try:
-            m = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise BundleError("manifest.json is not valid UTF-8 JSON", "数据包清单格式错误") from None
-        if not isinstance(m, dict):
-            raise BundleError("manifest.json must be a JSON object", "数据包清单格式错误")
-        if m.get("format_version") != FORMAT_VERSION:
-            raise BundleError(f"unknown format_version {m.get('format_version')!r}; this kiosk reads version "
-                              f"{FORMAT_VERSION} — update the kiosk software", "数据包格式版本未知，请升级终端软件")
-        for fld, typ in (("scope", str), ("seq", int), ("issued_at", str), ("data_as_of", str), ("files", list),
-                         ("counts", dict)):
-            if not isinstance(m.get(fld), typ) or isinstance(m.get(fld), bool):
-                raise BundleError(f"manifest field {fld} missing or mistyped", "数据包清单字段缺失")
-        try:
-            parse_utc(m["issued_at"])
-            dt.date.fromisoformat(m["data_as_of"])
+            parse_utc(issued_at)
         except ValueError:
-            raise BundleError("manifest issued_at/data_as_of is not an ISO 8601 time/date",
-                              "数据包清单时间格式错误") from None
-        prev = m.get("previous")
-        if prev is not None and not (isinstance(prev, str) and len(prev) == 64
-                                     and all(c in "0123456789abcdef" for c in prev)):
-            raise BundleError("manifest field previous must be null or 64 lowercase hex digits",
-                              "数据包清单字段 previous 格式错误")
-        if m["seq"] < 1:
-            raise BundleError("manifest seq must be ≥ 1", "数据包版本号无效")
-        files = _files(m["files"])
-        village = m.get("village")
-        villages = m.get("villages")
-        return cls(raw=bytes(raw), format_version=FORMAT_VERSION, scope=m["scope"], seq=m["seq"],
-                   issued_at=m["issued_at"], data_as_of=m["data_as_of"], previous=prev,
-                   key_id=m.get("key_id") if isinstance(m.get("key_id"), str) else None,
-                   village_name=village.get("name") if isinstance(village, dict) and isinstance(village.get("name"), str) else None,
-                   villages=tuple(villages) if isinstance(villages, list) else (),
-                   counts=MappingProxyType(dict(m["counts"])), files=files,
+            raise _field("issued_at", f"is not a valid time: {issued_at}") from None
+        try:
+            dt.date.fromisoformat(data_as_of)
+        except ValueError:
+            raise _field("data_as_of", f"is not a valid date: {data_as_of}") from None
+        previous = _match(m, "previous", _SHA256, "null or 64 lowercase hex digits", optional=True)
+        key_id = _match(m, "key_id", _KEY_ID, "16 lowercase hex digits", optional=True)
+        village_name = None
+        if (village := m.get("village")) is not None:
+            if not isinstance(village, dict):
+                raise _field("village", "must be an object")
+            if _match(village, "code", _SCOPE, "a division code", where="village.code") != scope:
+                raise _field("village.code", f"differs from scope {scope}")
+            village_name = _match(village, "name", _NAME, "a name of 1 to 64 characters", where="village.name")
+        villages: tuple[str, ...] = ()
+        if (vs := m.get("villages")) is not None:
+            if not isinstance(vs, list) or not vs:
+                raise _field("villages", "must be a non-empty list of village codes")
+            villages = tuple(_match({"": v}, "", _VILLAGE, "a 12-digit village code", where=f"villages[{i}]")
+                             for i, v in enumerate(vs))
+            if len(set(villages)) != len(villages) or any(not v.startswith(scope) for v in villages):
+                raise _field("villages", f"must list each village of scope {scope} once")
+        counts = m.get("counts")
+        if not isinstance(counts, dict):
+            raise _field("counts", "missing or not an object")
+        for kind in counts:
+            _text(kind, "counts")
+            _int(counts, kind, 0, where=f"counts.{kind}")
+        if missing := [k for k in COUNTED if k not in counts]:
+            raise _field("counts", f"lacks {missing[0]}")
+        return cls(raw=bytes(raw), format_version=fv, scope=scope, seq=seq, issued_at=issued_at,
+                   data_as_of=data_as_of, previous=previous, key_id=key_id, village_name=village_name,
+                   villages=villages, counts=MappingProxyType(dict(counts)), files=_files(m.get("files")),
                    extra=MappingProxyType({k: v for k, v in m.items() if k not in KNOWN_FIELDS}),
                    _doc=MappingProxyType(m))
 
 
-def _files(entries: list) -> tuple[FileEntry, ...]:
+# ---------------------------------------------------------------- strict JSON for manifests
+
+#: deepest nesting of arrays and objects accepted (v1 needs 3; the margin is for new fields)
+MAX_DEPTH = 32
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_BRACKETS = re.compile(rb"[^\[\]{}]+")
+_SCOPE = re.compile(r"[0-9]{6}(?:[0-9]{3}){0,2}")
+_VILLAGE = re.compile(r"[0-9]{12}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_KEY_ID = re.compile(r"[0-9a-f]{16}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})")
+_NAME = re.compile(r".{1,64}", re.S)
+#: Unicode categories never allowed in a string: controls (NUL, ESC, …), format characters
+#: (bidi overrides such as U+202E, zero-width spaces), lone surrogates, line/paragraph separators
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _load(raw: bytes) -> dict[str, Any]:
+    """The manifest's JSON object, parsed strictly (see :meth:`Manifest.parse`)."""
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise BundleError(f"manifest.json is too large ({len(raw)} bytes, at most {MAX_MANIFEST_BYTES})",
+                          "数据包清单过大")
+    # Count the nesting before parsing: Python's json recurses once per level and a deep
+    # document would end in RecursionError. Strings are blanked first (brackets in them
+    # are text); what is left of malformed JSON is refused by the parser below.
+    depth = deepest = 0
+    for b in _BRACKETS.sub(b"", _JSON_STRING.sub(b'""', raw)):
+        depth += 1 if b in b"[{" else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        raise BundleError(f"manifest.json nests deeper than {MAX_DEPTH} levels", "数据包清单嵌套过深，拒绝")
+    try:
+        m = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except BundleError:
+        raise
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: also ints over 4300 digits
+        raise BundleError("manifest.json is not valid UTF-8 JSON", "数据包清单格式错误") from None
+    if not isinstance(m, dict):
+        raise BundleError("manifest.json must be a JSON object", "数据包清单格式错误")
+    return m
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of two equal keys: "seq": 3, "seq": 7 would install as 第7版
+    # while a reader that keeps the first sees 第3版. Refuse instead.
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise BundleError(f"manifest.json has the key {_show(k)} twice in one object",
+                              "数据包清单中有重复字段，拒绝")
+        out[k] = v
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise BundleError(f"manifest.json holds {name}, which JSON does not allow", "数据包清单格式错误")
+
+
+def _show(v: Any) -> str:
+    """A value for an error line: JSON spelling, invisible characters escaped, cut short."""
+    text = json.dumps(v, ensure_ascii=True)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _field(name: str, what: str) -> BundleError:
+    return BundleError(f"manifest field {name} {what}", f"数据包清单字段 {name} 格式错误")
+
+
+def _text(v: Any, where: str) -> str:
+    if not isinstance(v, str):
+        raise _field(where, f"must be a string, got {_show(v)}")
+    for c in v:
+        if unicodedata.category(c) in _INVISIBLE:
+            raise BundleError(f"manifest field {where} holds the control or bidi character U+{ord(c):04X}",
+                              f"数据包清单字段 {where} 含有控制字符或双向文字控制符，拒绝")
+    return v
+
+
+def _match(m: dict, key: str, pattern: re.Pattern, what: str, optional: bool = False,
+           where: str | None = None) -> Any:
+    where = where or key
+    v = m.get(key)
+    if v is None:
+        if optional:
+            return None
+        raise _field(where, "is missing")
+    if not pattern.fullmatch(_text(v, where)):
+        raise _field(where, f"must be {what}, got {_show(v)}")
+    return v
+
+
+def _int(m: dict, key: str, minimum: int, where: str | None = None) -> int:
+    v = m.get(key)
+    if type(v) is not int or v < minimum:  # type(), not isinstance: true and 1.0 are not integers here
+        raise _field(where or key, f"must be an integer ≥ {minimum}, got {_show(v)}")
+    return v
+
+
+def _files(entries: Any) -> tuple[FileEntry, ...]:
+    if not isinstance(entries, list):
+        raise _field("files", "missing or not a list")
     out: dict[str, FileEntry] = {}
-    for f in entries:
+    for i, f in enumerate(entries):
         if not isinstance(f, dict):
             raise BundleError("manifest files entry is not an object", "数据包清单格式错误")
+        if isinstance(f.get("path"), str):
+            _text(f["path"], f"files[{i}].path")
         rel = safe_relpath(f.get("path"))
         if rel in out:
             raise BundleError(f"file listed twice: {rel}", "数据包清单重复列出文件")
-        if not isinstance(f.get("size"), int) or not isinstance(f.get("sha256"), str):
+        if "size" not in f or "sha256" not in f:
             raise BundleError(f"file entry for {rel} lacks size or sha256", "数据包清单缺少文件大小或校验值")
-        out[rel] = FileEntry(rel, f["size"], f["sha256"].lower())
+        size = _int(f, "size", 0, where=f"files[{i}].size")
+        out[rel] = FileEntry(rel, size, _match(f, "sha256", _SHA256, "64 lowercase hex digits",
+                                               where=f"files[{i}].sha256"))
     if DB_PATH not in out:
         raise BundleError(f"manifest does not list {DB_PATH}", "数据包缺少数据库")
     return tuple(out.values())
