@@ -42,19 +42,25 @@ def _import(args) -> int:
     cfg = config.load(home)
     # a bundle folder, or a stick / folder holding several: pick this kiosk's newest
     from kiosk.cache.discovery import resolve
+    from kiosk.cache.importer import install_newest
 
     st = install.read_state(home)
     src = Path(args.bundle)
     try:
-        path = resolve(src, keys.TrustStore(home).keys(), cfg.get("scope") or st.get("scope"),
-                       install.highest(home, st)[0])
+        paths, passed = resolve(src, keys.TrustStore(home).keys(), cfg.get("scope") or st.get("scope"),
+                                install.highest(home, st)[0])
     except bundle.BundleError as exc:
         if "on the stick" not in exc.message or src.is_mount():
             raise
         # a plain folder (a source export, an empty folder): name it instead of "the stick"
         raise bundle.BundleError(exc.message.replace("on the stick", f"in {src}"),
                                  exc.message_zh.replace("U盘上", f"{src} 中")) from None
-    res = install.install(path, home, scope=cfg.get("scope"))
+    # newer bundles that were damaged: named once an older one is installed
+    refused = [f"kiosk: note: {path} refused: {exc}" for path, exc in passed]
+    res = install_newest(paths, home, scope=cfg.get("scope"),
+                         on_refused=lambda path, exc: refused.append(f"kiosk: note: {path} refused: {exc}"))
+    for line in refused:
+        print(line, file=sys.stderr)
     old = f"第{res.old_seq}版" if res.old_seq else "无"
     print(f"installed 第{res.new_seq}版 (was {old}), data as of {res.data_as_of}, fingerprint {res.fingerprint}, "
           f"chain {res.chain}")
