@@ -1,8 +1,8 @@
 """SAM-V frames: build requests, check replies, resynchronise a byte stream on the preamble.
 
 Why our own code: no maintained Python library speaks this protocol; the vendor SDKs
-(``sdtapi.dll``, ``libtermb.so``) are closed binaries. Layout (GA/T 467, see
-``/work/shared/reference/devices.md``)::
+(``sdtapi.dll``, ``libtermb.so``) are closed binaries. Layout (GA/T 467-2019; docs/devices.md,
+"The SAM-V frame protocol")::
 
     host -> reader:  AA AA AA 96 69 | LEN_HI LEN_LO | CMD PARA [DATA] | CHK
     reader -> host:  AA AA AA 96 69 | LEN_HI LEN_LO | SW1 SW2 SW3 [DATA] | CHK

@@ -1,7 +1,7 @@
 """ESC/POS command bytes.
 
 The one-byte-pattern commands are written out here (each is a constant from the Epson ESC/POS
-manual, see /work/shared/reference/devices.md). Raster images (``GS v 0``) and QR codes
+command reference; the table is in docs/printer.md, "ESC/POS commands used"). Raster images (``GS v 0``) and QR codes
 (``GS ( k``, or a raster QR) come from python-escpos's ``Escpos.image`` / ``Escpos.qr`` through
 its ``Dummy`` printer, which collects the bytes instead of sending them.
 

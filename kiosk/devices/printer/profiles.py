@@ -3,7 +3,7 @@
 Paper width, dpi, native QR and cutter come from python-escpos's capability database
 (``escpos.capabilities``, the escpos-printer-db project) through ``escpos_profile``; that
 database says nothing about Chinese fonts, so the Chinese-font fields are ours, from the
-vendors' manuals (see /work/shared/reference/devices.md).
+vendors' manuals (docs/printer.md, "Chinese text on receipt printers").
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Real-time printer status from ``DLE EOT n`` (Epson ESC/POS manual, "DLE EOT"; bit table in
-/work/shared/reference/devices.md). Our own code: python-escpos's ``query_status`` reads only
+docs/printer.md, "Real-time status"). Our own code: python-escpos's ``query_status`` reads only
 n=1 and n=4 and treats a missing reply as an exception of its own.
 
 No reply means *unknown*, never *fine*: cheap printers often do not answer.
