@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 from kiosk import search as S
+from kiosk.cache.bundle import MANIFEST, Manifest
 
 DEMO_VILLAGE = "431382111249"
 TARGETS = "import_s ≤ 2×copy_hash_s; query_p99_ms ≤ 50; nav_p99_ms ≤ 100; ui_start_s ≤ 1.5×bare; rss_mb_ui ≤ bare+100"
@@ -103,9 +104,9 @@ def build_bundle(src: Path, work: Path, scale: str, id_hash_n: int, rebuild: boo
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     distinct = con.execute("SELECT count(*) FROM (SELECT holder_key FROM payments UNION SELECT applicant_key FROM services)").fetchone()[0]
     con.close()
-    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    m = Manifest.parse((out / MANIFEST).read_bytes())
     rec = {"bundle": str(out), "key": str(key), "build_s": round(build_s, 1), "id_hash_n": id_hash_n,
-           "rows": m["counts"], "scope": m["scope"], "bundle_mb": round(db.stat().st_size / 2 ** 20, 1),
+           "rows": dict(m.counts), "scope": m.scope, "bundle_mb": round(db.stat().st_size / 2 ** 20, 1),
            "distinct_ids": distinct, "rss_mb_build": round(_bench_line(stdout)["maxrss_kb"] / 1024, 1)}
     record.write_text(json.dumps(rec, ensure_ascii=False, indent=1))
     return rec
