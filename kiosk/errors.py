@@ -51,7 +51,7 @@ class KioskError(Exception):
 
 class StickError(KioskError):
     """A USB stick cannot be read, or was pulled: the mounting (``kiosk.devices.usbstick``)
-    and the import from a stick (``kiosk.cache.importer``) raise subclasses of this."""
+    and the import from a stick (``kiosk.cache.stickimport``) raise subclasses of this."""
 
     exit_code = Exit.STICK
     default_zh = "U盘读取失败，未导入，原数据不变"

@@ -242,7 +242,7 @@ class UpdateService:
             self.stick_state = "preparing"
 
         def work():
-            from kiosk.cache import importer
+            from kiosk.cache import stickimport as importer
             from kiosk.devices.usbstick import mount
 
             try:
@@ -268,7 +268,7 @@ class UpdateService:
         plan = self._plan
 
         def work():
-            from kiosk.cache import importer
+            from kiosk.cache import stickimport as importer
 
             meter = Meter()
             try:

@@ -76,13 +76,13 @@ def test_cli_import_falls_back_to_the_intact_older_bundle(kiosk_v1, versions, tm
 
 @pytest.mark.parametrize("damage", [_truncate, _flip], ids=["truncated", "changed byte"])
 def test_stick_importer_falls_back(kiosk_v1, versions, tmp_path, damage):
-    from kiosk.cache import importer
+    from kiosk.cache import stickimport
 
     stick = _stick(tmp_path, versions)
     damage(_db(stick, 3))
-    p = importer.plan(stick, kiosk_v1)
+    p = stickimport.plan(stick, kiosk_v1)
     refused: list[tuple[Path, str]] = []
-    rep = importer.run(p, kiosk_v1, on_refused=lambda path, exc: refused.append((path.name, exc.message_zh)))
+    rep = stickimport.run(p, kiosk_v1, on_refused=lambda path, exc: refused.append((path.name, exc.message_zh)))
     assert (rep.old.seq, rep.new.seq) == (1, 2)
     if damage is _truncate:  # seen while planning: the plan offers 第2版 at once
         assert p.new.seq == 2 and [c.seq for c in p.candidates] == [2]

@@ -25,9 +25,9 @@ from conftest import build_bundle, run_cli, tree_digest
 from sourcekit import small_source, write_source
 from kiosk.cache import bundle as B
 from kiosk.cache import install as I
-from kiosk.cache import discovery, importer, sync
+from kiosk.cache import discovery, stickimport, sync
 from kiosk.cache.keys import TrustStore
-from kiosk.cache.importer import StickRemoved
+from kiosk.cache.stickimport import StickRemoved
 from kiosk.county.publish import publish
 from kiosk.devices.usbstick import mount
 from kiosk.devices.usbstick.errors import UnreadableStick
@@ -143,7 +143,7 @@ def test_kiosk_import_accepts_a_folder_of_bundles(stick_tree, home, small_bundle
 def test_plan_writes_nothing_and_reports_old_and_new(stick_tree, home, small_bundle):
     assert run_cli("import", small_bundle) == 0
     before = tree_digest(home)
-    p = importer.plan(stick_tree, home)
+    p = stickimport.plan(stick_tree, home)
     assert tree_digest(home) == before
     assert (p.old.seq, p.new.seq) == (1, 2)
     assert p.old.data_as_of == p.new.data_as_of == "2025-05-31"
@@ -157,9 +157,9 @@ def test_refused_bundle_on_stick_changes_nothing(stick_tree, home, small_bundle)
     raw[5000] ^= 0x01
     db.write_bytes(bytes(raw))
     before = tree_digest(home)
-    p = importer.plan(stick_tree, home)
+    p = stickimport.plan(stick_tree, home)
     with pytest.raises(B.BundleError) as ei:
-        importer.run(p, home)
+        stickimport.run(p, home)
     assert "校验值不符" in ei.value.message_zh
     assert tree_digest(home) == before
 
@@ -172,7 +172,7 @@ def test_fat_image_read_through_mtools(tmp_path, stick_tree, home):
     out = tmp_path / "fromimg"
     out.mkdir()
     _run("mcopy", "-s", "-i", img, "::/cunwu", out)
-    rep = importer.run(importer.plan(out, home, SCOPE), home, SCOPE)
+    rep = stickimport.run(stickimport.plan(out, home, SCOPE), home, SCOPE)
     assert (rep.old, rep.new.seq) == (None, 2)
 
 
@@ -215,9 +215,9 @@ def test_mount_read_only_each_file_system(tmp_path, stick_tree, home, loopdev, f
             rep = None
         else:
             assert (m.path / "cunwu" / SCOPE / "v000002" / B.MANIFEST).read_bytes()[:1] == b"{"
-            p = importer.plan(m.path, home, SCOPE)
+            p = stickimport.plan(m.path, home, SCOPE)
             assert p.candidate.path == m.path / "cunwu" / SCOPE / "v000002"
-            rep = importer.run(p, home, SCOPE)
+            rep = stickimport.run(p, home, SCOPE)
     assert not os.path.ismount(m.path) and not m.path.exists()
     if rep is not None:
         assert (rep.old, rep.new.seq, rep.new.data_as_of) == (None, 2, "2025-05-31")
@@ -283,7 +283,7 @@ def test_stick_pulled_out_mid_copy(tmp_path, stick_tree, home, small_bundle, loo
     if m.via != "mount.exfat-fuse":
         m.unmount()
         pytest.skip("kernel exfat mount: removal is simulated by killing the FUSE driver only")
-    p = importer.plan(m.path, home)
+    p = stickimport.plan(m.path, home)
     before = tree_digest(home)
     pulled = []
 
@@ -295,7 +295,7 @@ def test_stick_pulled_out_mid_copy(tmp_path, stick_tree, home, small_bundle, loo
 
     try:
         with pytest.raises(StickRemoved) as ei:
-            importer.run(p, home, progress=pull)
+            stickimport.run(p, home, progress=pull)
     finally:
         assert m.unmount() is True  # a dead FUSE mount still comes down (lazily)
     assert pulled
@@ -333,12 +333,12 @@ def test_full_disk_before_and_during_copy(tiny_home, stick_tree, small_bundle):
     before = tree_digest(tiny_home / "mirror")
     _fill(tiny_home, 10 << 20)  # less than the 32 MB margin
     with pytest.raises(sync.DiskFull) as ei:
-        importer.plan(stick_tree, tiny_home)
+        stickimport.plan(stick_tree, tiny_home)
     assert ei.value.message_zh.startswith("终端存储空间不足")
     (tiny_home / "filler").unlink()
-    p = importer.plan(stick_tree, tiny_home)  # enough space now
+    p = stickimport.plan(stick_tree, tiny_home)  # enough space now
     _fill(tiny_home, 20_000)  # ...then something else fills the disk before the copy
     with pytest.raises(sync.DiskFull) as ei:
-        importer.run(p, tiny_home)
+        stickimport.run(p, tiny_home)
     assert ei.value.message_zh == "终端存储空间已满，未导入，原数据不变"
     assert tree_digest(tiny_home / "mirror") == before

@@ -214,7 +214,7 @@ def test_technician_without_pin_says_how_to_set_one(app, tmp_path):
 
 
 def test_stick_import_screens(app, khome, tmp_path, small_bundle2_ui):
-    from kiosk.cache import importer
+    from kiosk.cache import stickimport as importer
     from kiosk.county.publish import publish
     from kiosk.screens.update import show
     from kiosk.updates import Meter

@@ -7,7 +7,7 @@ manifest) or as loose bundle folders anywhere in the first few levels. Each fold
 file list and for every file's size (cheap: no hashing); the install then verifies the
 hashes. A truncated or damaged newer bundle never blocks an intact older one beside it
 (still newer than what is installed): :func:`choices` lists every usable bundle, newest
-first, and :func:`kiosk.cache.importer.install_newest` installs the first that verifies.
+first, and :func:`kiosk.cache.stickimport.install_newest` installs the first that verifies.
 """
 from __future__ import annotations
 

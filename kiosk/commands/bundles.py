@@ -42,7 +42,7 @@ def _import(args) -> int:
     cfg = config.load(home)
     # a bundle folder, or a stick / folder holding several: pick this kiosk's newest
     from kiosk.cache.discovery import resolve
-    from kiosk.cache.importer import install_newest
+    from kiosk.cache.stickimport import install_newest
 
     st = install.read_state(home)
     src = Path(args.bundle)

@@ -56,15 +56,15 @@ def _publish(args) -> int:
 
 
 def _stick(args) -> int:
-    from kiosk.cache import importer
+    from kiosk.cache import stickimport
     from kiosk.devices.usbstick import mount
 
     home = config.kiosk_home()
     cfg = config.load(home)
     with mount.mount_ro(args.device, Path(args.mount_base) if args.mount_base else None) as m:
-        plan = importer.plan(m.path, home, cfg.get("scope"))
+        plan = stickimport.plan(m.path, home, cfg.get("scope"))
         print(f"found 第{plan.new.seq}版 of {plan.candidate.scope} at {plan.candidate.path.relative_to(m.path)}")
-        rep = importer.run(plan, home, cfg.get("scope"), _progress(args.quiet))
+        rep = stickimport.run(plan, home, cfg.get("scope"), _progress(args.quiet))
     old = f"第{rep.old.seq}版 ({rep.old.data_as_of})" if rep.old else "无"
     print(f"installed 第{rep.new.seq}版 ({rep.new.data_as_of}), was {old}; stick unmounted, 可以拔出U盘")
     return 0

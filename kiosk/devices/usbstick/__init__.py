@@ -4,5 +4,5 @@ errors of both (:mod:`.errors`). No Kivy imports.
 
 What is done with a mounted stick (finding the bundle for this kiosk, installing it) is an
 update rule and lives beside install and sync: :mod:`kiosk.cache.discovery`,
-:mod:`kiosk.cache.importer`.
+:mod:`kiosk.cache.stickimport`.
 """

@@ -1,6 +1,6 @@
 """Stick errors of the mounting: each carries the Chinese line shown on the update screen.
 
-(A stick pulled during an import is :class:`kiosk.cache.importer.StickRemoved`.)
+(A stick pulled during an import is :class:`kiosk.cache.stickimport.StickRemoved`.)
 """
 from __future__ import annotations
 
