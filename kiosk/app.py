@@ -1,27 +1,30 @@
-"""The kiosk App: Kivy set-up for kiosk mode, the screen manager and navigation, the idle
-timer, the data worker and switching to a newly installed data version.
+"""The kiosk App: owns the services, subscribes to their events and navigates.
 
-Threads: every mirror call runs on one worker thread (SQLite connections belong to the
-thread that opened them, and a slow query must never freeze the touch screen); results come
-back to the main thread with ``Clock.schedule_once``.
+Everything long-lived runs in a service (kiosk.services: data, updates, card reader,
+printer, integrity checks, PIN, ...) and reports through events on one bus, delivered on
+the Kivy main thread. The App turns events into navigation through its one
+:class:`~kiosk.navigation.Navigator` (the rules: where a tap leads, when data switches,
+idle) and hands them to the screen concerned; screens show state and call service methods.
 
-Version switch: the importer switches a pointer (kiosk/cache). Every
-:data:`VERSION_POLL_S` seconds the worker opens the current version; if it differs from the
-one shown, the app switches only when nobody is in the middle of something: when the user
-returns to 首页, when the idle timer fires, or while the 尚无数据 screen is up.
+Kivy must be configured before this module is imported: importing ``kivy.app`` creates the
+clock, whose kind is configuration (:func:`kiosk.screens.kivyconfig.configure_kivy`;
+``kiosk run`` calls it first).
 """
 from __future__ import annotations
 
 import datetime as _dt
-import gc
-import importlib
 import logging
-import os
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+
+from kiosk.navigation import Navigator
+from kiosk.services import events as ev
+from kiosk.services.bus import EventBus
+from kiosk.services.registry import Services
 
 log = logging.getLogger("kiosk.app")
 
@@ -47,152 +50,14 @@ SCREENS = [
     ("update", "kiosk.screens.update", "UpdateScreen"),
 ]
 SCREEN_NAMES = [s[0] for s in SCREENS]
-VERSION_POLL_S = 10
 #: longest time (s) a tap keeps the previous screen up while the next screen's data loads
 SHOW_WAIT_S = 0.3
-#: seconds between building two screens ahead of use, and the quiet time (no navigation)
-#: it waits for (KioskApp._prebuild)
-PREBUILD_GAP_S = 0.05
-PREBUILD_QUIET_S = 0.5
 #: latest start (s after the first frame) of devices, updates and integrity checks
 SERVICES_AFTER_S = 3.0
-
-
-def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_home: str | None = None) -> None:
-    """Set Kivy's config for kiosk mode; must run before ``kivy.core.window`` is imported.
-
-    - ``exit_on_escape = 0`` (Esc must not close the kiosk), F1 settings disabled in the App;
-    - exactly one input provider: SDL's mouse path, with multitouch emulation off. A
-      touchscreen reaches SDL as pointer events (X11/Wayland pointer emulation); the kernel
-      providers (``probesysfs``/``hidinput``/``mtdev``) are removed, otherwise every tap
-      arrives twice, once from each provider;
-    - full screen with the cursor hidden unless ``windowed``;
-    - the ``interrupt`` clock (a data result is handled without waiting for the next frame);
-    - :func:`limit_heap_growth`.
-    """
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_NO_FILELOG", "1")
-    limit_heap_growth()
-    if kivy_home:
-        os.environ.setdefault("KIVY_HOME", kivy_home)
-    from kivy.config import Config
-
-    Config.set("kivy", "exit_on_escape", "0")
-    # a result from the data worker (Clock.schedule_once from its thread) wakes the main
-    # loop at once instead of after the rest of the 1/60 s frame interval
-    Config.set("kivy", "kivy_clock", "interrupt")
-    Config.set("kivy", "log_level", os.environ.get("KIOSK_KIVY_LOG", "warning"))
-    for key, _ in list(Config.items("input")):
-        Config.remove_option("input", key)
-    Config.set("input", "mouse", "mouse,disable_multitouch")
-    Config.set("graphics", "multisamples", "0")
-    if windowed:
-        Config.set("graphics", "fullscreen", "0")
-        Config.set("graphics", "show_cursor", "1")
-    else:
-        # 'auto' asks SDL for a desktop-sized full-screen window; without a window manager
-        # (a kiosk often runs X with just this app) X keeps the window at its requested size
-        # and position, so also request the panel's size at (0, 0).
-        Config.set("graphics", "fullscreen", "auto")
-        Config.set("graphics", "show_cursor", "0")
-        Config.set("graphics", "borderless", "1")
-        Config.set("graphics", "position", "custom")
-        Config.set("graphics", "left", "0")
-        Config.set("graphics", "top", "0")
-    if size:
-        Config.set("graphics", "width", str(size[0]))
-        Config.set("graphics", "height", str(size[1]))
-
-
-#: glibc mallopt parameter M_TRIM_THRESHOLD (malloc.h)
-_M_TRIM_THRESHOLD = -1
-
-
-def limit_heap_growth() -> None:
-    """Keep freed memory from piling up in the C heap (glibc only; elsewhere nothing).
-
-    glibc raises its mmap and trim thresholds as large blocks are freed, after which label
-    and framebuffer sized blocks come from the heap and their memory stays with the process.
-    Fixing the trim threshold at 128 KiB (which also fixes the mmap threshold) returns it:
-    ~3.5 MB less peak RSS over the village walk, ~1 MB at city scale (docs/performance.md)."""
-    import ctypes
-
-    # the process's own symbols (libc among them): ctypes.util.find_library would run
-    # ldconfig, ~3 ms of every start
-    libc = ctypes.CDLL(None)
-    if hasattr(libc, "mallopt"):
-        libc.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
-
-
-def _open_current(home: Path):
-    # imported here, on the data worker: the mirror's imports (bundle verification,
-    # cryptography) took ~0.15 s of the main thread before the first frame
-    from kiosk.cache.mirror import open_current
-
-    return open_current(home)
-
-
-from kivy.app import App  # noqa: E402  (configure_kivy is called by the commands first)
-from kivy.clock import Clock  # noqa: E402
-from kivy.properties import AliasProperty, BooleanProperty, ObjectProperty, StringProperty  # noqa: E402
-from kivy.uix.screenmanager import NoTransition, ScreenManager  # noqa: E402
-
-
-class InstantTransition(NoTransition):
-    """NoTransition that completes within the tap's own frame. Kivy's NoTransition runs a
-    zero-length Animation, so the old screen stays in the tree, drawn under the new one,
-    until the next frame removes it: every tap cost two frames, the first one double."""
-
-    def start(self, manager):
-        super().start(manager)
-        self._anim.cancel(self)  # cancel() does not fire on_complete; we do, now
-        self._on_complete()  # removes the old screen, then on_enter / on_leave
-
-
-class LazyScreenManager(ScreenManager):
-    """ScreenManager that builds a screen (imports its module, which loads its .kv) the
-    first time it is asked for, by :meth:`get_screen` or by setting ``current``.
-
-    Building all eighteen screens at start cost about a second and rendered every label's
-    texture before the first frame (docs/performance.md). ``screen_names`` and
-    :meth:`has_screen` name every known screen, built or not; ``screens`` holds the built ones.
-
-    Args:
-        factories: ``[(name, module, class name), ...]`` (:data:`SCREENS`).
-    """
-
-    def __init__(self, factories, **kw):
-        self._factories = {name: (module, cls) for name, module, cls in factories}
-        super().__init__(**kw)
-
-    def _get_names(self):
-        built = [s.name for s in self.screens]
-        return list(self._factories) + [n for n in built if n not in self._factories]
-
-    screen_names = AliasProperty(_get_names, bind=("screens",))
-
-    def built(self, name: str) -> bool:
-        """Whether screen ``name`` exists already."""
-        return any(s.name == name for s in self.screens)
-
-    def get_screen(self, name):
-        if name in self._factories and not self.built(name):
-            module, cls = self._factories[name]
-            screen = getattr(importlib.import_module(module), cls)(name=name)
-            # a screen not on display is not laid out by the manager: built at Kivy's default
-            # 100×100, work ahead of use laid its text out at the wrong width (and did it
-            # all again on the first visit)
-            screen.size = self.size
-            self.add_widget(screen)
-        return super().get_screen(name)
-
-    def on_size(self, *_):
-        for screen in self.screens:
-            if screen.parent is None:
-                screen.size = self.size
-
-    def has_screen(self, name):
-        return name in self._factories or super().has_screen(name)
+#: the hidden way into 技术员维护: this many taps in the bottom-left corner within the window
+CORNER_TAPS = 5
+CORNER_WINDOW_S = 3.0
+CORNER_MM = 25
 
 
 class KioskApp(App):
@@ -201,9 +66,14 @@ class KioskApp(App):
     Args:
         home: KIOSK_HOME (config and installed data).
         cfg: configuration (kiosk.config.load); loaded from ``home`` when None.
-        opener: ``opener(home) -> Mirror | None``; default ``kiosk.cache.mirror.open_current``.
-        now: monotonic clock in seconds (tests replace it to advance the idle timer).
+        opener: ``opener(home) -> Mirror | None`` for the data service (tests).
+        now: monotonic clock in seconds for the idle timer (tests advance a fake one).
         today: ``() -> datetime.date`` for the stale-data check.
+        services: ``{name: factory(bus)}`` replacing services (tests, the benchmark).
+
+    Kivy properties (kv binds to them): ``footer_text``, ``footer_stale``, ``banner_text``,
+    ``place_text``, ``village_name``, ``state`` (``starting`` | ``nodata`` | ``ready``),
+    ``multi_village``, ``info`` (the MirrorInfo shown, or None).
     """
 
     title = "村务公开查询终端"
@@ -212,278 +82,132 @@ class KioskApp(App):
     banner_text = StringProperty("")
     place_text = StringProperty("")
     village_name = StringProperty("")
-    state = StringProperty("starting")  # starting | nodata | ready
-    multi_village = BooleanProperty(False)  # township/county bundle: 换村, idle → village picker
+    state = StringProperty("starting")
+    multi_village = BooleanProperty(False)
     info = ObjectProperty(None, allownone=True)
 
     def __init__(self, home: Path, cfg: dict | None = None, opener=None, now=time.monotonic,
-                 today=_dt.date.today, **kw):
+                 today=_dt.date.today, services: dict | None = None, **kw):
         super().__init__(**kw)
         from kiosk import config as _config
 
         self.home = Path(home)
         self.cfg = cfg if cfg is not None else _config.load(self.home)
         self.timeouts = {**_config.TIMEOUTS, **self.cfg.get("timeouts", {})}
-        self._opener = opener or _open_current
-        self.now = now
         self.today = today
         self.use_kivy_settings = False
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-data")
-        self._pending_lock = threading.Lock()
-        self._pending_jobs = 0
-        self._mirror = None          # worker thread only
-        self._next_mirror = None     # worker thread only
-        self.update_waiting = False  # main thread: a newer version is ready to switch to
-        self.history: list[str] = []
+        self.bus = EventBus()  # delivery moves to the main thread in build()
+        self.services = Services(self.bus, self.home, self.cfg, opener=opener, overrides=services)
+        self.nav = Navigator(self._show, self._reveal, self.services.data.switch, self.services.data.choose_village,
+                             self.timeouts, now=now)
+        self.work_ahead = None
+        self.last_nav = time.monotonic()  # real time of the last screen change (not ``now``)
         self._pending_show = None  # (screen, screen shown at the tap) held back by _show
-        self._prebuilding = False  # _prebuild is working ahead of use
-        self._ahead = iter(())     # its steps (_work_ahead)
-        self._last_nav = time.monotonic()  # real time of the last screen change (not ``now``)
-        self._services_started = False
-        self.last_activity = now()
+        self._corner_taps: list[float] = []
+        self._pin_pads: dict[int, object] = {}      # PIN request → the pad that asked
+        self._print_dialogs: dict[int, object] = {}  # print job → its dialog
+        #: the last print dialog opened (staff and tests look at it)
+        self.print_dialog = None
+
+    @property
+    def data(self):
+        """The data service: ``app.data.submit(fn, done)`` runs ``fn(mirror)`` off the UI thread."""
+        return self.services.data
+
+    @property
+    def busy(self) -> bool:
+        """Whether data queries or their answers are still on their way."""
+        return self.services.data.busy
+
+    @property
+    def holding_back(self) -> bool:
+        """A tapped screen is held back until its data arrives (:meth:`_show`)."""
+        return self._pending_show is not None
+
+    @property
+    def history(self) -> list[str]:
+        return self.nav.history
 
     # ---- set-up ---------------------------------------------------------------------------
     def build(self):
         from kivy.core.window import Window
 
+        from kiosk.screens.manager import InstantTransition, LazyScreenManager
         from kiosk.screens.theme import COLORS, theme_for
         from kiosk.screens.widgets import register_fonts
+        from kiosk.screens.workahead import WorkAhead
 
         register_fonts()
         Window.clearcolor = COLORS["bg"]  # the page colour; screens do not paint it again
         self.theme = theme_for(self.cfg["panel"])
         self.sm = LazyScreenManager(SCREENS, transition=InstantTransition())
         self.sm.current = "nodata"
-        Window.bind(on_touch_down=self._on_activity, on_touch_move=self._on_activity)
+        self.work_ahead = WorkAhead(self, SCREENS)
+        self.bus.set_delivery(lambda fn: Clock.schedule_once(lambda _dt: fn(), 0))
+        self._subscribe()
+        self.services.data.on_idle = self._data_idle
+        Window.bind(on_touch_down=self._on_touch, on_touch_move=self._on_activity)
         if Window.fullscreen not in (0, False, "0"):
             Window.show_cursor = False
-        Clock.schedule_interval(self._check_idle, 1)
-        Clock.schedule_interval(lambda dt: self.check_for_update(), VERSION_POLL_S)
-        self.submit(self._w_open, self._opened)
-        self.printing_pending = False
+        Clock.schedule_interval(lambda _dt: self.nav.tick(), 1)
+        self.services.data.start()
 
-        # Devices, the update service and the integrity checks start once the first screen
-        # with data (or 尚无数据) is up, at the latest SERVICES_AFTER_S after the first frame:
-        # their imports (printer, diskcache, cryptography) took ~0.25 s of start-up.
+        # Devices, updates and integrity checks start once the first screen with data (or
+        # 尚无数据) is up, at the latest SERVICES_AFTER_S after the first frame: their
+        # imports (printer, diskcache, cryptography) took ~0.25 s of start-up.
         def after_frame(*_):
-            if self.state != "starting":
+            if self.nav.state != "starting":
                 Window.unbind(on_flip=after_frame)
-                Clock.schedule_once(lambda dt: self._start_services(), 0)
+                Clock.schedule_once(lambda _dt: self.services.start_background(), 0)
 
         def first_frame(*_):
             Window.unbind(on_flip=first_frame)
-            Clock.schedule_once(lambda dt: self._start_services(), SERVICES_AFTER_S)
+            Clock.schedule_once(lambda _dt: self.services.start_background(), SERVICES_AFTER_S)
 
         Window.bind(on_flip=after_frame)
         Window.bind(on_flip=first_frame)
         return self.sm
 
-    def _start_services(self) -> None:
-        if self._services_started:
-            return
-        self._services_started = True
-        from kiosk.screens.update import attach  # USB stick watcher, background sync, 技术员维护 entry
-
-        attach(self)
-        from kiosk.screens import mine
-
-        mine.attach(self)  # ID-card watcher: a card placed on any screen opens 我的查询
-        from kiosk.cache import integrity
-
-        # re-hash checks in their own thread (never delays start-up); a change is picked up at
-        # the next safe point, like a newly installed version
-        self.integrity = integrity.start_background_checks(
-            self.home, on_change=lambda res: Clock.schedule_once(lambda dt: self.on_data_changed(res), 0))
-
-    def on_data_changed(self, res) -> None:
-        """Integrity check changed what may be shown: a fallback to last known good is switched
-        in at the next safe point (like a new version, with its banner); with no trusted
-        version left nothing may stay on screen, so 尚无数据 (with the reason) shows at once."""
-        if res.status == "no_trusted_version":
-            self.submit(lambda _: self._w_close(), lambda _: (self.history.clear(), self._opened(None)))
-        else:
-            self.check_for_update()
+    def _subscribe(self) -> None:
+        on = self.bus.subscribe
+        on(ev.DataShown, self._on_data_shown)
+        on(ev.VillageChosen, self._on_village_chosen)
+        on(ev.DataVersionChanged, lambda e: self.nav.version_waiting())
+        on(ev.DataJobFailed, lambda e: setattr(self, "banner_text", e.message_zh))
+        on(ev.IntegrityProblem, self._on_integrity_problem)
+        on(ev.CardPresented, self._on_card)
+        on(ev.CardRefused, self._on_card)
+        on(ev.CardRemoved, lambda e: self._mine().card_removed() if self.sm.built("mine") else None)
+        on(ev.ReaderLost, lambda e: setattr(self._mine(), "reader_missing", True))
+        on(ev.ReaderFound, lambda e: setattr(self._mine(), "reader_missing", False))
+        on(ev.ImportEvent, self._on_import)
+        on(ev.PinChecked, self._on_pin_checked)
+        on(ev.PrintDone, self._on_printed)
+        on(ev.PrintFailed, self._on_printed)
 
     def open_settings(self, *args):  # F1 must not open Kivy's settings panel on a kiosk
         return False
 
     def on_stop(self):
-        from kiosk.screens.update import detach
+        self.services.stop()
 
-        detach(self)
-        from kiosk.screens import mine
+    # ---- data -----------------------------------------------------------------------------
+    def _on_data_shown(self, e: ev.DataShown) -> None:
+        self._set_info(e.info)
+        self.nav.data_shown(e.info)
 
-        mine.detach(self)
-        if getattr(self, "integrity", None) is not None:
-            self.integrity.stop()
-        self._executor.submit(self._w_close)
-        self._executor.shutdown(wait=True)
+    def _on_village_chosen(self, e: ev.VillageChosen) -> None:
+        self._set_info(e.info)
+        self.nav.village_chosen(e.info)
 
-    # ---- worker ---------------------------------------------------------------------------
-    @property
-    def busy(self) -> bool:
-        """Whether worker jobs or their main-thread callbacks are still pending."""
-        with self._pending_lock:
-            return self._pending_jobs > 0
-
-    def submit(self, fn, done=None) -> None:
-        """Run ``fn(mirror)`` on the worker, then ``done(result)`` on the main thread.
-        Errors are logged and shown as a banner line (the screen stays usable)."""
-        with self._pending_lock:
-            self._pending_jobs += 1
-
-        def job():
-            try:
-                res, err = fn(self._mirror), None
-            except Exception as exc:  # noqa: BLE001 - shown, logged, never kills the UI
-                log.exception("data job failed")
-                res, err = None, exc
-            Clock.schedule_once(lambda dt: finish(res, err), 0)
-
-        def finish(res, err):
-            try:
-                if err is not None:
-                    self.banner_text = "读取数据时出错，请联系工作人员"
-                elif done is not None:
-                    done(res)
-            finally:
-                with self._pending_lock:
-                    self._pending_jobs -= 1
-                    idle = self._pending_jobs == 0
-                if idle and self._pending_show is not None:
-                    self._finish_show()
-
-        self._executor.submit(job)
-
-    def _w_open(self, _):
-        self._mirror = self._opener(self.home)
-        return self._mirror.info if self._mirror else None
-
-    def _w_close(self):
-        for m in (self._mirror, self._next_mirror):
-            if m is not None:
-                m.close()
-        self._mirror = self._next_mirror = None
-
-    def _w_check(self, _):
-        new = self._opener(self.home)
-        if new is None:
-            return False
-        cur = self._mirror.info if self._mirror else None
-        if cur is not None and (new.info.fingerprint, new.info.seq) == (cur.fingerprint, cur.seq):
-            new.close()
-            return False
-        if self._next_mirror is not None:
-            self._next_mirror.close()
-        self._next_mirror = new
-        return True
-
-    def _w_swap(self, _):
-        if self._next_mirror is None:
-            return self._mirror.info if self._mirror else None
-        old, self._mirror, self._next_mirror = self._mirror, self._next_mirror, None
-        if old is not None:
-            old.close()
-        return self._mirror.info
-
-    # ---- data version ---------------------------------------------------------------------
-    def _opened(self, info) -> None:
-        self._set_info(info)
-        if info is None:
-            self.state = "nodata"
-            self._show("nodata")
+    def _on_integrity_problem(self, e: ev.IntegrityProblem) -> None:
+        """A fallback to last known good is switched in at the next safe point (like a new
+        version, with its banner); with no trusted version left nothing may stay on screen,
+        so 尚无数据 (with the reason) shows at once."""
+        if e.result.status == "no_trusted_version":
+            self.services.data.close(e.result.banner or "")
         else:
-            self.state = "ready"
-            self.multi_village = len(info.village_code) != 12
-            if len(info.village_code) != 12:  # township/county bundle: choose a village first
-                self._show("villages")
-            else:
-                self.go_home()
-
-    @property
-    def settled(self) -> bool:
-        """Whether start-up work is done: data open, every screen built ahead and the
-        sections' first pages prepared (the benchmark's walk starts here)."""
-        return self.state != "starting" and not self._prebuilding and not self.busy
-
-    def _warm_key(self):
-        """What a warmed section shows: this data version of one village (None while a
-        township/county kiosk has no village chosen)."""
-        info = self.info
-        if self.state != "ready" or info is None or len(info.village_code) != 12:
-            return None
-        return (info.fingerprint, info.seq, info.village_code)
-
-    def _schedule_prebuild(self) -> None:
-        self._ahead = self._work_ahead()  # new data or another village: start over
-        if not self._prebuilding:
-            self._prebuilding = True
-            Clock.schedule_once(self._prebuild, PREBUILD_GAP_S)
-
-    def _prebuild(self, _dt=None) -> None:
-        """Run one step of :meth:`_work_ahead` while no tap is waiting for its data, and only
-        after PREBUILD_QUIET_S without navigation, so it never delays a tap."""
-        if self._pending_show is not None or self.busy or time.monotonic() - self._last_nav < PREBUILD_QUIET_S:
-            Clock.schedule_once(self._prebuild, PREBUILD_GAP_S)  # never in the way of a tap
-            return
-        try:
-            next(self._ahead)
-        except StopIteration:
-            # Python's full (generation 2) garbage collection walked every widget of the
-            # built screens: pauses of up to 140 ms at random taps. Collect now, while idle,
-            # and exempt what exists from later full collections (gc.freeze).
-            predraw_done()
-            gc.unfreeze()
-            gc.collect()
-            gc.freeze()
-            self._prebuilding = False
-            return
-        Clock.schedule_once(self._prebuild, PREBUILD_GAP_S)
-
-    def _free(self, name: str) -> bool:
-        """Whether screen ``name`` may be opened behind the person's back: not on screen and
-        not on 返回's path."""
-        return name != self.sm.current and name not in self.history
-
-    def _work_ahead(self):
-        """Work ahead of use, one step per ``next()`` (a step's data loads finish before the
-        next step runs). On this hardware (software GL) creating a screen from its kv rules
-        costs 30-100 ms, a section's first page 50-250 ms, rendering its text again as much
-        at its first frame (docs/performance.md):
-
-        1. build every screen not built yet (and its row pools, ``prebuild``);
-        2. for this data version and village, open each section that ``warm_on_idle`` and
-           render its text; then open one record of its first page (the last one) in its
-           detail screen and render that, so the detail screen's own widgets are ready too.
-        """
-        for name, _module, _cls in SCREENS:
-            if (name == "villages" and not self.multi_village) or self.sm.built(name):
-                continue
-            scr = self.sm.get_screen(name)
-            yield
-            scr.prebuild()
-            yield
-        key = self._warm_key()
-        if key is None:
-            return
-        for scr in [s for s in self.sm.screens if getattr(s, "warm_on_idle", False)]:
-            if scr.warmed_for == key or not self._free(scr.name):
-                continue
-            scr.warmed_for = key
-            scr.open()
-            yield  # its data arrives; Kivy lays out its labels at the next frame
-            yield
-            predraw(scr)
-            rows = record_rows(scr)
-            if not rows or not self._free(rows[-1]["target"]):
-                continue
-            row = rows[-1]
-            detail = self.sm.get_screen(row["target"])
-            detail.open(id=row["rec_id"])
-            yield
-            yield
-            predraw(detail)
-            yield
+            self.services.data.check()
 
     def _set_info(self, info) -> None:
         self.info = info
@@ -498,44 +222,46 @@ class KioskApp(App):
         if self.footer_stale:  # say it in words too, not only in amber
             self.footer_text += f" · 已超过{self.cfg.get('stale_after_days', 35)}天未更新"
         self.banner_text = info.banner or ""
-        self._schedule_prebuild()  # new data or another village: prepare the sections again
+        self.work_ahead.restart()  # new data or another village: prepare the sections again
 
     def is_stale(self, data_as_of: str) -> bool:
         """Whether ``data_as_of`` (YYYY-MM-DD) is older than ``stale_after_days``."""
         age = (self.today() - _dt.date.fromisoformat(data_as_of)).days
         return age > int(self.cfg.get("stale_after_days", 35))
 
-    def check_for_update(self) -> None:
-        """Ask the worker whether a newer version is installed; switch when it is safe."""
+    @property
+    def settled(self) -> bool:
+        """Whether start-up work is done: data open, every screen built ahead and the
+        sections' first pages prepared (the benchmark's walk starts here)."""
+        return self.nav.state != "starting" and not self.work_ahead.running and not self.busy
 
-        def done(found):
-            if found:
-                self.update_waiting = True
-                if self.sm.current in ("nodata", "home"):
-                    self._switch_version()
+    # ---- navigation (one path: the Navigator) ----------------------------------------------
+    def go(self, name: str, **params) -> None:
+        """Open screen ``name`` (its data loads just after it is shown)."""
+        self.nav.go(name, **params)
 
-        self.submit(self._w_check, done)
+    def back(self) -> None:
+        """返回: the previous screen as it was (no reload), or 首页."""
+        self.nav.back()
 
-    def _switch_version(self) -> None:
-        self.update_waiting = False
+    def go_home(self) -> None:
+        """首页: also the moment to switch to a newly installed data version."""
+        self.nav.home()
 
-        def done(info):
-            self._set_info(info)
-            self.state = "ready" if info else "nodata"
-            self.history.clear()
-            self.multi_village = bool(info) and len(info.village_code) != 12
-            if info and len(info.village_code) != 12:  # township/county bundle: choose a village first
-                self._show("villages")
-            else:
-                self._show("home" if info else "nodata")
+    def go_villages(self) -> None:
+        """换村 (township/county kiosk): back to the village picker."""
+        self.nav.villages()
 
-        self.submit(self._w_swap, done)
+    def _sync_state(self) -> None:
+        self.state = self.nav.state
+        self.multi_village = self.nav.multi_village
 
-    # ---- navigation -----------------------------------------------------------------------
-    def _show(self, name: str, **params) -> None:
-        self._last_nav = time.monotonic()
+    def _show(self, name: str, params: dict) -> None:
+        """The Navigator's ``show``: open screen ``name`` and put it up."""
+        self._sync_state()
+        self.last_nav = time.monotonic()
         scr = self.sm.get_screen(name)
-        scr.warmed_for = self._warm_key()  # what it shows now is what warming would prepare
+        scr.warmed_for = self.work_ahead.key()  # what it shows now is what warming would prepare
         scr.open(**params)
         self._pending_show = None
         if not self.busy:
@@ -547,7 +273,18 @@ class KioskApp(App):
         # of ms on a software-rendered panel, docs/performance.md). A slow query still shows
         # the screen after SHOW_WAIT_S.
         token = self._pending_show = (name, self.sm.current)
-        Clock.schedule_once(lambda dt: self._finish_show(token), SHOW_WAIT_S)
+        Clock.schedule_once(lambda _dt: self._finish_show(token), SHOW_WAIT_S)
+
+    def _reveal(self, name: str) -> None:
+        """The Navigator's ``reveal``: put screen ``name`` up again as it was left."""
+        self._sync_state()
+        self._pending_show = None
+        self.last_nav = time.monotonic()
+        self.sm.current = name
+
+    def _data_idle(self) -> None:
+        if self._pending_show is not None:
+            self._finish_show()
 
     def _finish_show(self, token=None) -> None:
         """Put up the screen :meth:`_show` held back (its data arrived, or time is up),
@@ -560,154 +297,101 @@ class KioskApp(App):
         if self.sm.current == shown:
             self.sm.current = name
 
-    def go(self, name: str, **params) -> None:
-        """Open screen ``name`` (its data loads just after it is shown)."""
-        if self.state != "ready":
-            return
-        self.history.append(self.sm.current)
-        self._show(name, **params)
-
-    def back(self) -> None:
-        """Return to the previous screen as it was (no reload), or home."""
-        if self.history:
-            prev = self.history.pop()
-            self._pending_show = None
-            self._last_nav = time.monotonic()
-            self.sm.current = prev
-            if prev == "home" and self.update_waiting:
-                self._switch_version()
-        else:
-            self.go_home()
-
-    def go_home(self) -> None:
-        """首页: also the moment to switch to a newly installed data version."""
-        self.history.clear()
-        if self.update_waiting:
-            self._switch_version()
-            return
-        self._show("home" if self.state == "ready" else "nodata")
-
-    # ---- idle -----------------------------------------------------------------------------
+    # ---- touches and idle -----------------------------------------------------------------
     def _on_activity(self, *args):
-        self.last_activity = self.now()
+        self.nav.activity()
         return False
 
-    def go_villages(self) -> None:
-        """换村 (township/county kiosk): back to the village picker over the whole bundle."""
-        self.history.clear()
-        if self.update_waiting:
-            self._switch_version()  # shows the village picker itself
+    def _on_touch(self, _win, touch):
+        """Every touch is activity; five quick taps in the bottom-left corner open 技术员维护."""
+        self.nav.activity()
+        r = self.theme.mm(CORNER_MM)
+        if touch.x <= r and touch.y <= r:
+            now = time.monotonic()
+            self._corner_taps = [t for t in self._corner_taps if now - t < CORNER_WINDOW_S] + [now]
+            if len(self._corner_taps) >= CORNER_TAPS:
+                self._corner_taps.clear()
+                self.nav.go("technician")
+        return False
+
+    # ---- ID card --------------------------------------------------------------------------
+    def _mine(self):
+        return self.sm.get_screen("mine")
+
+    def _on_card(self, e) -> None:
+        """A card placed (or refused) on any screen opens 我的查询."""
+        if self.nav.state != "ready":
             return
-
-        def work(m):
-            self._mirror = m.with_village(None)
-            return self._mirror.info
-
-        def done(info):
-            self._set_info(info)
-            self._show("villages")
-
-        self.submit(work, done)
-
-    def _check_idle(self, *_):
-        # a township/county kiosk rests on its village picker, a village kiosk on 首页
-        rest = "villages" if self.multi_village else "home"
-        if self.state != "ready" or self.sm.current == rest:
-            return
-        # the card holder's own screen closes sooner than public ones
-        key = "personal_idle_to_home" if self.sm.current == "mine" else "public_idle_to_home"
-        if self.now() - self.last_activity >= float(self.timeouts[key]):
-            self.last_activity = self.now()
-            self.go_villages() if self.multi_village else self.go_home()
-
-
-_predraw_fbo: list = []  # one off-screen framebuffer for a whole pass of work ahead
-
-
-def predraw(screen) -> None:
-    """Draw ``screen`` (not on the window) once into an off-screen framebuffer: its labels'
-    pixels are rendered and uploaded and its canvas compiled, work Kivy otherwise does in
-    the first frame that shows it. :func:`predraw_done` frees the framebuffer."""
-    from kivy.core.window import Window
-    from kivy.graphics import Fbo
-    from kivy.graphics.opengl import glFinish
-
-    if screen.parent is not None:
-        return
-    if not _predraw_fbo:
-        _predraw_fbo.append(Fbo(size=Window.size))
-    fbo = _predraw_fbo[0]
-    fbo.add(screen.canvas)
-    fbo.draw()
-    fbo.remove(screen.canvas)
-    glFinish()  # the software renderer frees what the drawing used once it has finished
-
-
-def predraw_done() -> None:
-    _predraw_fbo.clear()
-
-
-def record_rows(screen) -> list[dict]:
-    """The rows of ``screen``'s list that open a record (``{"target", "rec_id", ...}``), in
-    list order; ``[]`` when it has none."""
-    for w in screen.walk(restrict=True):
-        data = getattr(w, "data", None)
-        if isinstance(data, list) and data and isinstance(data[0], dict):
-            rows = [r for r in data if r.get("target") and r.get("rec_id")]
-            if rows:
-                return rows
-    return []
-
-
-def run(home: Path, windowed: bool = False) -> int:
-    """Start the kiosk UI (blocks until the window closes)."""
-    from kiosk import config
-
-    panel = config.load(home)["panel"]
-    configure_kivy(windowed, size=(int(panel["width_px"]), int(panel["height_px"])))
-    KioskApp(home).run()
-    return 0
-
-
-# ---- driving the app without a main loop (screenshots, tests) ---------------------------------
-def start_headless(app: KioskApp) -> None:
-    """Build ``app`` and start Kivy's event loop without entering it; then call :func:`pump`.
-    (``kivy.tests.common.async_run`` is broken under current pytest, so we drive it.)"""
-    from kivy.base import runTouchApp
-
-    app._run_prepare()
-    runTouchApp(embedded=True)
-
-
-def pump(app: KioskApp, frames: int = 2, timeout: float = 20.0) -> None:
-    """Run the event loop until the data worker is idle, then ``frames`` more frames.
-
-    Raises:
-        TimeoutError: still busy after ``timeout`` seconds of wall time.
-    """
-    from kivy.base import EventLoop
-
-    deadline = time.monotonic() + timeout
-    quiet = 0
-    while quiet < frames:
-        EventLoop.idle()
-        if app.busy:
-            quiet = 0
-            time.sleep(0.002)
-            if time.monotonic() > deadline:
-                raise TimeoutError("the kiosk app stayed busy")
+        if self.nav.current != "mine":
+            self.nav.go("mine")
+        if isinstance(e, ev.CardPresented):
+            self._mine().card_placed(e.card)
         else:
-            quiet += 1
+            self._mine().card_error(e.message_zh)
 
+    # ---- stick imports and syncs ----------------------------------------------------------
+    def _on_import(self, e: ev.ImportEvent) -> None:
+        self.nav.activity()  # an import in progress is activity: no idle return
+        if isinstance(e, (ev.SyncStarted, ev.SyncDone)) or (isinstance(e, ev.ImportProgress) and e.source == "sync"):
+            if self.sm.built("technician"):
+                self.sm.get_screen("technician").on_sync_event(e)
+            if isinstance(e, ev.SyncDone) and e.installed:
+                self.services.data.check()
+            return
+        if isinstance(e, ev.StickFound):
+            if self.nav.current == "update":
+                self.sm.get_screen("update").open(state="preparing")
+            else:
+                self.nav.go("update", state="preparing")
+            return
+        if isinstance(e, (ev.ImportOffered, ev.ImportDone, ev.ImportRefused)) and self.nav.current != "update":
+            self.nav.go("update")
+        self.sm.get_screen("update").on_import_event(e)
+        if isinstance(e, ev.ImportDone):
+            self.services.data.check()  # the new version is switched in at the next safe point
 
-def tap(app: KioskApp, widget, frames: int = 3) -> None:
-    """Press and release at ``widget``'s centre in window coordinates, as a finger would,
-    running the loop between (how the headless UI tests tap)."""
-    from kivy.tests.common import UnitTestTouch
+    # ---- PIN --------------------------------------------------------------------------------
+    def check_pin(self, pad, entered: str, name: str = "technician") -> None:
+        """Check ``entered`` off the UI thread; ``pad.checked(event)`` gets the answer."""
+        self._pin_pads[self.services.pin.check(name, entered)] = pad
 
-    x, y = widget.to_window(*widget.center)
-    t = UnitTestTouch(x, y)
-    t.touch_down()
-    pump(app, 1)
-    t.touch_up()
-    pump(app, frames)
+    def _on_pin_checked(self, e: ev.PinChecked) -> None:
+        pad = self._pin_pads.pop(e.request, None)
+        if pad is not None:
+            pad.checked(e)
+
+    # ---- printing ---------------------------------------------------------------------------
+    def print_record(self, build):
+        """Open the print dialog and print the receipt ``build(mirror) -> Receipt | None``
+        makes (built on the data worker; None or ValueError: nothing to print). Returns the
+        dialog."""
+        from kiosk.screens.printing import PrintDialog
+
+        dlg = self.print_dialog = PrintDialog()
+        dlg.open()
+
+        def safe_build(m):
+            try:
+                return build(m)
+            except ValueError:  # nothing to print (e.g. no payments)
+                return None
+
+        def built(receipt):
+            if receipt is None:
+                dlg.show_error("没有可打印的记录")
+                return
+            dlg.job = self.services.printer.print(receipt)
+            self._print_dialogs[dlg.job] = dlg
+
+        self.services.data.submit(safe_build, built)
+        return dlg
+
+    def retry_print(self, dlg) -> bool:
+        """重试 in the print dialog: the same job again."""
+        return dlg.job is not None and self.services.printer.retry(dlg.job)
+
+    def _on_printed(self, e) -> None:
+        dlg = self._print_dialogs.get(e.job)
+        if dlg is not None:
+            dlg.show_result(e)
+

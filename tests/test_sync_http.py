@@ -17,7 +17,9 @@ from kiosk.cache import install as I
 from kiosk.cache import sync
 from kiosk.county.publish import publish
 from kiosk.cache.safecache import open_cache
-from kiosk.updates import RETRY_FIRST_S, UpdateService, last_sync, next_due
+from kiosk.services.events import ImportProgress, SyncDone
+from kiosk.services.updates import RETRY_FIRST_S, UpdateService, last_sync, next_due
+from recorder import Recorder
 
 SCOPE = "431382111249"
 DB = B.DB_PATH
@@ -198,15 +200,14 @@ def test_server_down_then_clean_retry_later(tmp_path, kiosk, small_bundle, small
            "timeouts": {"http_connect": 2, "http_read": 5}}
     (kiosk / "config.json").write_text(json.dumps(cfg))
     now = [1_000_000.0]
-    events = []
-    svc = UpdateService(kiosk, post=lambda fn: fn(), on_event=lambda k, **kw: events.append((k, kw)),
-                        clock=lambda: now[0])
+    rec_ = Recorder()
+    svc = UpdateService(rec_.bus, kiosk, watch_sticks=False, clock=lambda: now[0])
     assert svc.sync_due()
     svc.tick().join(30)
     rec = last_sync(kiosk)
     assert rec["ok"] is False and rec["failures"] == 1 and "无法连接更新服务器" in rec["message_zh"]
     assert installed_seq(kiosk) == 1
-    assert events[-1][0] == "sync_done" and not svc.syncing
+    assert isinstance(rec_.events[-1], SyncDone) and not rec_.events[-1].installed and not svc.syncing
     assert next_due(rec, 6) == now[0] + RETRY_FIRST_S
     assert svc.tick() is None  # not yet due
 
@@ -220,7 +221,8 @@ def test_server_down_then_clean_retry_later(tmp_path, kiosk, small_bundle, small
     assert rec["ok"] and rec["status"] == "installed" and rec["failures"] == 0
     assert installed_seq(kiosk) == 2
     assert next_due(rec, 6) == now[0] + 6 * 3600
-    pcts = [kw["percent"] for k, kw in events if k == "progress"]
+    assert rec_.last(SyncDone).installed and rec_.last(SyncDone).record["status"] == "installed"
+    pcts = [e.percent for e in rec_.of(ImportProgress) if e.source == "sync"]
     assert pcts and pcts[-1] == 100 and pcts == sorted(pcts)
 
 

@@ -31,7 +31,9 @@ from kiosk.cache.stickimport import StickRemoved
 from kiosk.county.publish import publish
 from kiosk.devices.usbstick import mount
 from kiosk.devices.usbstick.errors import UnreadableStick
-from kiosk.updates import UpdateService
+from kiosk.services.events import ImportDone, ImportOffered, ImportProgress, ImportRefused, StickFound
+from kiosk.services.updates import UpdateService
+from recorder import Recorder
 
 SCOPE = "431382111249"
 OTHER = "431382111202"  # 赵家村 (same township)
@@ -238,11 +240,11 @@ def test_unreadable_stick_gives_a_clear_message(tmp_path, loopdev, home):
         f.write(b"\0" * (2 << 20))
     dev2 = loopdev(img2)
     before = tree_digest(home)
-    events = []
-    svc = UpdateService(home, mount_base=tmp_path / "media", on_event=lambda k, **kw: events.append((k, kw)))
+    rec = Recorder()
+    svc = UpdateService(rec.bus, home, watch_sticks=False, mount_base=tmp_path / "media")
     svc.stick_added(dev2).join(30)
-    assert events[-1][0] == "error" and "未导入" in events[-1][1]["message_zh"]
-    assert events[-1][1]["safe_to_remove"] is True
+    assert rec.names() == ["StickFound", "ImportRefused"]
+    assert "未导入" in rec.events[-1].message_zh and rec.events[-1].safe_to_remove is True
     assert tree_digest(home) == before
 
 
@@ -257,21 +259,21 @@ def _empty(tmp_path: Path) -> Path:
 def test_stick_import_through_the_update_service(tmp_path, stick_tree, home, small_bundle, loopdev):
     assert run_cli("import", small_bundle) == 0
     dev = loopdev(make_image(tmp_path / "stick.img", stick_tree, "exfat", loopdev))
-    events = []
-    svc = UpdateService(home, mount_base=tmp_path / "media", on_event=lambda k, **kw: events.append((k, kw)))
+    rec = Recorder()
+    svc = UpdateService(rec.bus, home, watch_sticks=False, mount_base=tmp_path / "media")
     svc.stick_added(dev).join(30)
-    kind, kw = events[-1]
-    assert kind == "plan" and svc.stick_state == "need_pin"
-    assert (kw["plan"].old.seq, kw["plan"].new.seq) == (1, 2)
+    offer = rec.events[-1]
+    assert isinstance(offer, ImportOffered) and svc.stick_state == "need_pin"
+    assert (offer.plan.old.seq, offer.plan.new.seq) == (1, 2)
     assert os.path.ismount(tmp_path / "media" / Path(dev).name)
     svc.stick_install().join(60)
-    kind, kw = events[-1]
-    assert kind == "done" and kw["safe_to_remove"] is True
-    assert (kw["report"].old.seq, kw["report"].new.seq) == (1, 2)
+    done = rec.events[-1]
+    assert isinstance(done, ImportDone) and done.safe_to_remove is True
+    assert (done.report.old.seq, done.report.new.seq) == (1, 2)
     assert not os.path.ismount(tmp_path / "media" / Path(dev).name)
-    prog = [e[1] for e in events if e[0] == "progress"]
-    assert {p["phase"] for p in prog} == {"copy", "verify"}
-    assert prog[-1]["percent"] == 100 and [p["percent"] for p in prog] == sorted(p["percent"] for p in prog)
+    prog = rec.of(ImportProgress)
+    assert {p.phase for p in prog} == {"copy", "verify"} and {p.source for p in prog} == {"stick"}
+    assert prog[-1].percent == 100 and [p.percent for p in prog] == sorted(p.percent for p in prog)
     assert I.read_state(home)["highest_seq"] == 2
 
 

@@ -5,7 +5,8 @@ import os
 from pathlib import Path
 
 from kiosk.devices.usbstick.watcher import Stick, StickWatcher, scan_sysfs
-from kiosk.updates import Meter, UpdateService, next_due, RETRY_FIRST_S
+from kiosk.services.bus import EventBus
+from kiosk.services.updates import Meter, UpdateService, next_due, RETRY_FIRST_S
 
 
 def _fake_sysfs(root: Path) -> Path:
@@ -91,6 +92,6 @@ def test_next_due_backs_off_after_failures():
 
 
 def test_install_needs_a_plan_first(home):
-    svc = UpdateService(home)
+    svc = UpdateService(EventBus(), home, watch_sticks=False)
     assert svc.stick_install() is None  # no stick, no plan: nothing starts
     assert svc.stick_cancel() is True and svc.stick_state == "idle"

@@ -60,14 +60,15 @@ def bare() -> dict:
 
 
 def app(home: str) -> dict:
-    from kiosk.app import configure_kivy
+    from kiosk.screens.kivyconfig import configure_kivy
 
     _configure()
     configure_kivy(windowed=True, size=(1280, 800))
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
-    from kiosk.app import KioskApp, start_headless
+    from kiosk.app import KioskApp
+    from kiosk.screens.headless import start_headless
 
     out: dict = {}
     flips = [0]
@@ -97,7 +98,7 @@ def app(home: str) -> dict:
     def step(action) -> float:
         """ms from the tap to the first frame flipped after the worker went idle."""
         think()
-        a._on_activity()  # a tap is activity (the walk calls the app, not the touch screen)
+        a.nav.activity()  # a tap is activity (the walk calls the app, not the touch screen)
         t0 = time.perf_counter()
         action()
         n = flips[0]
@@ -147,9 +148,7 @@ def app(home: str) -> dict:
 def _detail(a, name: str, n: int):
     """(detail screen, record id) of the ``n``-th row (0-based, or the last) of the list
     screen ``name`` that opens a record, if any."""
-    from kiosk.app import record_rows
-
-    rows = record_rows(a.sm.get_screen(name))
+    rows = a.sm.get_screen(name).record_rows()
     if not rows:
         return None
     r = rows[min(n, len(rows) - 1)]

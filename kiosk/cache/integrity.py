@@ -18,13 +18,13 @@ on every screen — and moves the damaged copy to ``mirror/quarantine/`` for ins
 anything older is still refused (the exact bundle of ``highest_seq`` may be re-imported:
 a repair).
 
-App side::
+The kiosk runs this through kiosk.services.integrity (events on the service bus)::
 
-    mon = integrity.start_background_checks(home, on_change=lambda r: Clock.schedule_once(...))
+    mon = integrity.start_background_checks(home, on_result=report)
     ...
     mon.stop()              # at clean exit: clears the run marker
 
-``on_change(result)`` runs in the worker thread; hand it to the UI thread.
+The callbacks run in the checker thread.
 """
 from __future__ import annotations
 
@@ -241,8 +241,10 @@ class IntegrityMonitor:
     RETRY_BUSY = 60.0
 
     def __init__(self, home: Path, on_change: Callable[[CheckResult], None] | None, interval: float,
-                 unclean: bool, clock: Clock | None = None):
+                 unclean: bool, clock: Clock | None = None,
+                 on_result: Callable[[CheckResult], None] | None = None):
         self.home, self.on_change, self.interval, self.unclean = Path(home), on_change, interval, unclean
+        self.on_result = on_result
         self.clock = clock or SYSTEM
         self.results: list[CheckResult] = []
         self._stop = threading.Event()
@@ -271,6 +273,8 @@ class IntegrityMonitor:
                 except I.KioskError as exc:  # read-only KIOSK_HOME during a fallback: say so, retry later
                     res = CheckResult("busy", None, None, None, exc.message, exc.message_zh, I.now_iso(self.clock))
                 self.results.append(res)
+                if self.on_result:
+                    self.on_result(res)
                 if res.status == "busy":
                     wait = self.RETRY_BUSY
                 else:
@@ -292,8 +296,12 @@ class IntegrityMonitor:
 
 
 def start_background_checks(home: Path, on_change: Callable[[CheckResult], None] | None = None,
-                            interval: float | None = None, clock: Clock | None = None) -> IntegrityMonitor:
+                            interval: float | None = None, clock: Clock | None = None,
+                            on_result: Callable[[CheckResult], None] | None = None) -> IntegrityMonitor:
     """Set the run marker and start the checker thread; returns at once.
+
+    ``on_result(result)`` follows every check, ``on_change(result)`` only a check that
+    changed what may be shown; both run in the checker thread.
 
     A re-check runs at once in the worker (every start, clean or not), then whenever the
     last check is older than ``interval`` seconds (default
@@ -305,7 +313,7 @@ def start_background_checks(home: Path, on_change: Callable[[CheckResult], None]
         unclean = mark_started(Path(home))
     except OSError:  # a read-only KIOSK_HOME must not stop the kiosk from showing data
         unclean = False
-    return IntegrityMonitor(home, on_change, interval, unclean, clock).start()
+    return IntegrityMonitor(home, on_change, interval, unclean, clock, on_result).start()
 
 
 def status_line(home: Path) -> str | None:

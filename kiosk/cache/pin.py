@@ -165,10 +165,17 @@ def set_pin(name: str, new: str, current: str | None = None, home: Path | None =
         atomic_write_json(d / "pins.json", pins)
 
 
+def tries_left(name: str, home: Path | None = None) -> int:
+    """Wrong tries left before ``name`` locks (0: locked now)."""
+    _check_name(name)
+    rec = (read_json(_dir(home) / "pin-lock.json", {}) or {}).get(name) or {}
+    return max(0, MAX_TRIES - int(rec.get("failures", 0)))
+
+
 def require(name: str, pin: str, home: Path | None = None) -> None:
     """:func:`check` that raises :class:`PinError` on a wrong PIN (for commands)."""
     if not check(name, pin, home):
-        left = MAX_TRIES - int(((read_json(_dir(home) / "pin-lock.json", {}) or {}).get(name) or {}).get("failures", 0))
+        left = tries_left(name, home)
         if left <= 0:
             raise PinError(f"wrong {name} PIN; now locked", "密码错误，已锁定")
         raise PinError(f"wrong {name} PIN ({left} tries left)", f"密码错误（还可尝试{left}次）")

@@ -23,7 +23,7 @@ def _progress(quiet: bool):
 
 def _sync(args) -> int:
     from kiosk.cache import sync
-    from kiosk.updates import record_sync
+    from kiosk.services.updates import record_sync
 
     home = config.kiosk_home()
     cfg = config.load(home)

@@ -36,12 +36,19 @@ def _kivy_env(quiet: bool = False) -> None:
 
 
 def cmd_run(args) -> int:
-    from kiosk.config import kiosk_home
+    from kiosk import config
 
+    home = config.kiosk_home()
+    panel = config.load(home)["panel"]
     _kivy_env()
-    from kiosk.app import run
+    from kiosk.screens.kivyconfig import configure_kivy
 
-    return run(kiosk_home(), windowed=args.windowed)
+    # before kivy.app is imported: it creates the clock, whose kind is configuration
+    configure_kivy(args.windowed, size=(int(panel["width_px"]), int(panel["height_px"])))
+    from kiosk.app import KioskApp
+
+    KioskApp(home).run()
+    return 0
 
 
 def _size(text: str | None):

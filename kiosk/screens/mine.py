@@ -1,13 +1,14 @@
 """我的查询: the card holder's own 到户资金 (totals per year) and 办事结果, after their ID card
-is read; and the ID-card watcher that opens it from any screen.
+is read. A card placed on any screen opens it (the App, on the card service's
+``CardPresented``).
 
 Privacy: the card (an ``IdCard`` with the full ID number) is handed straight to the worker
 job that computes the holder key (:func:`kiosk.personal.lookup`) and is not kept; the screen
 keeps only the masked name and the records, and drops them when the card is removed, on 退出,
 首页/返回 and the idle timer (every way off this screen goes through ``on_leave``). After a
-leave that was not a removal the watcher is told to :meth:`forget` the card (a card left on
-the reader cannot always be told from a removed one: docs/devices.md). Nothing here logs the
-ID number or the name.
+leave that was not a removal the card service is told to ``forget`` the card (a card left
+on the reader cannot always be told from a removed one: docs/devices.md). Nothing here logs
+the ID number or the name.
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import logging
 import os
 
 from kivy.app import App
-from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
@@ -45,6 +45,11 @@ class MineScreen(KioskScreen):
         super().__init__(**kw)
         self._gen = 0
         self._demo_next = 0
+        self.demo = self._card_service().simulator is not None
+
+    @staticmethod
+    def _card_service():
+        return App.get_running_app().services.card
 
     # ---- navigation -------------------------------------------------------------------------
     def open(self, **params):
@@ -55,9 +60,8 @@ class MineScreen(KioskScreen):
         let the watcher forget a card still lying on the reader."""
         had = self.records is not None or self.phase == "reading"
         self.clear()
-        watcher = getattr(App.get_running_app(), "card_watcher", None)
-        if had and watcher is not None:
-            watcher.forget()
+        if had:
+            self._card_service().forget()
 
     def quit(self) -> None:
         """退出: drop the records and go to 首页 (on_leave also forgets the card)."""
@@ -73,7 +77,6 @@ class MineScreen(KioskScreen):
 
     # ---- card events (main thread) ----------------------------------------------------------
     def card_placed(self, card) -> None:
-        app = App.get_running_app()
         self.clear()
         self.message = ""
         self.phase = "reading"
@@ -87,7 +90,7 @@ class MineScreen(KioskScreen):
         def failed_safe(m, card=card):
             return personal.lookup(m, card)
 
-        app.submit(failed_safe, done)
+        self.load(failed_safe, done)
         del card  # the job's closure is the only holder until it finishes
 
     def card_removed(self) -> None:
@@ -129,86 +132,22 @@ class MineScreen(KioskScreen):
                                      note=rich(st.get("note") or ""), first=i == 0, last=i == len(steps) - 1))
 
     def print_payments(self) -> None:
-        from kiosk.screens.printing import print_record
-
         rec = self.records
         if rec is None:
             return
-        print_record(lambda m: receipts.payments(rec, m.info))
+        App.get_running_app().print_record(lambda m: receipts.payments(rec, m.info))
 
     # ---- demo (simulated reader only) -------------------------------------------------------
     def demo_place(self) -> None:
-        sim = getattr(App.get_running_app(), "card_sim", None)
+        sim = self._card_service().simulator
         if sim is not None:
             sim.place(self._demo_next % min(5, len(sim.cards)))
             self._demo_next += 1
 
     def demo_remove(self) -> None:
-        sim = getattr(App.get_running_app(), "card_sim", None)
+        sim = self._card_service().simulator
         if sim is not None:
             sim.remove()
-
-
-# ---- the watcher --------------------------------------------------------------------------------
-def attach(app) -> None:
-    """Start the ID-card watcher for config ``idcard.device`` ("" = first reader found,
-    "sim" = the simulated reader serving the demo persons); its events reach the main thread
-    through ``Clock.schedule_once``."""
-    from kiosk.config import TIMEOUTS
-    from kiosk.devices.idcard import CardWatcher, open_reader
-
-    spec = (app.cfg.get("idcard") or {}).get("device") or "auto"
-    sim = None
-    if spec.startswith("sim"):
-        from kiosk.devices.idcard.simulator import SimulatedReader
-
-        sim = SimulatedReader()
-    app.card_sim = sim
-    scr = app.sm.get_screen("mine")
-    scr.demo = sim is not None
-    post = lambda fn: Clock.schedule_once(lambda dt: fn(), 0)  # noqa: E731
-
-    def present(card):
-        post(lambda: _present(app, card))
-
-    def removed():
-        post(scr.card_removed)
-
-    def error(err):
-        text = err.message_zh
-        post(lambda: _error(app, text))
-
-    def status(s):
-        post(lambda: setattr(scr, "reader_missing", s == "unavailable"))
-
-    poll = float(app.timeouts.get("card_poll_interval", TIMEOUTS["card_poll_interval"]))
-    w = CardWatcher(lambda: open_reader(spec, simulator=sim), present, removed, poll_interval=poll,
-                    on_error=error, on_status=status)
-    app.card_watcher = w
-    w.start()
-
-
-def _present(app, card) -> None:
-    if app.state != "ready":
-        return
-    if app.sm.current != "mine":
-        app.go("mine")
-    app.sm.get_screen("mine").card_placed(card)
-
-
-def _error(app, text: str) -> None:
-    if app.state != "ready":
-        return
-    if app.sm.current != "mine":
-        app.go("mine")
-    app.sm.get_screen("mine").card_error(text)
-
-
-def detach(app) -> None:
-    w = getattr(app, "card_watcher", None)
-    if w is not None:
-        w.stop()
-        app.card_watcher = None
 
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "mine.kv"))

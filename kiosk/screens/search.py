@@ -65,6 +65,7 @@ def result_rows(res) -> list[dict]:
 
 class SearchScreen(KioskScreen):
     warm_on_idle = True
+    list_id = "results"
     text = StringProperty("")      # a tapped surname, word or category
     initials = StringProperty("")  # letters from the pad
     year = StringProperty("")
@@ -129,8 +130,7 @@ class SearchScreen(KioskScreen):
 
     @staticmethod
     def _typing(*_):
-        app = App.get_running_app()  # keys are activity too: no idle return while typing
-        app.last_activity = app.now()
+        App.get_running_app().nav.activity()  # keys are activity too: no idle return while typing
 
     def submit_typed(self, typed: str) -> None:
         """Run the staff text (see :func:`typed_query`); nothing when staff mode is off."""

@@ -1,47 +1,27 @@
 """技术员维护: the technician PIN pad, then what the kiosk holds, when the last sync ran and
-what it did, and 立即同步. A sync runs on the update service's worker thread; this screen
-only shows its events (:mod:`kiosk.updates`).
+what it did, and 立即同步. A sync runs on the update service's thread
+(kiosk.services.updates); the App hands this screen its events.
 
 :class:`PinPad` is shared with the stick import screen (kiosk/screens/update.py): big digit
-buttons only, no keyboard; the PIN is checked by ``kiosk.cache.pin`` on a worker thread
-(scrypt takes tens of milliseconds).
+buttons only, no keyboard; the PIN service checks the PIN off the UI thread (scrypt takes
+tens of milliseconds) and says how many tries are left.
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 
 from kivy.app import App
-from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.screens.switched import SwitchedViews
 from kiosk.screens.widgets import KioskScreen
+from kiosk.services import events as ev
+from kiosk.services.pin import NO_PIN_ZH as NO_PIN
 
 PIN_MIN, PIN_MAX = 6, 12
-NO_PIN = "尚未设置技术员密码。请技术人员在终端上运行：kiosk pin set technician"
-
-
-def check_pin_async(entered: str, done) -> None:
-    """``pin.check("technician", entered)`` on a worker; ``done(ok, message_zh)`` on the UI thread."""
-    home = getattr(App.get_running_app(), "home", None)
-
-    def work():
-        try:
-            from kiosk.cache import pin
-
-            ok = pin.check("technician", entered, home)
-            msg = "" if ok else "密码错误，请重新输入"
-        except Exception as exc:  # noqa: BLE001 - locked / not set / damaged file: say so
-            from kiosk.updates import describe
-
-            ok, msg = False, describe(exc)
-        Clock.schedule_once(lambda _dt: done(ok, msg), 0)
-
-    threading.Thread(target=work, name="kiosk-pin", daemon=True).start()
 
 
 class PinPad(BoxLayout):
@@ -82,18 +62,19 @@ class PinPad(BoxLayout):
         pass
 
     def verify(self, on_ok) -> None:
-        """Check the entered PIN (worker thread); ``on_ok()`` when right, else show why."""
+        """Check the entered PIN (the PIN service); ``on_ok()`` when right, else show why."""
         self.busy = True
         self.message = "正在核对…"
         entered, self.entered = self.entered, ""
+        self._on_ok = on_ok
+        App.get_running_app().check_pin(self, entered)
 
-        def done(ok: bool, msg: str):
-            self.busy = False
-            self.message = msg
-            if ok:
-                on_ok()
-
-        check_pin_async(entered, done)
+    def checked(self, e: ev.PinChecked) -> None:
+        """The PIN service's answer (handed over by the App)."""
+        self.busy = False
+        self.message = e.message_zh
+        if e.ok:
+            self._on_ok()
 
 
 def _fmt_time(iso: str | None) -> str:
@@ -125,12 +106,7 @@ def sync_lines(rec: dict | None, base_url: str, every_hours: float, syncing: boo
 def technician_pin_set() -> bool:
     """Whether a technician PIN exists, for the screens that ask for it (技术员维护, U盘导入).
     One small JSON read; a damaged file counts as set, so the pad's check reports it."""
-    from kiosk.cache import pin
-
-    try:
-        return pin.is_set("technician", getattr(App.get_running_app(), "home", None))
-    except Exception:  # noqa: BLE001 - unreadable pins.json: the pad says why on 确定
-        return True
+    return App.get_running_app().services.pin.is_set("technician")
 
 
 class TechnicianScreen(SwitchedViews, KioskScreen):
@@ -169,30 +145,29 @@ class TechnicianScreen(SwitchedViews, KioskScreen):
                               f"　指纹 {info.fingerprint}")
         else:
             self.data_line = "本机数据：尚无数据"
-        svc = getattr(app, "updates", None)
-        if svc is None:
+        svc = app.services.updates
+        if not svc.started:
             self.sync_text = "更新服务未启动"
             self.can_sync = False
             return
-        from kiosk.updates import next_due
+        from kiosk.services.updates import next_due
 
-        every = float((svc.cfg.get("sync") or {}).get("every_hours", 6))
+        every = svc.every_hours()
         rec = svc.last_sync()
         self.sync_text = "\n".join(sync_lines(rec, svc.base_url(), every, svc.syncing, next_due(rec, every)))
         self.can_sync = bool(svc.base_url()) and not svc.syncing
 
     def sync_now(self) -> None:
-        svc = getattr(App.get_running_app(), "updates", None)
-        if svc is not None and svc.sync_now() is not None:
+        if App.get_running_app().services.updates.sync_now() is not None:
             self.can_sync = False
             self.progress_text = "正在同步…"
 
-    def on_sync_event(self, kind: str, **kw) -> None:
-        """Update-service events about syncs (routed here by kiosk.screens.update.attach)."""
-        if kind == "progress":
-            label = {"download": "正在下载", "copy": "正在复制", "verify": "正在校验"}.get(kw.get("phase"), "")
-            self.progress_text = f"{label}　{kw.get('text', '')}"
-        elif kind == "sync_done":
+    def on_sync_event(self, e: ev.ImportEvent) -> None:
+        """The update service's sync events (handed over by the App)."""
+        if isinstance(e, ev.ImportProgress):
+            label = {"download": "正在下载", "copy": "正在复制", "verify": "正在校验"}.get(e.phase, "")
+            self.progress_text = f"{label}　{e.text}"
+        elif isinstance(e, ev.SyncDone):
             self.progress_text = ""
             self.refresh()
 

@@ -1,6 +1,7 @@
 """选择村: a township or county kiosk (bundle scope = township/county code) first shows big
 buttons for its villages (a county: its townships first, then that township's villages);
-choosing one restricts every section to that village (``Mirror.with_village``)."""
+choosing one restricts every section to that village (the data service's
+``choose_village``; 返回 on that village's 首页 leads back here)."""
 from __future__ import annotations
 
 import os
@@ -18,21 +19,6 @@ def group_townships(villages: list[dict]) -> list[tuple[str, str, list[dict]]]:
     for v in villages:
         out.setdefault(v["township_code"], (v["township_name"], []))[1].append(v)
     return [(c, name, vs) for c, (name, vs) in sorted(out.items())]
-
-
-def choose_village(app, code: str) -> None:
-    """Restrict the app's mirror to village ``code`` (on the worker), then show 首页."""
-
-    def work(m):
-        app._mirror = m.with_village(code)
-        return app._mirror.info
-
-    def done(info):
-        app._set_info(info)
-        app.history[:] = ["villages"]  # 返回 on 首页 leads back to the village buttons
-        app._show("home")
-
-    app.submit(work, done)
 
 
 class VillagesScreen(KioskScreen):
@@ -64,7 +50,7 @@ class VillagesScreen(KioskScreen):
             grid.add_widget(b)
 
     def choose(self, code: str) -> None:
-        choose_village(App.get_running_app(), code)
+        App.get_running_app().data.choose_village(code)
 
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "villages.kv"))

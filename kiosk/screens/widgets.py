@@ -262,8 +262,18 @@ class KioskScreen(Screen):
         create widgets its first page will need (see :func:`warm_pool`)."""
 
     def load(self, fn, done) -> None:
-        """Run ``fn(mirror)`` on the worker; call ``done(result)`` on the main thread."""
-        App.get_running_app().submit(fn, done)
+        """Run ``fn(mirror)`` on the data service's worker; ``done(result)`` on the main thread."""
+        App.get_running_app().data.submit(fn, done)
+
+    #: id of the screen's PagedList, if it has one (:meth:`record_rows`)
+    list_id = "list"
+
+    def record_rows(self) -> list[dict]:
+        """The rows of this screen's list that open a record (``{"target", "rec_id", ...}``),
+        in list order; ``[]`` when it has none (work ahead opens the last one's record)."""
+        lst = self.ids.get(self.list_id)
+        data = getattr(lst, "data", None) or []
+        return [r for r in data if r.get("target") and r.get("rec_id")]
 
 
 class DetailScreen(KioskScreen):
@@ -433,7 +443,7 @@ class PagedList(RecycleView):
             self.exhausted = page.next is None
             Clock.schedule_once(self._maybe_more, 0)
 
-        App.get_running_app().submit(lambda m: fetch(m, after), done)
+        App.get_running_app().data.submit(lambda m: fetch(m, after), done)
 
     def _maybe_more(self, *_):
         if self._busy or self.exhausted or self._fetch is None or self._next is None:

@@ -63,6 +63,11 @@ class EventBus:
                 self._subs = [s for s in self._subs if s is not entry]
         return unsubscribe
 
+    def call(self, fn: Callable[[], None]) -> None:
+        """Run ``fn()`` where handlers run, after the events published before it: how a
+        service hands a query's answer to the one who asked (e.g. the data service)."""
+        self._deliver(fn)
+
     def publish(self, event: Event) -> None:
         """Hand ``event`` to its subscribers (thread-safe; returns before they run when
         ``deliver`` defers them)."""

@@ -34,6 +34,14 @@ class DataShown(Event):
 
 
 @dataclass(frozen=True)
+class VillageChosen(Event):
+    """A township or county kiosk chose one village (``info.village_code`` has 12 digits:
+    every section shows that village) or went back to its village picker (``换村``)."""
+
+    info: "MirrorInfo"
+
+
+@dataclass(frozen=True)
 class DataVersionChanged(Event):
     """A newer (or fallback) version is installed and ready to switch to; the App switches
     with ``DataService.switch()`` when nobody is in the middle of something (首页, idle)."""
@@ -159,7 +167,7 @@ class PrintDone(Event):
 
     job: int
     result: Any = field(repr=False, default=None)
-    message_zh: str = "打印完成，请取走凭条"
+    message_zh: str = "打印完成，请取走小票"
 
 
 @dataclass(frozen=True)

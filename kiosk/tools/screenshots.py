@@ -87,18 +87,18 @@ def render(home: Path, jobs: list[tuple[str, str]], size: tuple[int, int] | None
         if name not in SCREENSHOT_NAMES:
             raise ValueError(f"unknown screen {name!r}")
     from kiosk import config as _config
-    from kiosk.app import configure_kivy
+    from kiosk.screens.kivyconfig import configure_kivy
 
     panel = _config.load(home)["panel"]
     configure_kivy(windowed=True, size=size or (panel["width_px"], panel["height_px"]))
     from kivy.core.window import Window
 
-    from kiosk.app import KioskApp, pump, start_headless
+    from kiosk.app import KioskApp
+    from kiosk.screens.headless import pump, start_headless, stop_headless
 
     app = KioskApp(home, opener=opener)
     start_headless(app)
-    if size or True:
-        Window.size = size or (panel["width_px"], panel["height_px"])
+    Window.size = size or (panel["width_px"], panel["height_px"])
     pump(app)
     written = []
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-shot-"))
@@ -112,34 +112,32 @@ def render(home: Path, jobs: list[tuple[str, str]], size: tuple[int, int] | None
             written.append(str(out))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        app.stop()
+        stop_headless(app)
     return written
 
 
 def show(app, name: str) -> None:
     """Put screen ``name`` up as a user would reach it (detail screens with a picked record)."""
-    if name == "nodata":  # as before any import; the next show() restores the real state
+    from kiosk.screens.headless import pump
+    from kiosk.services.events import DataShown
+
+    if name == "nodata":  # as before any import: the data service says nothing is shown
         if not hasattr(app, "_shot_saved"):
-            app._shot_saved = (app.info, app.state)
-        app._set_info(None)
-        app.state = "nodata"
-        app._show("nodata")
+            app._shot_saved = app.info
+        app.bus.publish(DataShown(None))
+        pump(app)
         return
-    if hasattr(app, "_shot_saved"):
-        info, app.state = app._shot_saved
-        del app._shot_saved
-        app._set_info(info)
+    if hasattr(app, "_shot_saved"):  # the next screen shows the real data again
+        app.bus.publish(DataShown(app.__dict__.pop("_shot_saved")))
+        pump(app)
     if app.state != "ready":
-        app._show("nodata")
         return
     app.go_home()
     if name == "home":
         return
     if name.endswith("_detail"):
         box = {}
-        app.submit(lambda m: pick(m, name), lambda rid: box.setdefault("id", rid))
-        from kiosk.app import pump
-
+        app.data.submit(lambda m: pick(m, name), lambda rid: box.setdefault("id", rid))
         pump(app)
         list_screen = {"finance_detail": "finance", "project_detail": "projects",
                        "asset_detail": "assets", "service_detail": "services",

@@ -50,6 +50,8 @@ def open_reader(spec: str = "auto", simulator=None, timeout: float | None = None
         from kiosk.devices.idcard.simulator import SimSerialPort, SimulatedReader, SimUsbDevice
 
         sim = simulator if simulator is not None else SimulatedReader()
+        if not sim.plugged:  # like a real port or USB device that is not there
+            raise ReaderUnavailable("simulated reader is unplugged")
         kind = spec.partition(":")[2] or "serial"
         if kind == "serial":
             t = transports.SerialTransport(SimSerialPort(sim), "simulated serial reader")

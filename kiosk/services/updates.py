@@ -1,18 +1,21 @@
-"""Update service for the UI (no Kivy): USB stick imports and background HTTP syncs run on
-worker threads; results come back through callbacks, passed through ``post`` (the app
-gives ``Clock.schedule_once``) so screens only ever touch widgets on the main thread.
+"""The update service: USB stick imports and HTTP syncs, on the service's own threads.
 
 Stick flow (one stick at a time)::
 
-    stick plugged → mount ro + find + choose + space check  → event "plan"  (ask the PIN)
-    PIN ok        → copy + verify + switch (progress events) → unmount → event "done"
-    any failure   → unmount → event "error" (Chinese message; nothing changed)
-    stick pulled  → event "removed"
+    stick plugged → StickFound → mount ro + find + choose + space check → ImportOffered (ask the PIN)
+    PIN accepted (stick_install) → copy + verify + switch (ImportProgress) → unmount → ImportDone
+    any failure → unmount → ImportRefused (Chinese line; nothing changed)
+    stick pulled → StickRemoved
 
-Background sync: :meth:`UpdateService.tick` (called every minute by a thread or the app)
-starts a sync when ``sync.every_hours`` passed since the last success; after a failure it
-retries sooner (15 min, doubling, at most ``every_hours``). The last result is kept in the
-``sync`` cache (:func:`last_sync`) for the technician menu.
+A stick pulled while it is being prepared ends that preparation: whatever the preparation
+finds afterwards (typically a read error) is dropped, so the screen stays at "removed"
+(every change of the stick state happens under one lock, and each stick has its own
+generation number).
+
+Background sync: every ``check_every_s`` seconds the service starts a sync when
+``sync.every_hours`` passed since the last success; after a failure it retries sooner
+(15 min, doubling, at most ``every_hours``). The last result is kept in the ``sync`` cache
+(:func:`last_sync`) for the technician menu.
 """
 from __future__ import annotations
 
@@ -25,10 +28,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kiosk import config
-from kiosk.cache.safecache import open_cache
 from kiosk.errors import KioskError
+from kiosk.services.base import Service
+from kiosk.services.bus import EventBus
+from kiosk.services.events import (ImportDone, ImportOffered, ImportProgress, ImportRefused, StickFound,
+                                   StickRemoved, SyncDone, SyncStarted)
 
-log = logging.getLogger("kiosk.updates")
+log = logging.getLogger("kiosk.services.updates")
 RETRY_FIRST_S = 15 * 60
 LAST_SYNC_KEY = "last_sync"
 
@@ -46,6 +52,8 @@ def record_sync(home: Path, res, exc: BaseException | None, now: float | None = 
                 failures_before: int | None = None) -> dict:
     """Store what a sync did (``res``: SyncResult or None, ``exc``: its error) and return
     the record: ``{"at", "ts", "ok", "status", "seq", "downloaded", "message_zh", "failures"}``."""
+    from kiosk.cache.safecache import open_cache
+
     now = time.time() if now is None else now
     prev = last_sync(home) or {}
     fails = (prev.get("failures", 0) if failures_before is None else failures_before) + 1 if exc else 0
@@ -72,6 +80,8 @@ def record_sync(home: Path, res, exc: BaseException | None, now: float | None = 
 
 def last_sync(home: Path) -> dict | None:
     """The last recorded sync (see :func:`record_sync`), or None."""
+    from kiosk.cache.safecache import open_cache
+
     cache = open_cache(home, "sync")
     try:
         rec = cache.get(LAST_SYNC_KEY)
@@ -133,56 +143,87 @@ class Meter:
         return " · ".join(parts)
 
 
-class UpdateService:
-    """Runs stick imports and syncs off the UI thread.
+class UpdateService(Service):
+    """Stick imports and HTTP syncs, off the UI thread.
 
     Args:
+        bus: where the import events (kiosk.services.events, "updates") are published.
         home: KIOSK_HOME. cfg: config (loaded when None).
-        post: ``post(fn)`` runs ``fn()`` on the UI thread (default: call directly).
-        on_event: ``on_event(kind, **data)`` with kind in ``plan``, ``progress``, ``done``,
-            ``error``, ``removed``, ``sync_started``, ``sync_done`` (called through ``post``).
+        watch_sticks: start the stick watcher in :meth:`start` (tests drive
+            :meth:`stick_added` / :meth:`stick_removed` themselves).
+        sync_every_s: seconds between two looks whether a background sync is due (0: none).
         mount_base: where sticks are mounted (tests). clock: epoch seconds (tests).
+        sync_fn: replaces ``kiosk.cache.sync.sync`` (tests).
+
+    Attributes:
+        stick_state: ``idle`` | ``preparing`` | ``need_pin`` | ``installing`` | ``done`` | ``failed``.
+        syncing: a sync is running.
     """
 
-    def __init__(self, home: Path, cfg: dict | None = None, post: Callable | None = None,
-                 on_event: Callable[..., None] | None = None, mount_base: Path | None = None,
+    name = "updates"
+
+    def __init__(self, bus: EventBus, home: Path, cfg: dict | None = None, watch_sticks: bool = True,
+                 sync_every_s: float = 60.0, mount_base: Path | None = None,
                  clock: Callable[[], float] = time.time, sync_fn: Callable | None = None):
+        super().__init__(bus)
         self.home = Path(home)
         self.cfg = cfg if cfg is not None else config.load(self.home)
-        self.post = post or (lambda fn: fn())
-        self.on_event = on_event or (lambda kind, **kw: None)
+        self.watch_sticks = watch_sticks
+        self.sync_every_s = sync_every_s
         self.mount_base = mount_base
         self.clock = clock
         self._sync_fn = sync_fn
         self._lock = threading.Lock()
         self.syncing = False
-        self.stick_state = "idle"  # idle | preparing | need_pin | installing | done | failed
+        self.stick_state = "idle"
+        self._stick_gen = 0        # a new stick, or the stick pulled: older work is stale
         self._mounted = None
         self._plan = None
-        self._stop = threading.Event()
+        self._watcher = None
 
-    # ---- plumbing -------------------------------------------------------------------------
-    def _emit(self, kind: str, **data) -> None:
-        self.post(lambda: self.on_event(kind, **data))
+    # ---- life cycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        """Start watching for sticks and the background sync timer."""
+        if self.started:
+            return
+        super().start()
+        if self.watch_sticks:
+            try:
+                from kiosk.devices.usbstick.watcher import StickWatcher
 
-    def _spawn(self, fn, name: str) -> threading.Thread:
-        t = threading.Thread(target=fn, name=name, daemon=True)
-        t.start()
-        return t
+                self._watcher = StickWatcher(lambda stick: self.stick_added(stick.devnode), self.stick_removed).start()
+            except Exception:  # noqa: BLE001 - no stick support on this box: sync still works
+                log.exception("stick watcher not started")
+        if self.sync_every_s > 0:
+            self.spawn(self._sync_timer, "sync-timer")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        super().stop(timeout)
+
+    def _sync_timer(self) -> None:
+        while not self.stopping.wait(self.sync_every_s):
+            self.tick()
 
     # ---- HTTP sync ------------------------------------------------------------------------
     def base_url(self) -> str:
         return (self.cfg.get("sync") or {}).get("base_url", "")
 
+    def every_hours(self) -> float:
+        return float((self.cfg.get("sync") or {}).get("every_hours", 6))
+
     def last_sync(self) -> dict | None:
         return last_sync(self.home)
 
     def sync_due(self) -> bool:
-        every = float((self.cfg.get("sync") or {}).get("every_hours", 6))
+        every = self.every_hours()
         return bool(self.base_url()) and every > 0 and self.clock() >= next_due(self.last_sync(), every)
 
     def sync_now(self, base_url: str | None = None) -> threading.Thread | None:
-        """Start a sync in a worker thread (None if a sync or stick import is running)."""
+        """Start a sync on a worker thread (None if a sync or stick import is running).
+        Publishes :class:`SyncStarted`, progress, then :class:`SyncDone`."""
         with self._lock:
             if self.syncing or self.stick_state in ("preparing", "installing"):
                 return None
@@ -195,9 +236,9 @@ class UpdateService:
             res, err = None, None
             meter = Meter(passes=("download", "copy", "verify"))
             try:
-                self._emit("sync_started")
+                self.publish(SyncStarted())
                 res = (self._sync_fn or sync.sync)(url, self.home, scope=self.cfg.get("scope"),
-                                                   progress=lambda ph, d, t: self._progress(meter, ph, d, t))
+                                                   progress=lambda ph, d, t: self._progress("sync", meter, ph, d, t))
             except Exception as exc:  # noqa: BLE001 - every failure is recorded and shown
                 if not isinstance(exc, KioskError):
                     log.exception("sync failed")
@@ -207,65 +248,71 @@ class UpdateService:
             finally:
                 with self._lock:
                     self.syncing = False
-            self._emit("sync_done", record=rec, result=res)
+            self.publish(SyncDone(rec, installed=res is not None and res.status == "installed"))
 
-        return self._spawn(work, "kiosk-sync")
+        return self.spawn(work, "sync")
 
     def tick(self) -> threading.Thread | None:
         """Start a background sync if one is due."""
         return self.sync_now() if self.sync_due() else None
 
-    def start_background(self, check_every_s: float = 60) -> threading.Thread:
-        def loop():
-            while not self._stop.wait(check_every_s):
-                try:
-                    self.tick()
-                except Exception:  # noqa: BLE001
-                    log.exception("background sync tick failed")
-        return self._spawn(loop, "kiosk-sync-timer")
-
-    def stop(self) -> None:
-        self._stop.set()
-
     # ---- USB stick ------------------------------------------------------------------------
-    def _progress(self, meter: Meter, phase: str, done: int, total: int) -> None:
+    def _progress(self, source: str, meter: Meter, phase: str, done: int, total: int) -> None:
         meter.update(phase, done, total)
-        self._emit("progress", phase=phase, percent=meter.percent, text=meter.text(),
-                   done=done, total=total)
+        self.publish(ImportProgress(source, phase, meter.percent, meter.text(), done, total))
 
     def stick_added(self, devnode: str | None = None, root: Path | None = None) -> threading.Thread | None:
-        """Mount ``devnode`` (or use the folder ``root``), find the bundle and check space in
-        a worker; emits ``plan`` (then call :meth:`stick_install` after the PIN) or ``error``."""
+        """Mount ``devnode`` (or use the folder ``root``), find the bundle and check space on
+        a worker; publishes :class:`StickFound`, then :class:`ImportOffered` (call
+        :meth:`stick_install` once the PIN is accepted) or :class:`ImportRefused`.
+        None when an import or sync is already running."""
         with self._lock:
             if self.stick_state in ("preparing", "installing") or self.syncing:
                 return None
             self.stick_state = "preparing"
+            self._stick_gen += 1
+            gen = self._stick_gen
+        self.publish(StickFound(devnode or str(root)))
 
         def work():
             from kiosk.cache import stickimport as importer
             from kiosk.devices.usbstick import mount
 
             try:
+                mounted = None
                 if devnode:
-                    self._mounted = mount.mount_ro(devnode, self.mount_base)
-                    where = self._mounted.path
+                    mounted = mount.mount_ro(devnode, self.mount_base)
+                    where = mounted.path
                 else:
                     where = Path(root)
-                self._plan = importer.plan(where, self.home, self.cfg.get("scope"))
-                self.stick_state = "need_pin"
-                self._emit("plan", plan=self._plan)
+                with self._lock:
+                    if gen != self._stick_gen:  # pulled while it was being mounted
+                        stale = True
+                    else:
+                        stale, self._mounted = False, mounted
+                if stale:
+                    _unmount(mounted)
+                    return
+                plan = importer.plan(where, self.home, self.cfg.get("scope"))
+                with self._lock:
+                    if gen != self._stick_gen:
+                        return
+                    self._plan = plan
+                    self.stick_state = "need_pin"
+                self.publish(ImportOffered(plan))
             except Exception as exc:  # noqa: BLE001
-                self._fail(exc)
+                self._fail(exc, gen)
 
-        return self._spawn(work, "kiosk-stick")
+        return self.spawn(work, "stick")
 
     def stick_install(self) -> threading.Thread | None:
-        """Install the planned bundle (the PIN was accepted); emits progress, then done/error."""
+        """Install the offered bundle (the PIN was accepted); publishes progress, then
+        :class:`ImportDone` or :class:`ImportRefused`. None when nothing was offered."""
         with self._lock:
             if self.stick_state != "need_pin" or self._plan is None:
                 return None
             self.stick_state = "installing"
-        plan = self._plan
+            plan, gen = self._plan, self._stick_gen
 
         def work():
             from kiosk.cache import stickimport as importer
@@ -273,47 +320,70 @@ class UpdateService:
             meter = Meter()
             try:
                 rep = importer.run(plan, self.home, self.cfg.get("scope"),
-                                   progress=lambda ph, d, t: self._progress(meter, ph, d, t))
+                                   progress=lambda ph, d, t: self._progress("stick", meter, ph, d, t))
             except Exception as exc:  # noqa: BLE001
-                self._fail(exc)
+                self._fail(exc, gen)
                 return
             safe = self._release()
-            self.stick_state = "done"
-            self._emit("done", report=rep, safe_to_remove=safe)
+            with self._lock:
+                self.stick_state = "done"
+                self._plan = None
+            self.publish(ImportDone(rep, safe))
 
-        return self._spawn(work, "kiosk-stick")
+        return self.spawn(work, "stick")
 
     def stick_cancel(self) -> bool:
-        """Give up on the planned import (返回 on the PIN pad); unmounts. True = safe to pull."""
-        if self.stick_state == "installing":
-            return False
-        self._plan = None
-        self.stick_state = "idle"
+        """Give up on the offered import (返回 on the PIN pad); unmounts. True = safe to pull."""
+        with self._lock:
+            if self.stick_state == "installing":
+                return False
+            self._plan = None
+            self.stick_state = "idle"
         return self._release()
 
     def stick_removed(self, devnode: str | None = None) -> None:
-        if self._mounted is not None and devnode and self._mounted.dev != devnode:
-            return
-        if self.stick_state != "installing":  # an install notices by itself (read error)
+        """The stick ``devnode`` was pulled. Preparation in progress is abandoned; an install
+        in progress notices by itself (read error) and reports :class:`ImportRefused`."""
+        with self._lock:
+            if self._mounted is not None and devnode and self._mounted.dev != devnode:
+                return
+            installing = self.stick_state == "installing"
+            if not installing:
+                self._stick_gen += 1
+                self._plan = None
+                self.stick_state = "idle"
+        if not installing:
             self._release()
-            self._plan = None
-            self.stick_state = "idle"
-        self._emit("removed", devnode=devnode)
+        self.publish(StickRemoved(devnode))
 
     def _release(self) -> bool:
-        m, self._mounted = self._mounted, None
-        if m is None:
-            return True
-        try:
-            return m.unmount() is not False
-        except Exception:  # noqa: BLE001
-            log.exception("unmount failed")
-            return False
+        with self._lock:
+            m, self._mounted = self._mounted, None
+        return _unmount(m)
 
-    def _fail(self, exc: BaseException) -> None:
+    def _fail(self, exc: BaseException, gen: int) -> None:
+        with self._lock:
+            if gen != self._stick_gen:  # the stick was pulled: "removed" was said already
+                stale = True
+            else:
+                stale = False
+                self._plan = None
+                self.stick_state = "failed"
+        if stale:  # its mount, if any, went with the removal (or belongs to a newer stick)
+            log.info("stick work after removal ended: %s", getattr(exc, "message", type(exc).__name__))
+            return
         if not isinstance(exc, KioskError):
             log.exception("stick import failed", exc_info=exc)
         safe = self._release()
-        self._plan = None
-        self.stick_state = "failed"
-        self._emit("error", message_zh=describe(exc), error=exc, safe_to_remove=safe)
+        self.publish(ImportRefused(describe(exc), getattr(exc, "message", str(exc)), safe))
+
+
+def _unmount(m) -> bool:
+    """Unmount ``m`` (a mount from kiosk.devices.usbstick.mount, or None). True = safe to pull."""
+    if m is None:
+        return True
+    try:
+        return m.unmount() is not False
+    except Exception:  # noqa: BLE001
+        log.exception("unmount failed")
+        return False

@@ -1,0 +1,59 @@
+"""The integrity service: re-hashes the installed data at start, after an unclean shutdown
+and daily, on its own thread (kiosk.cache.integrity), and reports what it found.
+
+:class:`IntegrityChecked` follows every check; :class:`IntegrityProblem` follows a check
+that changed what may be shown (a fallback to the last known good version, state rebuilt,
+or nothing trusted left). The App then switches at the next safe moment, or at once to
+尚无数据 when nothing trusted is left.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kiosk.services.base import Service
+from kiosk.services.bus import EventBus
+from kiosk.services.events import IntegrityChecked, IntegrityProblem
+
+
+class IntegrityService(Service):
+    """Background re-checks of the installed data.
+
+    Args:
+        bus: the event bus. home: KIOSK_HOME.
+        interval: seconds between checks (default ``timeouts.integrity_recheck_interval``).
+    """
+
+    name = "integrity"
+
+    def __init__(self, bus: EventBus, home: Path, interval: float | None = None, clock=None):
+        super().__init__(bus)
+        self.home = Path(home)
+        self.interval = interval
+        self.clock = clock
+        self._monitor = None
+
+    def start(self) -> None:
+        if self.started:
+            return
+        super().start()
+        from kiosk.cache import integrity
+
+        self._monitor = integrity.start_background_checks(self.home, on_change=None, interval=self.interval,
+                                                          clock=self.clock, on_result=self._result)
+
+    def _result(self, res) -> None:
+        self.publish(IntegrityChecked(res))
+        if res.changed:
+            self.publish(IntegrityProblem(res))
+
+    def check_now(self) -> None:
+        """Re-check at once (e.g. from the technician menu)."""
+        if self._monitor is not None:
+            self._monitor.check_now()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop checking; a clean stop clears the run marker (the next start is not "unclean")."""
+        if self._monitor is not None:
+            self._monitor.stop(timeout=timeout)
+            self._monitor = None
+        super().stop(timeout)
