@@ -149,7 +149,9 @@ class KioskApp(App):
         Window.bind(on_touch_down=self._on_touch, on_touch_move=self._on_activity)
         if Window.fullscreen not in (0, False, "0"):
             Window.show_cursor = False
-        Clock.schedule_interval(lambda _dt: self.nav.tick(), 1)
+        # a bound method: Kivy keeps only a weak reference to an interval's callback after its
+        # first call, so a lambda here was collected and the idle timer stopped
+        Clock.schedule_interval(self._idle_tick, 1)
         self.services.data.start()
 
         # Devices, updates and integrity checks start once the first screen with data (or
@@ -298,6 +300,9 @@ class KioskApp(App):
             self.sm.current = name
 
     # ---- touches and idle -----------------------------------------------------------------
+    def _idle_tick(self, _dt) -> None:
+        self.nav.tick()
+
     def _on_activity(self, *args):
         self.nav.activity()
         return False

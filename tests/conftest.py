@@ -113,3 +113,142 @@ def demo_home(tmp_path_factory, demo_bundle, test_key) -> Path:
         os.environ.pop("KIOSK_HOME", None)
     else:
         os.environ["KIOSK_HOME"] = old
+
+
+# ---------------------------------------------------------------- the shared headless app (UI tests)
+#
+# Kivy keeps one window per process, so every UI test (``-m ui``, run in its own process by
+# ``make test``) drives one app, made once per session. The ``ui`` fixture hands it to each
+# test reset to the same state (the demo village at 首页, nothing open), so the UI tests pass
+# in any order.
+
+UI_PIN = "246810"
+UI_TODAY = __import__("datetime").date(2026, 11, 30)
+UI_SIZE = (1920, 1080)
+UI_TIMEOUT_S = 240  # per UI test (pytest-timeout): a hang fails one test, not the run
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("ui") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(UI_TIMEOUT_S))
+
+
+class FakeClock:
+    """The monotonic clock the idle timer reads; tests advance it instead of waiting."""
+
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+class DataSwitch:
+    """The data service's opener in the shared app: tests point it at another KIOSK_HOME
+    (or at nothing); the app then finds the "new version" as it finds a real one."""
+
+    def __init__(self, home: Path):
+        self.default = self.home = home
+        self.patch = None
+
+    def point(self, home: Path | None, patch=None) -> None:
+        self.home, self.patch = home, patch
+
+    def __call__(self, _home):
+        from kiosk.cache.mirror import open_current
+
+        if self.home is None:
+            return None
+        m = open_current(self.home)
+        if m is not None and self.patch is not None:
+            self.patch(m)
+        return m
+
+    def expected(self) -> tuple[str, int]:
+        m = self(None)
+        try:
+            return m.info.fingerprint, m.info.seq
+        finally:
+            m.close()
+
+
+@pytest.fixture(scope="session")
+def ui_home(tmp_path_factory, demo_bundle, test_key) -> Path:
+    """The shared app's KIOSK_HOME: the demo village installed, a technician PIN, the
+    simulated card reader and printer."""
+    import json
+
+    from kiosk.cache import install, keys, pin
+
+    h = tmp_path_factory.mktemp("uihome") / "home"
+    h.mkdir()
+    keys.TrustStore(h).trust_first(keys.load_public(test_key / "signing.pub"))
+    install.install(demo_bundle, h)
+    pin.set_pin("technician", UI_PIN, home=h)
+    (h / "config.json").write_text(json.dumps({
+        "idcard": {"device": "sim"}, "printer": {"device": "sim"},
+        "timeouts": {"card_poll_interval": 0.05}}), encoding="utf-8")
+    return h
+
+
+@pytest.fixture(scope="session")
+def ui_app(ui_home, tmp_path_factory):
+    import tempfile
+
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kiosk-kivy-test-"))
+    os.environ.pop("DISPLAY", None)
+    from kiosk.screens.kivyconfig import configure_kivy
+
+    configure_kivy(windowed=True, size=UI_SIZE)
+    from kivy.core.window import Window
+
+    from kiosk import config
+    from kiosk.app import KioskApp
+    from kiosk.screens.headless import pump, start_headless, stop_headless
+    from kiosk.services.updates import UpdateService
+
+    cfg = config.load(ui_home)
+    clock = FakeClock()
+    data = DataSwitch(ui_home)
+    # no stick watcher and no background sync: the tests plug sticks and start syncs themselves
+    app = KioskApp(ui_home, cfg=cfg, opener=data, now=clock, today=lambda: UI_TODAY,
+                   services={"updates": lambda bus: UpdateService(bus, ui_home, cfg, watch_sticks=False,
+                                                                  sync_every_s=0)})
+    start_headless(app)
+    Window.size = UI_SIZE
+    pump(app)
+    app.test_clock, app.test_data = clock, data
+    yield app
+    stop_headless(app)
+
+
+@pytest.fixture()
+def ui(ui_app, ui_home):
+    """The shared app, reset: the demo village shown at 首页, no dialog open, no card on the
+    reader, the idle clock fresh."""
+    from uikit import show_data, until
+
+    app = ui_app
+    if app.print_dialog is not None and app.print_dialog.parent is not None:
+        app.print_dialog.dismiss(animation=False)
+    until(app, lambda: app.print_dialog is None or app.print_dialog.parent is None)
+    sim = app.services.card.simulator
+    if sim is not None:
+        sim.remove()
+        sim.plug()
+    app.today = lambda: UI_TODAY
+    app.test_data.point(ui_home)
+    if app.info is None or (app.info.fingerprint, app.info.seq, app.info.banner) != (*app.test_data.expected(), None):
+        show_data(app, ui_home)  # another version or village was shown: switch back the kiosk's way
+    else:
+        from kiosk.services.events import DataShown
+
+        app.bus.publish(DataShown(app.info))  # the footer again from today's date
+    app.nav.activity()
+    app.go_home()
+    until(app, lambda: app.sm.current == "home")
+    yield app

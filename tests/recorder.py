@@ -15,7 +15,7 @@ class Recorder:
         self.bus = bus or EventBus()
         self.events: list[Event] = []
         self._cond = threading.Condition()
-        self.bus.subscribe(Event, self._add)
+        self.close = self.bus.subscribe(Event, self._add)  # close(): stop recording
 
     def _add(self, e: Event) -> None:
         with self._cond:

@@ -1,88 +1,65 @@
-"""查找 and 选择村 screens, tapped through in a child process (Kivy keeps one window per
-process and the session's app belongs to test_ui_screens); staff mode of 查找 behind the
-technician PIN, and the grid buttons reused between visits."""
+"""查找 and 选择村 screens in the shared app: search by tapping, the township kiosk's village
+buttons, staff mode of 查找 behind the technician PIN, and the grid buttons reused between
+visits."""
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import tempfile
+import shutil
 
 import pytest
+from conftest import UI_PIN, build_bundle, run_cli
+from uikit import show_data, tap, until, walk
+
+from kiosk.screens.headless import pump
 
 pytestmark = pytest.mark.ui
 
-SCRIPT = r'''
-import json, os, sys, tempfile
-os.environ.pop("DISPLAY", None)
-from kiosk.app import configure_kivy
-configure_kivy(windowed=True, size=(1280, 800))
-from kivy.core.window import Window
-from kiosk.app import KioskApp, pump, start_headless
-app = KioskApp(sys.argv[1])
-start_headless(app)
-pump(app)
-out = {"first": app.sm.current}
-if out["first"] == "villages":
-    scr = app.sm.get_screen("villages")
-    out["village_buttons"] = len(scr.ids.grid.children)
-    scr.choose(scr.villages[-1]["code"]); pump(app)
-    out["after_choose"] = [app.sm.current, app.village_name]
-    app.back(); pump(app)
-    out["back_from_home"] = app.sm.current
-    scr.choose(scr.villages[-1]["code"]); pump(app)
-app.go("search"); pump(app)
-s = app.sm.get_screen("search")
-out["surname_buttons"] = [b.text.split(" ")[0] for b in reversed(s.ids.grid.children)][:3]
-s.pick("word", "租金"); pump(app)
-data = s.ids.results.data
-out["rows"] = [(r["target"], r["rec_id"]) for r in data]
-out["headers"] = [r["title"] for r in data if not r["target"]]
-s.show_tab("pinyin"); pump(app)
-out["pad_keys"] = len(s.ids.grid.children)
-first = next(r for r in data if r["target"])
-app.go(first["target"], id=first["rec_id"]); pump(app)
-out["opened"] = app.sm.current
-out["png"] = Window.screenshot(name=os.path.join(sys.argv[2], "shot.png"))
-print("RESULT " + json.dumps(out, ensure_ascii=False))
-app.stop()
-'''
+DETAIL = {"finance": "finance_detail", "assets": "asset_detail", "projects": "project_detail",
+          "services": "service_detail", "powers": "power_detail"}
 
 
-def _run(home, tmp_path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    env.update(KIVY_NO_ARGS="1", KIVY_NO_FILELOG="1", KIVY_NO_CONSOLELOG="1",
-               KIVY_HOME=tempfile.mkdtemp(prefix="kivy-search-test-"), KIOSK_HOME=str(home))
-    p = subprocess.run([sys.executable, "-c", SCRIPT, str(home), str(tmp_path)], capture_output=True, text=True,
-                       env=env, timeout=300)
-    line = next((x for x in p.stdout.splitlines() if x.startswith("RESULT ")), None)
-    assert line, p.stderr[-2000:]
-    return json.loads(line[7:])
+def rows(s):
+    return [(r["target"], r["rec_id"]) for r in s.ids.results.data]
 
 
-def test_search_screen_groups_and_opens(demo_home, tmp_path):
+def inputs(app) -> int:
+    """TextInputs anywhere in the built screens."""
+    from kivy.uix.textinput import TextInput
+
+    return sum(isinstance(w, TextInput) for s in app.sm.screens for w in walk(s))
+
+
+def _mirror(app):
     from kiosk.cache.mirror import open_current
 
-    m = open_current(demo_home)
+    return open_current(app.home)
+
+
+def test_search_screen_groups_and_opens(ui, tmp_path):
+    m = _mirror(ui)
     want = m.search("租金")
     surnames = [t for t, _ in m.search_facets()["surname"]][:3]
     m.close()
-    got = _run(demo_home, tmp_path)
-    assert got["first"] == "home"
-    assert got["surname_buttons"] == surnames
+    ui.go("search")
+    pump(ui)
+    s = ui.sm.get_screen("search")
+    assert [b.text.split(" ")[0] for b in reversed(s.ids.grid.children)][:3] == surnames
+    s.pick("word", "租金")
+    pump(ui)
+    data = s.ids.results.data
     hits = [(h.kind, h.record_id) for g in want.groups.values() for h in g]
-    detail = {"finance": "finance_detail", "assets": "asset_detail", "projects": "project_detail",
-              "services": "service_detail", "powers": "power_detail"}
-    assert [r for r in map(tuple, got["rows"]) if r[0]] == [(detail[k], rid) for k, rid in hits]
-    assert len(got["headers"]) == sum(1 for g in want.groups.values() if g) >= 1
-    assert got["pad_keys"] == 24  # 23 letters + 退格
-    assert got["opened"] == got["rows"][1][0]
-    assert os.path.getsize(got["png"]) > 10_000
+    assert [r for r in rows(s) if r[0]] == [(DETAIL[k], rid) for k, rid in hits]
+    assert len([r for r in data if not r["target"]]) == sum(1 for g in want.groups.values() if g) >= 1
+    s.show_tab("pinyin")
+    pump(ui)
+    assert len(s.ids.grid.children) == 24  # 23 letters + 退格
+    first = next(r for r in data if r["target"])
+    ui.go(first["target"], id=first["rec_id"])
+    pump(ui)
+    assert ui.sm.current == rows(s)[1][0] == first["target"]
 
 
-def test_township_kiosk_opens_on_village_buttons(tmp_path, test_key, monkeypatch):
-    from conftest import build_bundle, run_cli
+def test_township_kiosk_opens_on_village_buttons(ui, tmp_path, test_key, monkeypatch):
     from sourcekit import small_source, write_source
 
     root = tmp_path / "src"
@@ -95,141 +72,28 @@ def test_township_kiosk_opens_on_village_buttons(tmp_path, test_key, monkeypatch
     home.mkdir()
     monkeypatch.setenv("KIOSK_HOME", str(home))
     assert run_cli("trust", test_key / "signing.pub") == 0 and run_cli("import", b) == 0
-    got = _run(home, tmp_path)
-    assert got["first"] == "villages" and got["village_buttons"] == 2
-    assert got["after_choose"] == ["home", "洪泉村"]
-    assert got["back_from_home"] == "villages"
-    assert [tuple(r) for r in got["rows"]] == [("", ""), ("finance_detail", "431382111249/F5")]
+    show_data(ui, home)
+    assert ui.sm.current == "villages" and ui.multi_village
+    scr = ui.sm.get_screen("villages")
+    until(ui, lambda: len(scr.ids.grid.children) == 2)
+    scr.choose(scr.villages[-1]["code"])
+    until(ui, lambda: ui.sm.current == "home")
+    assert ui.village_name == "洪泉村" and ui.history == ["villages"]
+    ui.back()
+    pump(ui)
+    assert ui.sm.current == "villages"
+    scr.choose(scr.villages[-1]["code"])
+    until(ui, lambda: ui.sm.current == "home")
+    ui.go("search")
+    pump(ui)
+    s = ui.sm.get_screen("search")
+    s.pick("word", "租金")
+    pump(ui)
+    assert rows(s) == [("", ""), ("finance_detail", "431382111249/F5")]
 
 
-STAFF_PIN = "135790"
-
-STAFF_SCRIPT = r"""
-import json, os, sys
-os.environ.pop("DISPLAY", None)
-from kiosk.app import configure_kivy
-configure_kivy(windowed=True, size=(1280, 800))
-from kivy.core.window import Window
-from kivy.tests.common import UnitTestTouch
-from kivy.uix.textinput import TextInput
-from kiosk.app import KioskApp, pump, start_headless
-from kiosk.screens.update import show
-
-home, outdir, pin, queries = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
-app = KioskApp(home)
-start_headless(app)
-pump(app)
-
-def walk(w):
-    yield w
-    for c in w.children:
-        yield from walk(c)
-
-def inputs():  # TextInputs anywhere in the built screens
-    return sum(isinstance(w, TextInput) for s in app.sm.screens for w in walk(s))
-
-def tap(w):
-    x, y = w.to_window(*w.center)
-    t = UnitTestTouch(x, y)
-    t.touch_down(); pump(app, 1); t.touch_up(); pump(app, 3)
-
-def wait(cond, n=2000):
-    from kivy.base import EventLoop
-    import time
-    for _ in range(n):
-        if cond():
-            return pump(app)
-        EventLoop.idle(); time.sleep(0.005)
-    raise TimeoutError
-
-def rows(s):
-    return [[r["target"], r["rec_id"]] for r in s.ids.results.data]
-
-out = {}
-app.go("search"); pump(app)
-s = app.sm.get_screen("search")
-grid = s.ids.grid
-out["public_inputs"] = inputs()
-first = [id(b) for b in grid.children]
-s.show_tab("word"); pump(app)
-words = [id(b) for b in grid.children]
-app.go_home(); pump(app)
-app.go("search", staff=True); pump(app)  # not from the technician menu: public
-out["home_staff_param"] = [s.staff, inputs()]
-out["same_buttons"] = [id(b) for b in grid.children] == first and len(first) > 0
-s.show_tab("word"); pump(app)
-out["same_word_buttons"] = [id(b) for b in grid.children] == words and len(words) > 0
-out["grid_buttons"] = len(first)
-
-show(app, "technician"); pump(app)
-tech = app.sm.get_screen("technician")
-app.go("search", staff=True); pump(app)  # PIN not entered yet
-out["pin_state_staff"] = [tech.state, s.staff, inputs()]
-show(app, "technician"); pump(app)
-pad = tech.ids.pad
-pad.entered = pin
-pad.submit()
-wait(lambda: tech.state == "menu")
-tap(tech.ids.staff_search)
-box = s._staff_box
-out["staff"] = [app.sm.current, s.staff, inputs(), box.focus]
-got = {}
-for q in queries:
-    box.text = q
-    box.dispatch("on_text_validate"); pump(app)
-    got[q] = [rows(s), s.summary]
-box.text = queries[0]
-tap(s._staff_row.ids.go)
-out["button_rows"] = rows(s)
-out["typed"] = got
-th = app.theme
-small = [f"{getattr(w, 'text', '')!r} {list(w.size)}" for w in walk(s) if hasattr(w, "on_release") or isinstance(w, TextInput)
-         if w.width < th.target or w.height < th.target]
-fonts = [w.font_size for w in walk(s) if isinstance(w, TextInput)]
-out["small"], out["input_font"], out["target"], out["min_font"] = small, fonts, th.target, th.min_font
-out["png"] = Window.screenshot(name=os.path.join(outdir, "staff.png"))
-
-hit = next(r for r in s.ids.results.data if r["target"])
-app.go(hit["target"], id=hit["rec_id"]); pump(app)
-out["detail"] = [app.sm.current, inputs()]
-app.back(); pump(app)
-out["back"] = [app.sm.current, s.staff, inputs()]
-app.back(); pump(app)  # 返回 to the technician menu ends it
-out["left"] = [app.sm.current, s.staff, inputs()]
-app.go("search", staff=True); pump(app)
-out["again"] = [s.staff, inputs()]
-app.go_home(); pump(app)
-out["home"] = [app.sm.current, s.staff, inputs()]
-
-show(app, "technician", unlocked=True); pump(app)
-app.go("search", staff=True); pump(app)
-before = s.staff
-t0 = app.now()
-app.now = lambda: t0 + 10_000
-app._check_idle(); pump(app)
-out["idle"] = [before, app.sm.current, s.staff, inputs()]
-print("RESULT " + json.dumps(out, ensure_ascii=False))
-app.stop()
-"""
-
-
-@pytest.fixture(scope="module")
-def staff_home(demo_home, tmp_path_factory):
-    """A copy of the demo kiosk home with a technician PIN set (demo_home stays read-only)."""
-    import shutil
-
-    from kiosk.cache import pin
-
-    h = tmp_path_factory.mktemp("staff") / "home"
-    shutil.copytree(demo_home, h)
-    pin.set_pin("technician", STAFF_PIN, home=h)
-    return h
-
-
-def test_staff_search_behind_pin(staff_home, tmp_path):
-    from kiosk.cache.mirror import open_current
-
-    m = open_current(staff_home)
+def test_staff_search_behind_pin(ui, tmp_path):
+    m = _mirror(ui)
     one = lambda sql: next(iter(dict(m.con.execute(sql).fetchone()).values()))  # noqa: E731
     summary = one("SELECT summary FROM finance ORDER BY date, id LIMIT 1")
     voucher, voucher_id = m.con.execute("SELECT voucher_no, id FROM finance ORDER BY date, id LIMIT 1").fetchone().values()
@@ -238,123 +102,129 @@ def test_staff_search_behind_pin(staff_home, tmp_path):
     asked = {summary[-3:]: {"text": summary[-3:]}, voucher: {"text": voucher}, ini.lower(): {"initials": ini.upper()},
              "没有这种词": {"text": "没有这种词"}}
     queries = list(asked)
-    want = {q: [(k, h.record_id) for k, g in m.search(**a).groups.items() for h in g] for q, a in asked.items()}
+    want = {q: [(DETAIL[k], h.record_id) for k, g in m.search(**a).groups.items() for h in g] for q, a in asked.items()}
     m.close()
-    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    env.update(KIVY_NO_ARGS="1", KIVY_NO_FILELOG="1", KIVY_NO_CONSOLELOG="1",
-               KIVY_HOME=tempfile.mkdtemp(prefix="kivy-staff-test-"), KIOSK_HOME=str(staff_home))
-    p = subprocess.run([sys.executable, "-c", STAFF_SCRIPT, str(staff_home), str(tmp_path), STAFF_PIN,
-                        json.dumps(queries, ensure_ascii=False)], capture_output=True, text=True, env=env, timeout=300)
-    line = next((x for x in p.stdout.splitlines() if x.startswith("RESULT ")), None)
-    assert line, p.stderr[-3000:]
-    got = json.loads(line[7:])
-    if os.environ.get("KIOSK_SHOTS"):
-        import shutil
-
-        shutil.copy(got["png"], os.path.join(os.environ["KIOSK_SHOTS"], "search-staff.png"))
-
-    # public: no text box, the grid's buttons are the same objects on the next visit
-    assert got["public_inputs"] == 0
-    assert got["home_staff_param"] == [False, 0]
-    assert got["same_buttons"] and got["same_word_buttons"] and got["grid_buttons"] >= 3
-    assert got["pin_state_staff"] == ["pin", False, 0]
-    # after the PIN: 员工查找 opens 查找 with one focused text box
-    assert got["staff"] == ["search", True, 1, True]
-    detail = {"finance": "finance_detail", "assets": "asset_detail", "projects": "project_detail",
-              "services": "service_detail", "powers": "power_detail"}
-    for q in queries:
-        rows, summary_line = got["typed"][q]
-        assert [tuple(r) for r in rows if r[0]] == [(detail[k], rid) for k, rid in want[q]], q
-    # the summary substring, the voucher number (凭证号 is indexed) and the initials find records
     assert want[queries[0]] and want[queries[1]] and want[queries[2]]
-    assert ("finance", voucher_id) in want[queries[1]]
-    assert got["typed"][queries[2]][1] == f"查找：首字母 {ini.upper()}"
-    assert got["typed"][queries[0]][1] == f"查找：“{queries[0]}”"
-    assert got["typed"]["没有这种词"][0] == [["", ""]]  # the 没有找到 line
-    assert [tuple(r) for r in got["button_rows"] if r[0]] == [(detail[k], rid) for k, rid in want[queries[0]]]
-    assert not got["small"], got["small"]
-    assert got["input_font"] and min(got["input_font"]) >= got["min_font"]
+    assert ("finance_detail", voucher_id) in want[queries[1]]  # 凭证号 is indexed
+
+    # public: no text box; the grid's buttons are the same objects on the next visit
+    ui.go("search")
+    pump(ui)
+    s = ui.sm.get_screen("search")
+    grid = s.ids.grid
+    assert inputs(ui) == 0
+    first = [id(b) for b in grid.children]
+    s.show_tab("word")
+    pump(ui)
+    words = [id(b) for b in grid.children]
+    ui.go_home()
+    pump(ui)
+    ui.go("search", staff=True)  # not from the technician menu: public
+    pump(ui)
+    assert [s.staff, inputs(ui)] == [False, 0]
+    assert [id(b) for b in grid.children] == first and len(first) >= 3
+    s.show_tab("word")
+    pump(ui)
+    assert [id(b) for b in grid.children] == words and words
+
+    ui.go("technician")
+    pump(ui)
+    tech = ui.sm.get_screen("technician")
+    ui.go("search", staff=True)  # PIN not entered yet
+    pump(ui)
+    assert [tech.state, s.staff, inputs(ui)] == ["pin", False, 0]
+    ui.go("technician")
+    pump(ui)
+    pad = tech.ids.pad
+    pad.entered = UI_PIN
+    pad.submit()
+    until(ui, lambda: tech.state == "menu")
+    tap(ui, tech.ids.staff_search)
+    box = s._staff_box
+    assert [ui.sm.current, s.staff, inputs(ui), box.focus] == ["search", True, 1, True]
+    for q in queries:
+        box.text = q
+        box.dispatch("on_text_validate")
+        pump(ui)
+        assert [r for r in rows(s) if r[0]] == want[q], q
+        if q == "没有这种词":
+            assert rows(s) == [("", "")]  # the 没有找到 line
+        elif q == ini.lower():
+            assert s.summary == f"查找：首字母 {ini.upper()}"
+        elif q == queries[0]:
+            assert s.summary == f"查找：“{queries[0]}”"
+    box.text = queries[0]
+    tap(ui, s._staff_row.ids.go)
+    assert [r for r in rows(s) if r[0]] == want[queries[0]]
+    th = ui.theme
+    from kivy.uix.textinput import TextInput
+
+    small = [f"{getattr(w, 'text', '')!r} {list(w.size)}" for w in walk(s)
+             if (hasattr(w, "on_release") or isinstance(w, TextInput)) and (w.width < th.target or w.height < th.target)]
+    assert not small, small
+    fonts = [w.font_size for w in walk(s) if isinstance(w, TextInput)]
+    assert fonts and min(fonts) >= th.min_font
+    from kivy.core.window import Window
+
+    png = Window.screenshot(name=str(tmp_path / "staff.png"))
+    assert os.path.getsize(png) > 10_000
+    if os.environ.get("KIOSK_SHOTS"):
+        shutil.copy(png, os.path.join(os.environ["KIOSK_SHOTS"], "search-staff.png"))
+
     # a record opened from the results comes back to staff mode; any other way out ends it
-    assert got["detail"][1] == 0 and got["back"] == ["search", True, 1]
-    assert got["left"] == ["technician", False, 0]
-    assert got["again"] == [True, 1]  # the menu is still unlocked behind 返回
-    assert got["home"] == ["home", False, 0]
-    assert got["idle"] == [True, "home", False, 0]
-    assert os.path.getsize(got["png"]) > 10_000
+    hit = next(r for r in s.ids.results.data if r["target"])
+    ui.go(hit["target"], id=hit["rec_id"])
+    pump(ui)
+    assert inputs(ui) == 0
+    ui.back()
+    pump(ui)
+    assert [ui.sm.current, s.staff, inputs(ui)] == ["search", True, 1]
+    ui.back()  # 返回 to the technician menu ends it
+    pump(ui)
+    assert [ui.sm.current, s.staff, inputs(ui)] == ["technician", False, 0]
+    ui.go("search", staff=True)
+    pump(ui)
+    assert [s.staff, inputs(ui)] == [True, 1]  # the menu is still unlocked behind 返回
+    ui.go_home()
+    pump(ui)
+    assert [ui.sm.current, s.staff, inputs(ui)] == ["home", False, 0]
+    ui.go("technician", unlocked=True)
+    pump(ui)
+    ui.go("search", staff=True)
+    pump(ui)
+    assert s.staff
+    ui.test_clock.t += 10_000
+    ui.nav.tick()
+    pump(ui)
+    assert [ui.sm.current, s.staff, inputs(ui)] == ["home", False, 0]
 
 
-TABS_SCRIPT = r"""
-import json, os, sys
-os.environ.pop("DISPLAY", None)
-from kiosk.app import configure_kivy
-configure_kivy(windowed=True, size=(1280, 800))
-from kivy.tests.common import UnitTestTouch
-from kiosk.app import KioskApp, pump, start_headless
-
-home, word, letters = sys.argv[1], sys.argv[2], sys.argv[3]
-app = KioskApp(home)
-start_headless(app)
-pump(app)
-
-def tap(w):
-    x, y = w.to_window(*w.center)
-    t = UnitTestTouch(x, y)
-    t.touch_down(); pump(app, 1); t.touch_up(); pump(app, 3)
-
-def rows(s):
-    return [[r["target"], r["rec_id"]] for r in s.ids.results.data]
-
-app.go("search"); pump(app)
-s = app.sm.get_screen("search")
-chip = {c.text: c for c in s.ids.tabs.children}
-out = {}
-tap(chip["常用词"])
-tap(next(b for b in s.ids.grid.children if getattr(b, "term", None) == word))
-out["word"] = [s.summary, rows(s)]
-tap(chip["拼音首字母"])
-out["switched"] = [s.summary, rows(s)]
-keys = {b.text: b for b in s.ids.grid.children}
-for ch in letters:
-    tap(keys[ch])
-out["pad"] = [s.summary, rows(s)]
-tap(chip["拼音首字母"])  # the same tab again keeps the letters
-out["same_tab"] = s.summary
-tap(chip["常用词"])
-out["back_to_words"] = [s.summary, rows(s)]
-print("RESULT " + json.dumps(out, ensure_ascii=False))
-app.stop()
-"""
-
-
-def test_switching_tabs_starts_a_fresh_search(demo_home):
+def test_switching_tabs_starts_a_fresh_search(ui):
     """The tester tapped 常用词 › a word, then B T on the pad and got "补贴 · 首字母 BT" with
     nothing found: another tab now starts a fresh search, so the pad searches the letters only."""
-    from kiosk.cache.mirror import open_current
-
-    m = open_current(demo_home)
+    m = _mirror(ui)
     word = m.search_facets()["word"][0][0]
     ini = next(r["initials"].split()[0][:2].upper() for r in m.con.execute(
         "SELECT initials FROM search WHERE initials != ''") if len(r["initials"].split()[0]) >= 2)
-    detail = {"finance": "finance_detail", "assets": "asset_detail", "projects": "project_detail",
-              "services": "service_detail", "powers": "power_detail"}
-    flat = lambda res: [[detail[k], h.record_id] for k, g in res.groups.items() for h in g]  # noqa: E731
+    flat = lambda res: [(DETAIL[k], h.record_id) for k, g in res.groups.items() for h in g]  # noqa: E731
     want_word, want_ini = flat(m.search(word)), flat(m.search(initials=ini))
     both = flat(m.search(word, ini))
     m.close()
     assert want_ini and want_word and want_ini != both  # the combined search found other records
-    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    env.update(KIVY_NO_ARGS="1", KIVY_NO_FILELOG="1", KIVY_NO_CONSOLELOG="1",
-               KIVY_HOME=tempfile.mkdtemp(prefix="kivy-tabs-test-"), KIOSK_HOME=str(demo_home))
-    p = subprocess.run([sys.executable, "-c", TABS_SCRIPT, str(demo_home), word, ini], capture_output=True,
-                       text=True, env=env, timeout=300)
-    line = next((x for x in p.stdout.splitlines() if x.startswith("RESULT ")), None)
-    assert line, p.stdout[-2000:] + p.stderr[-3000:]
-    got = json.loads(line[7:])
-    summary, rows = got["word"]
-    assert summary == f"查找：“{word}”" and [r for r in rows if r[0]] == want_word
-    assert got["switched"] == ["请点左边的按钮", []]
-    summary, rows = got["pad"]
-    assert summary == f"查找：首字母 {ini}"
-    assert [r for r in rows if r[0]] == want_ini
-    assert got["same_tab"] == f"查找：首字母 {ini}"
-    assert got["back_to_words"] == ["请点左边的按钮", []]
+    ui.go("search")
+    pump(ui)
+    s = ui.sm.get_screen("search")
+    chip = {c.text: c for c in s.ids.tabs.children}
+    tap(ui, chip["常用词"])
+    tap(ui, next(b for b in s.ids.grid.children if getattr(b, "term", None) == word))
+    assert s.summary == f"查找：“{word}”" and [r for r in rows(s) if r[0]] == want_word
+    tap(ui, chip["拼音首字母"])
+    assert [s.summary, rows(s)] == ["请点左边的按钮", []]
+    keys = {b.text: b for b in s.ids.grid.children}
+    for ch in ini:
+        tap(ui, keys[ch])
+    assert s.summary == f"查找：首字母 {ini}" and [r for r in rows(s) if r[0]] == want_ini
+    tap(ui, chip["拼音首字母"])  # the same tab again keeps the letters
+    assert s.summary == f"查找：首字母 {ini}"
+    tap(ui, chip["常用词"])
+    assert [s.summary, rows(s)] == ["请点左边的按钮", []]

@@ -3,42 +3,24 @@ is shown against the source export; 返回/首页, the idle timer, the 尚无数
 safe version switch, and a walk of every screen's widget tree for touch-target size,
 text size and contrast.
 
-One App per session (Kivy keeps one window per process); we drive it ourselves
-(kiosk.app.start_headless / pump) because kivy.tests.common.async_run is broken under
-current pytest.
+All UI tests share one app (the ``ui`` fixture in conftest.py: Kivy keeps one window per
+process) and each gets it reset to the demo village at 首页.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import json
-import os
-import tempfile
-import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import UI_TODAY as TODAY
+from uikit import plain, run_for, screen, show_data, tap, until, walk
+
+from kiosk.screens.headless import pump
 
 pytestmark = pytest.mark.ui
-
-# Kivy reads these at import time.
-os.environ.setdefault("KIVY_NO_ARGS", "1")
-os.environ.setdefault("KIVY_NO_FILELOG", "1")
-os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kiosk-kivy-test-"))
-
-TODAY = dt.date(2026, 11, 30)
-
-
-class FakeClock:
-    """Monotonic clock the idle timer reads; tests advance it instead of sleeping."""
-
-    def __init__(self):
-        self.t = 1000.0
-
-    def __call__(self):
-        return self.t
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -52,86 +34,19 @@ def source(demo_source):
         "village": json.loads((demo_source / "village.json").read_text(encoding="utf-8"))}
 
 
-@pytest.fixture(scope="session")
-def ui(demo_home):
-    """The running app, started with nothing installed (opener returns None), so the first
-    thing every session sees is the 尚无数据 screen; test_nodata_then_switch installs."""
-    from kiosk.app import configure_kivy
-
-    configure_kivy(windowed=True, size=(1920, 1080))
-    from kivy.core.window import Window
-
-    from kiosk.app import KioskApp, pump, start_headless
-    from kiosk.cache.mirror import open_current
-
-    clock = FakeClock()
-    state = {"opener": lambda home: None}
-    app = KioskApp(demo_home, opener=lambda home: state["opener"](home), now=clock, today=lambda: TODAY)
-    start_headless(app)
-    Window.size = (1920, 1080)
-    pump(app)
-    app.test_clock = clock
-    app.test_state = state
-    app.test_open_current = open_current
-    yield app
-    app.stop()
-
-
-def pump(app, frames=2):
-    from kiosk.app import pump as _pump
-
-    _pump(app, frames=frames)
-
-
-def tap(app, widget):
-    from kiosk.app import tap as _tap
-
-    _tap(app, widget, frames=3)
-
-
-def screen(app):
-    return app.sm.current_screen
-
-
-def ready(ui):
-    """Make sure data is installed and we are at home."""
-    if ui.state != "ready":
-        ui.test_state["opener"] = ui.test_open_current
-        ui.check_for_update()
-        pump(ui)
-    ui.go_home()
-    pump(ui)
-    assert ui.sm.current == "home"
-    return ui
-
-
-def plain(markup: str) -> str:
-    """Markup → the text a person reads (tags dropped, NBSP as space)."""
-    import re
-
-    s = re.sub(r"\[/?[a-z]+(=[^\]]*)?\]", "", markup)
-    return s.replace("&bl;", "[").replace("&br;", "]").replace("&amp;", "&").replace("\u00a0", " ")
-
-
-def walk(w):
-    yield w
-    for c in w.children:
-        yield from walk(c)
-
-
 def visible_rows(lst):
     return sorted((w for w in lst.children[0].children), key=lambda w: -w.y)
 
 
 # ---------------------------------------------------------------------------------------------
-def test_nodata_then_switch_on_install(ui, demo_home):
-    """Before any import: 尚无数据 with the configured contact; an installed version is
-    picked up by the periodic check and shown (nobody is using the no-data screen)."""
+def test_nodata_then_switch_on_install(ui, ui_home):
+    """Before any import: 尚无数据 with the configured contact, and no section opens; an
+    installed version is picked up by the data service's check and shown (nobody is using
+    the no-data screen)."""
     from kiosk.config import DEFAULTS
 
-    if ui.state == "ready":
-        pytest.skip("data already switched in by an earlier test")
-    assert ui.sm.current == "nodata"
+    show_data(ui, None)
+    assert ui.sm.current == "nodata" and ui.state == "nodata"
     ids = screen(ui).ids
     assert ids.headline.text == "尚无数据"
     assert plain(ids.contact.text) == DEFAULTS["contact_when_empty"]
@@ -139,15 +54,13 @@ def test_nodata_then_switch_on_install(ui, demo_home):
     ui.go("finance")  # nothing to open without data
     assert ui.sm.current == "nodata"
 
-    ui.test_state["opener"] = ui.test_open_current
-    ui.check_for_update()
-    pump(ui)
-    assert ui.sm.current == "home"
-    assert ui.state == "ready"
+    ui.test_data.point(ui_home)
+    ui.data.check()  # as the service's poll does every few seconds
+    until(ui, lambda: ui.sm.current == "home")
+    assert ui.state == "ready" and ui.footer_text.startswith("数据更新至 ")
 
 
 def test_home_header_counts_footer(ui, source):
-    ready(ui)
     scr = screen(ui)
     title = scr.children[0].ids.title.text
     assert title.startswith("洪泉村")
@@ -163,7 +76,6 @@ def test_home_header_counts_footer(ui, source):
 def test_finance_month_totals_match_source(ui, source):
     from kiosk.formatting import money
 
-    ready(ui)
     tap(ui, screen(ui).ids.finance)
     assert ui.sm.current == "finance"
     scr = screen(ui)
@@ -197,12 +109,11 @@ def test_finance_summary_count_fully_shown(ui):
     """For every year and month chip the summary reads "<period> 共 N 笔" with N from
     Mirror.finance_totals, and its text fits its label (the tester saw "72 笔" for 472 and
     only "笔" on a month, cut by the three totals beside it); the totals fit their row."""
-    ready(ui)
     tap(ui, screen(ui).ids.finance)
     scr = screen(ui)
     years = [c.value for c in reversed(scr.ids.years.children)]
     box = {}
-    ui.submit(lambda m: {(y, mo): m.finance_totals(y, mo or None).count
+    ui.data.submit(lambda m: {(y, mo): m.finance_totals(y, mo or None).count
                          for y in years for mo in [0] + list(m.finance_months(y))},
               lambda res: box.setdefault("n", res))
     pump(ui)
@@ -233,7 +144,6 @@ def test_finance_print_button_only_for_a_month(ui):
     tapped: an instruction drawn as a button); a month shows 打印本月, which prints."""
     from kivy.uix.behaviors import ButtonBehavior
 
-    ready(ui)
     tap(ui, screen(ui).ids.finance)
     scr = screen(ui)
     months = [c for c in reversed(scr.ids.months.children)]
@@ -254,7 +164,6 @@ def test_finance_print_button_only_for_a_month(ui):
 
 
 def test_finance_pages_load_on_scroll_and_detail(ui, source):
-    ready(ui)
     tap(ui, screen(ui).ids.finance)
     scr = screen(ui)
     lst = scr.ids.list
@@ -289,7 +198,6 @@ def test_finance_pages_load_on_scroll_and_detail(ui, source):
 def test_project_stages(ui, source):
     from kiosk.screens.project_detail import STAGES
 
-    ready(ui)
     tap(ui, screen(ui).ids.projects)
     row = visible_rows(screen(ui).ids.list)[0]
     tap(ui, row)
@@ -309,7 +217,6 @@ def test_project_stages(ui, source):
 
 
 def _open_project(ui, pid):
-    ready(ui)
     ui.go("projects")
     pump(ui)
     ui.go("project_detail", id=pid)
@@ -357,7 +264,6 @@ def test_project_timeline_running_and_finished(ui, source):
 
 
 def test_service_steps(ui, source):
-    ready(ui)
     tap(ui, screen(ui).ids.services)
     row = visible_rows(screen(ui).ids.list)[0]
     src = next(s for s in source["services"] if s["id"] == row.rec_id)
@@ -373,7 +279,6 @@ def test_service_steps(ui, source):
 def test_asset_contract(ui, source):
     from kiosk.formatting import money
 
-    ready(ui)
     tap(ui, screen(ui).ids.assets)
     scr = screen(ui)
     tap(ui, next(c for c in scr.ids.kinds.children if c.value == "资源"))
@@ -388,7 +293,6 @@ def test_asset_contract(ui, source):
 
 
 def test_power_flowchart_and_sample(ui, source):
-    ready(ui)
     tap(ui, screen(ui).ids.powers)
     scr = screen(ui)
     assert len(scr.ids.list.data) == len(source["powers"])
@@ -415,7 +319,6 @@ def test_power_flowchart_and_sample(ui, source):
 
 
 def test_mine_and_complaints(ui, source):
-    ready(ui)
     tap(ui, screen(ui).ids.mine)
     assert ui.sm.current == "mine"
     assert screen(ui).ids.prompt.text == "请把身份证放在读卡器上"
@@ -434,68 +337,45 @@ def test_mine_and_complaints(ui, source):
 
 
 def test_idle_returns_home(ui):
-    from kivy.base import EventLoop
-
-    ready(ui)
     tap(ui, screen(ui).ids.projects)
     assert ui.sm.current == "projects"
     ui.test_clock.t += ui.timeouts["public_idle_to_home"] - 5
-    deadline = time.monotonic() + 1.5
-    while time.monotonic() < deadline:
-        EventLoop.idle()
-    assert ui.sm.current == "projects"  # not yet
+    assert ui.nav.tick() is False and ui.sm.current == "projects"  # not yet
     ui.test_clock.t += 6
-    deadline = time.monotonic() + 3
-    while ui.sm.current != "home" and time.monotonic() < deadline:
-        EventLoop.idle()
-    assert ui.sm.current == "home"
+    until(ui, lambda: ui.sm.current == "home", timeout=5)  # the app's own once-a-second timer
 
 
-def test_new_version_waits_for_home(ui, demo_home):
+def test_new_version_waits_for_home(ui, ui_home):
     """A newly installed version never replaces the screen under a user's finger: it is
     switched in on the way back to 首页; its banner then shows on every screen."""
-    ready(ui)
     tap(ui, screen(ui).ids.finance)
-    real = ui.test_open_current
 
-    def newer(home):
-        m = real(home)
+    def newer(m):
         m.info = dataclasses.replace(m.info, seq=2, fingerprint="0badf00d", banner="测试：已回退到上一版")
-        return m
 
-    ui.test_state["opener"] = newer
-    ui.check_for_update()
-    pump(ui)
-    assert ui.sm.current == "finance" and "第1版" in ui.footer_text and ui.update_waiting
+    ui.test_data.point(ui_home, newer)
+    ui.data.check()
+    until(ui, lambda: ui.nav.update_waiting)
+    assert ui.sm.current == "finance" and "第1版" in ui.footer_text
     tap(ui, screen(ui).children[0].ids.home)
-    pump(ui)
-    assert ui.sm.current == "home"
-    assert "第2版" in ui.footer_text and "0badf00d" in ui.footer_text
+    until(ui, lambda: "第2版" in ui.footer_text)
+    assert ui.sm.current == "home" and "0badf00d" in ui.footer_text
     assert screen(ui).children[0].ids.banner.text == "测试：已回退到上一版"
     assert screen(ui).children[0].ids.banner.height > 0
-    # back to the real version for the other tests
-    ui.test_state["opener"] = real
-    ui.check_for_update()
-    pump(ui)
-    assert "第1版" in ui.footer_text and ui.banner_text == ""
 
 
 def test_stale_footer_is_amber(ui):
     from kiosk.screens.theme import COLORS
+    from kiosk.services.events import DataShown
 
-    ready(ui)
     footer = screen(ui).children[0].ids.footer
     assert list(footer.bg_color) != list(COLORS["stale_bg"])
     ui.today = lambda: dt.date(2026, 12, 6)  # 36 days after data_as_of
-    ui._set_info(ui.info)
+    ui.bus.publish(DataShown(ui.info))  # the footer is computed when data is shown
     pump(ui)
-    try:
-        assert ui.footer_stale
-        assert list(footer.bg_color) == list(COLORS["stale_bg"])
-        assert footer.text.endswith("已超过35天未更新")
-    finally:
-        ui.today = lambda: TODAY
-        ui._set_info(ui.info)
+    assert ui.footer_stale
+    assert list(footer.bg_color) == list(COLORS["stale_bg"])
+    assert footer.text.endswith("已超过35天未更新")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,7 +411,6 @@ def test_sizes_and_contrast_on_every_screen(ui):
     from kiosk.screens.theme import MIN_CONTRAST, contrast_ratio
     from kiosk.tools.screenshots import SCREENSHOT_NAMES, show
 
-    ready(ui)
     th = ui.theme
     assert th.target == 81 and th.min_font == 33  # 21.5" 1920×1080: 4.1 px/mm
     problems = []
@@ -565,7 +444,6 @@ def test_sizes_and_contrast_on_every_screen(ui):
 def test_no_typing_on_public_screens(ui):
     from kivy.uix.textinput import TextInput
 
-    ready(ui)
     assert not [s.name for s in ui.sm.screens for w in walk(s) if isinstance(w, TextInput)]
 
 
@@ -591,7 +469,7 @@ def test_kiosk_mode_config(ui):
     """Exactly one input provider (a tap is one tap), Esc does not quit, F1 opens nothing."""
     from kivy.config import Config
 
-    from kiosk.app import configure_kivy
+    from kiosk.screens.kivyconfig import configure_kivy
 
     assert dict(Config.items("input")) == {"mouse": "mouse,disable_multitouch"}
     assert Config.get("kivy", "exit_on_escape") == "0"
@@ -613,7 +491,6 @@ def test_label_texture_is_text_wide_coverage_drawn_in_place(ui, halign):
     from kiosk.screens.theme import COLORS
     from kiosk.screens.widgets import CROP_MARGIN_PX, KLabel
 
-    ready(ui)
     box = FloatLayout(size=(1000, 120), size_hint=(None, None))
     lbl = KLabel(text="收入", color=COLORS["expense"], halign=halign, valign="middle",
                  size_hint=(None, None), size=(1000, 120), pos=(0, 0), bg_color=COLORS["row_bg"])
@@ -639,13 +516,7 @@ def test_label_texture_is_text_wide_coverage_drawn_in_place(ui, halign):
 
 def _settle(app, timeout=30.0):
     """Run the loop until the app's work ahead of use is done."""
-    from kivy.base import EventLoop
-
-    deadline = time.monotonic() + timeout
-    while not app.settled:
-        assert time.monotonic() < deadline, "work ahead never finished"
-        EventLoop.idle()
-        time.sleep(0.002)
+    until(app, lambda: app.settled, timeout)
 
 
 def test_work_ahead_prepares_sections_and_leaves_the_persons_path_alone(ui, source, monkeypatch):
@@ -655,10 +526,9 @@ def test_work_ahead_prepares_sections_and_leaves_the_persons_path_alone(ui, sour
     state, even when new data makes the kiosk prepare the sections again."""
     import gc
 
-    import kiosk.app as A
+    import kiosk.screens.workahead as W
 
-    monkeypatch.setattr(A, "PREBUILD_QUIET_S", 0.0)
-    ready(ui)
+    monkeypatch.setattr(W, "QUIET_S", 0.0)
     # the person picks 2025 · 3月 and opens a line: 财务收支 is on 返回's path
     tap(ui, screen(ui).ids.finance)
     fin = screen(ui)
@@ -669,13 +539,13 @@ def test_work_ahead_prepares_sections_and_leaves_the_persons_path_alone(ui, sour
     pump(ui)
     assert ui.history[-1] == "finance"
     ui.info = dataclasses.replace(ui.info, seq=ui.info.seq + 1)  # as if a new version came in
-    ui._schedule_prebuild()
+    ui.work_ahead.restart()
     _settle(ui)
     assert (fin.year, fin.month) == (2025, 3)  # not reset behind the person's back
 
     projects = ui.sm.get_screen("projects")
     assert projects.parent is None and tuple(projects.size) == tuple(ui.sm.size)  # not 100×100
-    assert projects.warmed_for == ui._warm_key()
+    assert projects.warmed_for == ui.work_ahead.key()
     newest = sorted(source["projects"], key=lambda p: p["id"])
     assert {r["rec_id"] for r in projects.ids.list.data} <= {p["id"] for p in newest}
     assert len(projects.ids.list.data) == min(len(source["projects"]), len(projects.ids.list.data)) > 0
@@ -692,7 +562,6 @@ def test_work_ahead_prepares_sections_and_leaves_the_persons_path_alone(ui, sour
 @pytest.mark.parametrize("name", ["finance_detail", "project_detail", "service_detail", "asset_detail", "power_detail"])
 def test_detail_of_a_missing_record_says_so_and_prints_nothing(ui, name):
     """A record id the data does not hold (a stale link) reads 没有这条记录, with no 打印."""
-    ready(ui)
     ui.go(name, id="no-such-record")
     pump(ui)
     scr = screen(ui)

@@ -88,6 +88,17 @@ class Services:
     def pin(self):
         return self.get("pin")
 
+    def replace(self, name: str, svc):
+        """Put ``svc`` in place of service ``name`` (stopping the old one; ``svc`` is started
+        when the background services run). Returns the old one. For tests and the benchmark."""
+        old = self._made.get(name)
+        if old is not None:
+            old.stop()
+        self._made[name] = svc
+        if self.background_started and name in self.BACKGROUND:
+            svc.start()
+        return old
+
     def start_background(self) -> None:
         """Start the services that may wait for the first screen (idempotent)."""
         if self.background_started:
