@@ -288,6 +288,7 @@ class FakeImporter:
         self.plan_go, self.run_go = threading.Event(), threading.Event()
         self.plan_started, self.run_started = threading.Event(), threading.Event()
         self.plan_error = self.run_error = None
+        self.refuse_first = False
         monkeypatch.setattr(importer, "plan", self.plan)
         monkeypatch.setattr(importer, "run", self.run)
 
@@ -298,8 +299,11 @@ class FakeImporter:
             raise self.plan_error
         return type("Plan", (), {"old": None, "new": None, "root": where})()
 
-    def run(self, plan, home, scope=None, progress=None):
+    def run(self, plan, home, scope=None, progress=None, on_refused=None):
         self.run_started.set()
+        if self.refuse_first:  # the newest bundle on the stick is damaged: the next one is tried
+            progress("copy", 80, 100)
+            on_refused(Path("v000003"), StickGone("stand-in refusal"))
         progress("copy", 10, 100)
         assert self.run_go.wait(10)
         if self.run_error:
@@ -340,6 +344,17 @@ def test_stick_prepared_then_installed(stick):
     assert rec.names() == ["StickFound", "ImportOffered", "ImportProgress", "ImportProgress", "ImportDone"]
     assert [(p.phase, p.percent) for p in rec.of(E.ImportProgress)] == [("copy", 5), ("verify", 100)]
     assert rec.last(E.ImportDone).report == "report" and svc.stick_state == "done"
+
+
+def test_a_damaged_newer_bundle_restarts_the_progress_for_the_next_one(stick):
+    svc, rec, imp, where = stick
+    imp.plan_go.set()
+    imp.run_go.set()
+    imp.refuse_first = True
+    svc.stick_added(root=where).join(10)
+    svc.stick_install().join(10)
+    assert [(p.phase, p.percent) for p in rec.of(E.ImportProgress)] == [("copy", 40), ("copy", 5), ("verify", 100)]
+    assert isinstance(rec.events[-1], E.ImportDone)
 
 
 @pytest.mark.parametrize("phase", ["copy", "verify"])

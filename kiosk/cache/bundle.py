@@ -174,11 +174,6 @@ class Manifest:
         """The village name to show (``village.name``), else the scope code."""
         return self.village_name or self.scope
 
-    def get(self, name: str, default: Any = None) -> Any:
-        """A top-level JSON value as signed, ``default`` when absent: for fields this class
-        does not model. Read modelled fields as attributes."""
-        return self._doc.get(name, default)
-
     @classmethod
     def parse(cls, raw: bytes) -> "Manifest":
         """Parse and check the manifest's bytes (docs/bundle-format.md, section 2).

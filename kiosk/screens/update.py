@@ -78,7 +78,7 @@ class UpdateScreen(SwitchedViews, KioskScreen):
     def on_import_event(self, e: ev.ImportEvent) -> None:
         if isinstance(e, ev.ImportOffered):
             p = e.plan
-            name = rich(p.candidate.manifest.get('village', {}).get('name', p.candidate.scope))
+            name = rich(p.candidate.manifest.display_name)
             versions = f"本机：{version_text(p.old)}\nU盘：{version_text(p.new)}"
             if technician_pin_set():
                 self.set_state("pin", f"U盘上有{name}的新数据，请输入技术员密码", versions)
@@ -99,7 +99,10 @@ class UpdateScreen(SwitchedViews, KioskScreen):
             App.get_running_app().go_home()
 
     def _show_done(self, rep, safe: bool) -> None:
-        self.set_state("done", "导入成功", f"原来：{version_text(rep.old)}\n现在：{version_text(rep.new)}")
+        detail = f"原来：{version_text(rep.old)}\n现在：{version_text(rep.new)}"
+        if rep.refused:  # a newer bundle on the stick was damaged: say which version came in instead
+            detail += f"\nU盘上较新的数据包有误（{rep.refused[0][1]}），已导入第{rep.new.seq}版"
+        self.set_state("done", "导入成功", detail)
         self.percent = 100
         self.safe = safe
         self.safe_text = "可以拔出U盘" if safe else "请稍候再拔出U盘"

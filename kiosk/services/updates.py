@@ -317,10 +317,14 @@ class UpdateService(Service):
         def work():
             from kiosk.cache import stickimport as importer
 
-            meter = Meter()
+            meters = [Meter()]  # a new one for each bundle tried: progress starts again from 0
+
+            def refused(_folder, _exc) -> None:
+                meters.append(Meter())
+
             try:
-                rep = importer.run(plan, self.home, self.cfg.get("scope"),
-                                   progress=lambda ph, d, t: self._progress("stick", meter, ph, d, t))
+                rep = importer.run(plan, self.home, self.cfg.get("scope"), on_refused=refused,
+                                   progress=lambda ph, d, t: self._progress("stick", meters[-1], ph, d, t))
             except Exception as exc:  # noqa: BLE001
                 self._fail(exc, gen)
                 return

@@ -1,5 +1,5 @@
 """Find attached printers. Called again for every job, so a replugged printer is found again
-without restarting the app (see also :mod:`.hotplug`)."""
+without restarting the app (no plug/unplug watcher is needed)."""
 from __future__ import annotations
 
 from .errors import PrinterError, PrinterNotFound
