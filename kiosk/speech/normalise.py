@@ -188,7 +188,7 @@ RULES: list[Rule] = [
     # Ranges: the first number is read now, the second by the rules below.
     _r(r"(?<![\d.,])(" + _NUM + r")\s*(?:[-~～—–]|至|到)\s*(?=(" + _NUM + r"))", _range_start),
     # Amounts.
-    _r(r"(?<![\d.,])(?P<sign>[-−])?\s*(?:[¥￥]\s*)?(?P<value>" + _NUM + r")\s*(?P<unit>万元|亿元|元)", _amount),
+    _r(r"(?<![\d.,])(?:(?P<sign>[-−])\s*)?(?:[¥￥]\s*)?(?P<value>" + _NUM + r")\s*(?P<unit>万元|亿元|元)", _amount),
     _r(r"(?P<sign>[-−])?[¥￥]\s*(?P<value>" + _NUM + r")(?P<unit>)", _amount),
     _r(r"(?<![\d.,])([-−]?(?:" + _NUM + r"))\s*[%％]", _percent),
     # Calendar years digit by digit (not 30年, a span).
@@ -258,7 +258,7 @@ def field_text(label: str, value: str) -> str:
         return ""
     if any(s in label for s in _PHONE_LABELS) and re.fullmatch(r"[\d\s-]{3,}", value):
         return f"{label}，{_phone(value)}"
-    if any(label.endswith(s) for s in DIGIT_LABELS):
+    if any(label.endswith(s) for s in DIGIT_LABELS) and value.isascii():
         return f"{label}，{_spell(value)}"
     if label.startswith("科目"):
         value = re.sub(r"^[1-5]\d{2}(?:\d{2}){0,3}\s*", "", value)

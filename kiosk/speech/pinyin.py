@@ -55,6 +55,7 @@ DOMAIN_PHRASES: dict[str, str] = {
     # 一 that ends a word keeps its first tone (统一规划 tong3 yi1 gui1 hua4).
     "统一": "tong3 yi1", "唯一": "wei2 yi1", "同一": "tong2 yi1", "逐一": "zhu2 yi1",
     "单一": "dan1 yi1", "之一": "zhi1 yi1", "初一": "chu1 yi1", "一一": "yi1 yi1",
+    "一月": "yi1 yue4",  # January (pypinyin: yi2, as in 一月 "one month")
     # Words of this kiosk.
     "朗读": "lang3 du2", "大字": "da4 zi4", "首页": "shou3 ye4", "返回": "fan3 hui2",
     "指纹": "zhi3 wen2", "凭证": "ping2 zheng4", "摘要": "zhai1 yao4", "底价": "di3 jia4",
