@@ -38,9 +38,21 @@ def _service(tmp_path, now=NOON, **speech):
     return s, events
 
 
-def test_phrase_table_matches_the_installed_pypinyin():
-    text = (Path(build_phrases.__file__).with_name("polyphones.tsv")).read_text(encoding="utf-8")
-    assert text.splitlines() == build_phrases.build(), "regenerate: make speech-phrases"
+def test_reading_tables_match_the_installed_pypinyin():
+    assert build_phrases.OUT.read_text(encoding="utf-8").splitlines() == build_phrases.build(), \
+        "regenerate: make speech-phrases"
+    assert build_phrases.READINGS.read_text(encoding="utf-8").splitlines() == build_phrases.build_readings(), \
+        "regenerate: make speech-phrases"
+
+
+def test_usual_readings_are_pypinyins():
+    from pypinyin import Style, lazy_pinyin
+
+    from kiosk.speech.pinyin import usual_reading
+
+    for ch in "银行还款曾单乐〇幺䶮𠀀":  # 𠀀: CJK Ext B
+        assert usual_reading(ch) == lazy_pinyin(ch, style=Style.TONE3, neutral_tone_with_five=True)[0], ch
+    assert usual_reading("a") == usual_reading("😀") == usual_reading("𠈌") == ""  # no reading known
 
 
 @needs_espeak

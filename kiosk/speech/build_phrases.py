@@ -1,13 +1,18 @@
-"""Regenerate ``kiosk/speech/polyphones.tsv`` from pypinyin's phrase data
+"""Regenerate ``kiosk/speech/polyphones.tsv`` and ``readings.tsv`` from pypinyin's data
 (``python -m kiosk.speech.build_phrases``, or ``make speech-phrases``).
 
-Why: pypinyin's phrase dictionary costs about 42 MB of memory once loaded, more than the
-whole budget of speech on the kiosk (20 MB). Only the phrases whose reading differs from
-their characters' usual readings (银行 háng, 还清 huán, 重建 chóng: 8.8 k of 47 k) change what
-is said, plus those holding 一 or 不, whose readings carry the tone changes of a word
-(一个 yí, 统一 yī: 2.9 k). The kiosk loads only those (``kiosk.speech.pinyin``) with
-pypinyin's single-character table; this tool derives them from the pypinyin installed, and
-``tests/test_speech_pinyin.py`` checks the file still matches it.
+Why: loaded in the App, pypinyin's phrase dictionary costs about 42 MB of memory and its
+character table with the library about 10 MB, against a budget of 20 MB for all of speech.
+What changes what is said is much smaller:
+
+- ``polyphones.tsv``: the phrases whose reading differs from their characters' usual ones
+  (银行 háng, 还清 huán, 重建 chóng: 8.8 k of pypinyin's 47 k), plus those holding 一 or 不,
+  whose readings carry the tone changes of a word (一个 yí, 统一 yī: 2.9 k);
+- ``readings.tsv``: each character's usual reading (pypinyin's first), tone-numbered,
+  grouped by syllable; ``kiosk.speech.pinyin`` loads it into two arrays (about 0.3 MB).
+
+This tool derives both from the pypinyin installed; ``tests/test_speech_service.py`` checks
+the files still match it.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from importlib import metadata, resources
 from pathlib import Path
 
 OUT = Path(__file__).with_name("polyphones.tsv")
+READINGS = Path(__file__).with_name("readings.tsv")
 
 
 def build() -> list[str]:
@@ -41,9 +47,25 @@ def build() -> list[str]:
             f"{metadata.version('pypinyin')} by kiosk.speech.build_phrases"] + lines
 
 
+def build_readings() -> list[str]:
+    """The lines of ``readings.tsv``: a header, then ``syllable<TAB>characters`` for every
+    character pypinyin knows, by its usual (first) reading, sorted."""
+    from pypinyin.contrib.tone_convert import to_tone3
+
+    chars = json.loads((resources.files("pypinyin") / "pinyin_dict.json").read_text(encoding="utf-8"))
+    by_syllable: dict[str, list[str]] = {}
+    for cp, readings in chars.items():
+        said = to_tone3(readings.split(",")[0], neutral_tone_with_five=True)
+        if said[-1:].isdigit():
+            by_syllable.setdefault(said, []).append(chr(int(cp)))
+    return [f"# usual reading of each character, tone-numbered; from pypinyin {metadata.version('pypinyin')} "
+            f"by kiosk.speech.build_phrases"] + [f"{s}\t{''.join(sorted(cs))}" for s, cs in sorted(by_syllable.items())]
+
+
 def main() -> int:
     OUT.write_text("\n".join(build()) + "\n", encoding="utf-8")
-    print(f"wrote {OUT}", file=sys.stderr)
+    READINGS.write_text("\n".join(build_readings()) + "\n", encoding="utf-8")
+    print(f"wrote {OUT} and {READINGS}", file=sys.stderr)
     return 0
 
 

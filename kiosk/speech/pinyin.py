@@ -6,24 +6,24 @@ How:
 1. The text is cut into words by longest match against a phrase table: this domain's own
    phrases (:data:`DOMAIN_PHRASES`, which win) and ``polyphones.tsv``, the part of pypinyin's
    phrase data that changes a reading (see :mod:`kiosk.speech.build_phrases`).
-2. Every other character gets its usual reading from pypinyin (``Style.TONE3``, neutral tone
-   5); the first character of a marked name (:data:`kiosk.linebreak.NAME_START`) gets its
-   surname reading (曾 zeng1, 单 shan4).
+2. Every other character gets its usual reading (pypinyin's first, tone-numbered, neutral
+   tone 5, from ``readings.tsv``); the first character of a marked name
+   (:data:`kiosk.linebreak.NAME_START`) gets its surname reading (曾 zeng1, 单 shan4).
 3. Tone changes (变调), because espeak-ng makes only the third-tone one itself: 一 is yi1 in
    numbers read digit by digit, in ordinals, dates and at the end of a clause, yi2 before a
    fourth tone and yi4 before the others; 不 is bu2 before a fourth tone; of two or more third
    tones in a row all but the last become second tones (组长 zu2 zhang3). Words from the
    phrase table keep their own 一 and 不 (统一 yi1, 一个 yi2).
 
-Memory: pypinyin is imported with ``PYPINYIN_NO_PHRASES`` (its 42 MB phrase dictionary is not
-loaded) and ``PYPINYIN_NO_DICT_COPY``; neither changes single-character readings, which is
-all the rest of the project (bundle build: pinyin initials) asks of pypinyin.
+Memory: both tables are derived from pypinyin's data by :mod:`kiosk.speech.build_phrases`
+and loaded compactly (about 2.5 MB in all); pypinyin itself in the App would cost 52 MB with
+its phrases, 10 MB without them, against the 20 MB budget of speech.
 """
 from __future__ import annotations
 
-import os
 import re
 import threading
+from array import array
 from dataclasses import dataclass
 from importlib import resources
 
@@ -77,8 +77,14 @@ _PAUSE_MARKS = {"，": ",", "、": ",", "；": ",", "：": ",", "。": ".", "？
 _LETTER = re.compile(r"[A-Z]")
 
 _lock = threading.Lock()
-_table: dict[str, tuple[str, ...]] | None = None
+_table: dict[str, str] | None = None  # phrase → its syllables, space-separated (compact)
 _longest = 1
+#: Usual readings: _SYLLABLES[_BMP[cp - 0x3000]] for U+3000..U+FFFF, _SIP likewise from
+#: U+20000 (CJK Ext B..H); index 0 is "no reading".
+_SYLLABLES: list[str] = [""]
+_BMP = array("H")
+_SIP = array("H")
+_SIP_BASE = 0x20000
 
 
 @dataclass
@@ -96,14 +102,6 @@ class Syllable:
         return int(self.text[-1]) if self.kind == "syllable" and self.text[-1:].isdigit() else 0
 
 
-def _pypinyin():
-    os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
-    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
-    import pypinyin
-
-    return pypinyin
-
-
 def load() -> None:
     """Load pypinyin and the phrase table now (the service does this at start, so the first
     sentence is not slowed by it). Idempotent and thread-safe."""
@@ -113,26 +111,45 @@ def load() -> None:
     with _lock:
         if _table is not None:
             return
-        _pypinyin()
-        table: dict[str, tuple[str, ...]] = {}
+        bmp, sip = array("H", bytes(2 * 0xD000)), array("H", bytes(2 * 0x14000))
+        text = (resources.files("kiosk.speech") / "readings.tsv").read_text(encoding="utf-8")
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                said, _, chars = line.partition("\t")
+                _SYLLABLES.append(said)
+                k = len(_SYLLABLES) - 1
+                for c in chars:
+                    cp = ord(c)
+                    if 0x3000 <= cp < 0x10000:
+                        bmp[cp - 0x3000] = k
+                    elif _SIP_BASE <= cp < _SIP_BASE + len(sip):
+                        sip[cp - _SIP_BASE] = k
+        _BMP.extend(bmp)
+        _SIP.extend(sip)
+        table: dict[str, str] = {}
         text = (resources.files("kiosk.speech") / "polyphones.tsv").read_text(encoding="utf-8")
         for line in text.splitlines():
             if line and not line.startswith("#"):
                 word, _, said = line.partition("\t")
-                table[word] = tuple(said.split())
-        for word, said in DOMAIN_PHRASES.items():
-            table[word] = tuple(said.split())
+                table[word] = said
+        table.update(DOMAIN_PHRASES)
         _longest = max(map(len, table))
         _table = table
 
 
+def usual_reading(ch: str) -> str:
+    """The usual reading of one character (``"行"`` → ``"xing2"``), ``""`` if it has none."""
+    load()
+    cp = ord(ch)
+    if 0x3000 <= cp < 0x10000:
+        return _SYLLABLES[_BMP[cp - 0x3000]]
+    if _SIP_BASE <= cp < _SIP_BASE + len(_SIP):
+        return _SYLLABLES[_SIP[cp - _SIP_BASE]]
+    return ""
+
+
 def _usual(chars: list[str]) -> list[str]:
-    """pypinyin's usual reading of each character (one list call: no segmentation, so the
-    result does not depend on whether another part of the process loaded phrase data)."""
-    if not chars:
-        return []
-    p = _pypinyin()
-    return p.lazy_pinyin(chars, style=p.Style.TONE3, neutral_tone_with_five=True, errors=lambda s: [""] * len(s))
+    return [usual_reading(c) for c in chars]
 
 
 def syllables(spoken: str) -> list[Syllable]:
@@ -177,9 +194,9 @@ def syllables(spoken: str) -> list[Syllable]:
             word, said = spoken[i:i + 2], tuple(SURNAMES[spoken[i:i + 2]].split())
         else:
             for k in range(min(_longest, n - i), 1, -1):
-                said = _table.get(spoken[i:i + k])
-                if said:
-                    word = spoken[i:i + k]
+                found = _table.get(spoken[i:i + k])
+                if found:
+                    word, said = spoken[i:i + k], tuple(found.split())
                     break
         if word:
             flush()
