@@ -84,3 +84,4 @@ def test_speaker_plays_in_order_and_stops():
     assert out["after_cancel"] == [False, True, 0]
     assert out["replaced"] == [True, True]
     assert out["after_stop"] == [False, True]
+

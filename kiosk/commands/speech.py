@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from kiosk.cache.fsutil import HomeNotWritable
 from kiosk.errors import Exit, KioskError
 
 
@@ -23,8 +24,9 @@ class NoSpeaker(KioskError):
     default_zh = "没有可用的声音设备（扬声器），请检查连接"
 
 
-class OutputNotWritable(KioskError):
-    exit_code = Exit.NOT_WRITABLE
+class OutputNotWritable(HomeNotWritable):
+    """The --out folder cannot be written (the family of exit code 8)."""
+
     default_zh = "无法写入输出文件"
 
 
