@@ -77,10 +77,10 @@ def test_speaker_plays_in_order_and_stops():
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
     assert line, proc.stdout + proc.stderr
     out = json.loads(line[7:])
-    assert out["playing"] is True
+    assert out["playing"] is True, (out, proc.stderr[-3000:])
     # Played to its end, not cut short (SDL's dummy device plays in real time).
-    assert out["played_s"] > out["chunk_s"] * 0.7
-    assert out["first_index"] == 0 and out["queued"] >= 1
+    assert out["played_s"] > out["chunk_s"] * 0.7, out
+    assert out["first_index"] == 0 and out["queued"] >= 1, out
     assert out["after_cancel"] == [False, True, 0]
     assert out["replaced"] == [True, True]
     assert out["after_stop"] == [False, True]
