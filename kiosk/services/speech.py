@@ -197,7 +197,8 @@ class SpeechService(Service):
 
         s = self.settings
         voice = synth.Voice(rate=int(s["rate"]), pitch=int(s["pitch"]))
-        assert self._cache_dir is not None
+        if self._cache_dir is None:  # speak() before start(): still works
+            self._cache_dir = Path(tempfile.mkdtemp(prefix="kiosk-speech-"))
         key = hashlib.sha1(f"{voice}|{pinyin}".encode()).hexdigest()[:20]
         path = self._cache_dir / f"{key}.wav"
         if not path.exists():
