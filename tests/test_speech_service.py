@@ -180,6 +180,18 @@ def test_cancel_kills_a_running_synthesis(tmp_path, monkeypatch):
     assert not list((tmp_path / "cache").glob("*.part"))
 
 
+@needs_espeak
+def test_speak_fields_reads_a_record_in_order(tmp_path):
+    s, events = _service(tmp_path)
+    try:
+        s.speak_fields("凭证", [("凭证号", "记202401-001"), ("科目代码", "51301"), ("金额", "450.15 元"), ("备注", None)])
+        _wait(lambda: any(getattr(e, "last", False) for e in events))
+        said = "".join(e.spoken for e in events if isinstance(e, SpeechChunkReady))
+        assert said == "凭证。凭证号，记二零二四零一，零零一。金额，四百五十元一角五分"
+    finally:
+        s.stop()
+
+
 def test_a_newer_speak_replaces_the_older(tmp_path, monkeypatch):
     s, events = _service(tmp_path)
     try:

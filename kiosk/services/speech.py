@@ -147,6 +147,15 @@ class SpeechService(Service):
         self.spawn(lambda: self._read(utterance, text, volume, cancel), f"read{utterance}")
         return utterance
 
+    def speak_fields(self, title: str, fields: list[tuple[str, str]]) -> int | None:
+        """Read a screen's title, then each ``(label, value)`` in order, one sentence each, as
+        :func:`kiosk.speech.normalise.field_text` says them (科目代码 and 指纹 not read, phone
+        numbers and 凭证号 digit by digit). Same return as :meth:`speak`."""
+        from kiosk.speech.normalise import field_text
+
+        parts = [title.strip()] + [field_text(k, str(v)) for k, v in fields if v is not None]
+        return self.speak("。".join(p for p in parts if p))
+
     def cancel(self) -> None:
         """Stop reading now (navigation, a second tap on 朗读, idle, card removed): synthesis
         ends and the player is told with :class:`SpeechStopped` (also when synthesis had
