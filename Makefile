@@ -8,7 +8,7 @@ export KIVY_NO_ARGS := 1
 export KIVY_NO_FILELOG := 1
 export KIVY_NO_CONSOLELOG := 1
 
-.PHONY: setup demo test test-core test-ui clean screenshots bench
+.PHONY: setup demo test test-core test-ui clean screenshots bench icons speech-phrases
 
 $(BIN)/kiosk: pyproject.toml deploy/install-system-packages.sh
 	./deploy/install-system-packages.sh
@@ -43,6 +43,16 @@ test: setup
 
 screenshots: setup
 	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m kiosk.tools.screenshots docs/screenshots
+
+# Icons and pictures: assets/*/*.svg → the committed PNGs (the kiosk needs no SVG renderer).
+icons: setup
+	command -v rsvg-convert >/dev/null || { SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends librsvg2-bin; }
+	$(BIN)/python -m kiosk.tools.render_icons
+
+# The phrase readings 朗读 uses, derived from the installed pypinyin (kiosk/speech/build_phrases.py).
+speech-phrases: setup
+	$(BIN)/python -m kiosk.speech.build_phrases
 
 bench: setup
 	$(BIN)/kiosk bench --scale city --json

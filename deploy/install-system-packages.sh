@@ -4,10 +4,11 @@
 # (fallback for CJK Ext-A/B name characters). Mesa EGL/GL for Kivy's SDL2 window.
 # zbar decodes QR codes in tests; mtools/dosfstools make FAT stick images; nginx serves sync tests.
 # fusefat/exfat-fuse mount FAT/exFAT sticks read-only where the kernel lacks vfat/exfat.
+# espeak-ng reads records aloud (its cmn-latn-pinyin voice, fed tone-numbered pinyin).
 set -euo pipefail
 pkgs=(fonts-noto-cjk fonts-hanazono libegl1 libgl1-mesa-dri libgles2 libmtdev1 libzbar0
       mtools dosfstools exfatprogs ntfs-3g nginx-light xvfb libusb-1.0-0
-      fusefat exfat-fuse)
+      fusefat exfat-fuse espeak-ng)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -35,6 +35,7 @@ TIMEOUTS: dict[str, float] = {
     "http_read": 30,
     "technician_pin_lockout": 300,  # 5 minutes after 5 wrong tries
     "integrity_recheck_interval": 24 * 3600,  # re-hash installed data (also at every start); config.json may lower it
+    "speech_synth": 10,             # espeak-ng gets this long for one sentence, then is killed
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -62,6 +63,21 @@ DEFAULTS: dict[str, Any] = {
     "printer": {"profile": "pos58", "vid_pid": "", "device": ""},
     # ID-card reader: a device spec accepted by kiosk.devices.idcard.open_reader ("" = discover).
     "idcard": {"device": ""},
+    # 朗读 (kiosk.services.speech, docs/speech.md). volume: 0–1 of the player; rate: espeak-ng
+    # words per minute (≈ syllables per minute in Mandarin; 140 is calm, 175 espeak's default);
+    # pitch: 0–99. quiet_hours: [start, end) local "HH:MM" pairs (may pass midnight); in them
+    # the volume is quiet_volume, and 0 means nothing is read. first_chunk_chars: the first
+    # piece synthesised is cut at a pause after about this many characters (first sound fast).
+    "speech": {
+        "enabled": True,
+        "volume": 0.9,
+        "rate": 140,
+        "pitch": 50,
+        "quiet_hours": [["22:00", "07:00"]],
+        "quiet_volume": 0.0,
+        "first_chunk_chars": 12,
+        "cache_files": 200,
+    },
 }
 
 

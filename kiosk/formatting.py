@@ -71,6 +71,35 @@ def _four_digits(n: int) -> str:
     return out
 
 
+def integer_in_capitals(n: int) -> str:
+    """Capital numerals of a whole number: ``1200`` → ``壹仟贰佰``, ``200005717`` →
+    ``贰亿零伍仟柒佰壹拾柒``, ``0`` → ``零`` (the integer part of :func:`amount_in_capitals`;
+    read aloud through :mod:`kiosk.speech.numbers`).
+
+    Raises:
+        ValueError: ``n`` is negative or ≥ 10¹⁶.
+    """
+    if n < 0 or n >= 10 ** 16:
+        raise ValueError(f"out of range: {n}")
+    if n == 0:
+        return "零"
+    groups = []
+    while n:
+        groups.append(n % 10000)
+        n //= 10000
+    out, need_zero = "", False
+    for i in range(len(groups) - 1, -1, -1):
+        g = groups[i]
+        if g == 0:
+            need_zero = bool(out)
+            continue
+        if out and (need_zero or g < 1000):
+            out += "零"
+        out += _four_digits(g) + _BIG_UNITS[i]
+        need_zero = False
+    return out
+
+
 def amount_in_capitals(amount: Decimal | str) -> str:
     """Chinese capital form of an amount in 元 as written on vouchers and receipts.
 
@@ -90,24 +119,7 @@ def amount_in_capitals(amount: Decimal | str) -> str:
         raise ValueError("amount too large")
     if fen_total == 0:
         return "零元整"
-    int_part = ""
-    if yuan:
-        groups = []
-        n = yuan
-        while n:
-            groups.append(n % 10000)
-            n //= 10000
-        need_zero = False
-        for i in range(len(groups) - 1, -1, -1):
-            g = groups[i]
-            if g == 0:
-                need_zero = bool(int_part)
-                continue
-            if int_part and (need_zero or g < 1000):
-                int_part += "零"
-            int_part += _four_digits(g) + _BIG_UNITS[i]
-            need_zero = False
-        int_part += "元"
+    int_part = integer_in_capitals(yuan) + "元" if yuan else ""
     if jiao == 0 and fen == 0:
         return sign + int_part + "整"
     tail = ""

@@ -6,6 +6,14 @@ from pathlib import Path
 
 
 def _bench(args) -> int:
+    if args.speech:
+        from kiosk.bench import speech
+
+        r = speech.run()
+        print(speech.table(r))
+        if args.json:
+            print(json.dumps(r, ensure_ascii=False, sort_keys=True))
+        return 0
     from kiosk.bench import measure
 
     r = measure.run(args.scale, Path(args.work), id_hash_n=args.id_hash_n, seed=args.seed,
@@ -27,4 +35,6 @@ def register(sub) -> None:
     p.add_argument("--villages", type=int, metavar="N", help="city: only the first N villages")
     p.add_argument("--rebuild", action="store_true", help="build the bundle even if one is there")
     p.add_argument("--no-ui", action="store_true", help="skip the Kivy measurements")
+    p.add_argument("--speech", action="store_true",
+                   help="only the speech figures: tap on 朗读 to first sound, memory (kiosk/bench/speech.py)")
     p.set_defaults(func=_bench)

@@ -212,5 +212,48 @@ class PinChecked(Event):
 
 
 # ---- speech (kiosk.services.speech) -----------------------------------------------------------
+@dataclass(frozen=True)
+class SpeechEvent(Event):
+    """Base of the speech events. ``utterance``: the number ``SpeechService.speak`` returned
+    (rising; a player drops anything of an older utterance than the newest it has seen)."""
+
+    utterance: int
+
+
+@dataclass(frozen=True)
+class SpeechChunkReady(SpeechEvent):
+    """Chunk ``index`` of an utterance is synthesised: play the WAV at ``path`` (16-bit mono)
+    after the chunks before it, at ``volume`` (0–1). ``last``: no more chunks follow.
+    ``spoken``: the Chinese it says (for a caption or the log)."""
+
+    index: int
+    path: str
+    duration_s: float
+    volume: float
+    last: bool
+    spoken: str = ""
+
+
+@dataclass(frozen=True)
+class SpeechStopped(SpeechEvent):
+    """Stop playing the utterance now (``SpeechService.stop()``: navigation, a second tap,
+    idle, card removed). Chunks of it that arrive later are dropped."""
+
+
+@dataclass(frozen=True)
+class SpeechSkipped(Event):
+    """Nothing is read: quiet hours, speech switched off in the config, or nothing sayable.
+    ``message_zh`` may be shown briefly (empty: show nothing)."""
+
+    message_zh: str = ""
+
+
+@dataclass(frozen=True)
+class SpeechFailed(SpeechEvent):
+    """Synthesis failed (espeak-ng missing or broken; logged). ``message_zh`` for the screen."""
+
+    message_zh: str = "朗读功能暂不可用，请联系技术人员"
+    message: str = ""
+
 
 # ---- the app's own software (kiosk.services.appupdate, watchdog) ------------------------------

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from kiosk import linebreak
+from kiosk.linebreak import MIDDLE_DOTS, NO_LINE_END, NO_LINE_START  # noqa: F401 - re-exported
+
 
 def char_width(ch: str) -> int:
     """Columns ``ch`` takes: 1 for ASCII, 0 for combining marks, 2 for everything else."""
@@ -24,107 +27,16 @@ def text_width(text: str) -> int:
     return sum(char_width(c) for c in text)
 
 
-#: Chinese line-breaking rules (禁则, GB/T 15834 usage): these never start a line …
-NO_LINE_START = set("，。、；：？！）》」』】〉”’…—,.;:?!)]}%")
-#: … and these never end one.
-NO_LINE_END = set("（《「『【〈“‘([{")
-#: Middle dots join two parts (a title and its subtitle, 阿依古丽·买买提): never at either end.
-MIDDLE_DOTS = set("·・•‧")
-#: A middle dot with a space each side is a separator: a line may break there, and then the
-#: separator is dropped like a space (the line break separates the parts already).
-_SEP = {f" {d} " for d in MIDDLE_DOTS}
-
-
-def _units(para: str, columns: int) -> list[str]:
-    """``para`` as unbreakable pieces: ASCII words (when they fit a line), `` · `` separators,
-    single spaces and single other characters."""
-    units: list[str] = []
-    i = 0
-    while i < len(para):
-        if para[i:i + 3] in _SEP:
-            units.append(para[i:i + 3])
-            i += 3
-            continue
-        j = i
-        while j < len(para) and para[j].isascii() and not para[j].isspace():
-            j += 1
-        at_start = i == 0 or not (para[i - 1].isascii() and not para[i - 1].isspace())
-        if at_start and j - i > 1 and text_width(para[i:j]) <= columns:
-            units.append(para[i:j])
-            i = j
-        else:
-            units.append(para[i])
-            i += 1
-    return units
-
-
-def _is_gap(u: str) -> bool:
-    return u == " " or u in _SEP
-
-
-def _may_break(before: str, after: str) -> bool:
-    """禁则 between the last piece of one line and the first of the next."""
-    return not (before[-1] in NO_LINE_END or before[-1] in MIDDLE_DOTS
-                or after[0] in NO_LINE_START or after[0] in MIDDLE_DOTS)
-
-
-def _break(seq: list[str], columns: int) -> tuple[list[str], list[str]]:
-    """Split ``seq`` (one piece wider than a line) into a line and the rest.
-
-    Prefers the last `` · `` separator, then the last space, whose line fills at least half the
-    paper; then the last place the 禁则 allow; if none leaves a rest that fits, the rule gives
-    way and the line ends before the last piece.
-    """
-    seps, spaces, chars = [], [], []
-    for p in range(len(seq) - 1, 0, -1):
-        if _is_gap(seq[p]):
-            left, right = seq[:p], seq[p + 1:]
-            while left and left[-1] == " ":
-                left = left[:-1]
-            if left and (not right or _may_break(left[-1], right[0])):
-                (seps if seq[p] in _SEP else spaces).append((left, right))
-        elif not _is_gap(seq[p - 1]) and _may_break(seq[p - 1], seq[p]):
-            chars.append((seq[:p], seq[p:]))
-
-    def fits(left, right):
-        return text_width("".join(right)) <= columns
-
-    for left, right in seps + spaces:
-        if fits(left, right) and text_width("".join(left)) * 2 >= columns:
-            return left, right
-    for left, right in chars + seps + spaces:
-        if fits(left, right):
-            return left, right
-    return seq[:-1], seq[-1:]
-
-
 def wrap(text: str, columns: int) -> list[str]:
-    """Break ``text`` into lines of at most ``columns`` columns, never inside a character.
+    """Break ``text`` into lines of at most ``columns`` printer columns, by the Chinese
+    line-breaking rules of :func:`kiosk.linebreak.wrap` (the screens use the same rules).
 
-    An ASCII word (e.g. a URL or a fingerprint group) is kept whole when it fits on a line; a
-    line breaks at its last `` · `` separator, else its last space, when that fills at least half
-    the line (the separator is then dropped); Chinese breaks between any two characters, except that
-    closing punctuation (、，。）》…) does not start a line, opening brackets do not end one and
-    a middle dot does neither (neighbouring characters move down with it). Explicit ``\\n``
-    starts a new line. Empty text gives one empty line.
+    Raises:
+        ValueError: fewer than 2 columns (a Chinese character needs 2).
     """
     if columns < 2:
         raise ValueError("need at least 2 columns")
-    out: list[str] = []
-    for para in text.split("\n"):
-        line: list[str] = []
-        for u in _units(para, columns):
-            if text_width("".join(line) + u) <= columns or not line:
-                line.append(u)
-                continue
-            left, line = _break(line + [u], columns)
-            out.append("".join(left).rstrip(" "))
-            while line and _is_gap(line[0]) and len(line) > 1:
-                line = line[1:]
-            if line and _is_gap(line[0]):
-                line = []
-        out.append("".join(line).rstrip(" "))
-    return out
+    return linebreak.wrap(text, columns, text_width)
 
 
 def pad(text: str, columns: int, align: str = "left") -> str:
