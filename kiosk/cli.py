@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "kiosk.commands.card",       # read-card
     "kiosk.commands.bench",      # bench
     "kiosk.commands.sync",       # sync, publish, stick
+    "kiosk.commands.flags",      # flags check, flags list
 ]
 
 
