@@ -209,5 +209,5 @@ def after_finance(rng: random.Random, finance: list[dict], services: list[dict],
     flood = next(x for x in finance if x["summary"] == FLOOD)
     return [{"kind": "finance", "id": flood["id"], "rule": "approval_level",
              "text": "当年7月强降雨冲毁通组公路，为保障通行先行抢修，经乡镇人民政府同意后支付；"
-                     "事后已提交村民代表会议追认（演示说明）",
+                     "事后已提交村民代表会议追认。",
              "given_by": f"{village.township_name}人民政府（演示）", "date": (D.fromisoformat(flood["date"]) + 20 * DAY).isoformat()}]
