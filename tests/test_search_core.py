@@ -12,7 +12,7 @@ from kiosk.cache.mirror import Mirror
 from kiosk.pinyin import name_initials
 
 #: (table, shown columns) exactly as the public screens show them (kiosk/cache/bundle.py).
-SHOWN = {"finance": ("summary", "account_name"), "projects": ("name", "category", "contractor"),
+SHOWN = {"finance": ("summary", "account_name", "voucher_no"), "projects": ("name", "category", "contractor"),
          "assets": ("name", "category", "counterparty"), "services": ("power_name", "applicant", "result"),
          "powers": ("name", "basis")}
 

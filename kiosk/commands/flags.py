@@ -20,10 +20,15 @@ def _check(args) -> int:
     db = root / bundle.DB_PATH
     if not db.is_file():
         raise bundle.BundleError(f"{root}: not a bundle folder ({bundle.DB_PATH} missing)", f"{root} 不是数据包文件夹")
+    from kiosk.rules import RulesError
+
     try:
         rep = flagstore.recompute(db)
     except sqlite3.DatabaseError as exc:
         raise bundle.BundleError(f"{db}: cannot be read ({exc})", "数据包数据库无法读取") from None
+    except RulesError as exc:
+        raise bundle.BundleError(f"the bundle's rule table is malformed: {exc.message}",
+                                 "数据包中的规则表有误") from None
     if rep.revision < flagstore.SCHEMA_REVISION:
         raise bundle.BundleError(f"{root}: schema revision {rep.revision} carries no supervision flags to check",
                                  "该数据包版本较旧，没有监督提示可以核对")

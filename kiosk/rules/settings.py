@@ -22,7 +22,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from kiosk.errors import Exit, KioskError
 from kiosk.rules.base import Param, Rule
 
 #: Bounds of integer parameters (inclusive); a value outside cannot be meant.
@@ -30,11 +29,14 @@ INT_BOUNDS = {"due_day": (1, 28), "window_days": (1, 3660), "max_years": (1, 99)
               "within_days": (1, 3660), "min_days": (1, 90)}
 
 
-class RulesError(KioskError):
-    """``rules.json`` is malformed. ``str()`` is one line: ``rules.json: key: reason``."""
+class RulesError(ValueError):
+    """A rule table is malformed. ``str()`` is one line: ``rules.json: key: reason``;
+    ``message_zh`` the same in Chinese. Callers turn it into their own error family
+    (:class:`kiosk.records.SourceError` for an export, a BundleError for a bundle)."""
 
-    exit_code = Exit.SOURCE
-    default_zh = "本县规则文件（rules.json）有误，未生成数据包"
+    def __init__(self, message: str, message_zh: str):
+        super().__init__(message)
+        self.message, self.message_zh = message, message_zh
 
 
 @dataclass(frozen=True)
