@@ -21,17 +21,11 @@ from kiosk.rules import RULES, Flag, RuleSet, VillageData, evaluate, rule_text
 from kiosk.rules.data import finance_title, service_title
 from kiosk.rules.settings import parse
 
+from kiosk.cache.schemas import revision_of as revision  # noqa: F401 (re-exported)
+
+#: The revision that added the flags tables.
 SCHEMA_REVISION = 2
 FLAG_TABLES = ("finance_payment", "asset_terms", "rules", "rule_coverage", "flags")
-
-
-def revision(con: sqlite3.Connection) -> int:
-    """The database's schema revision: ``meta.schema_revision``, absent = 1."""
-    r = con.execute("SELECT value FROM meta WHERE key = 'schema_revision'").fetchone()
-    if r is None:
-        return 1
-    v = r[0] if isinstance(r, tuple) else r["value"]
-    return int(v)
 
 
 # ---------------------------------------------------------------- write (build)

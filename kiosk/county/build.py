@@ -12,12 +12,11 @@ import os
 import shutil
 import sqlite3
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from kiosk import accounts
-from kiosk.cache import flagstore, keys as keymod
+from kiosk.cache import flagstore, keys as keymod, schemas
 from kiosk.cache.bundle import DB_PATH, FORMAT_VERSION, MANIFEST, SIGNATURE, BundleError, Manifest, sha256_file
 from kiosk.cache.fsutil import fsync_dir, fsync_file
 from kiosk.cache.idhash import IdHashParams, id_hash_many
@@ -34,7 +33,7 @@ def _create_db(path: Path) -> sqlite3.Connection:
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
     con.execute("PRAGMA page_size=4096")
-    con.executescript(resources.files("kiosk.cache").joinpath("schema.sql").read_text(encoding="utf-8"))
+    con.executescript(schemas.schema_sql())
     return con
 
 
@@ -101,7 +100,7 @@ def write_database(src: Source | Iterable[Source], db_path: Path, params: IdHash
         raise BundleError("the source holds no village", "数据源中没有村")
     meta = {"format_version": str(FORMAT_VERSION), "scope": scope or seen[0], "data_as_of": min(as_of),
             "built_at": built_at, "power_list_sample": "1" if sample else "0",
-            "schema_revision": str(flagstore.SCHEMA_REVISION), "rules_source": rs.source, "rules_county": rs.county}
+            "schema_revision": str(schemas.CURRENT), "rules_source": rs.source, "rules_county": rs.county}
     meta.update(params.as_meta())
     _insert(con, "meta", ({"key": k, "value": v} for k, v in sorted(meta.items())))
     flagstore.write_rules(con, rs)
@@ -280,7 +279,6 @@ def village_sources(src_dir: Path) -> dict[str, Path] | None:
     Raises:
         SourceError: neither layout, or a sub-folder's village.json is unreadable.
     """
-
     if (src_dir / "village.json").exists() or not src_dir.is_dir():
         return None
     found: dict[str, Path] = {}
