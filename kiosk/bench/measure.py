@@ -196,7 +196,8 @@ def flags_time(src: Path) -> float:
     evaluation, inserting flags and coverage (into an in-memory database with the schema)."""
     from importlib import resources
 
-    from kiosk.cache import bundle as B, flagstore
+    from kiosk.cache import flagstore
+    from kiosk.county import build as B
     from kiosk.records import load_rules, load_source
     from kiosk.rules import data as rule_data, defaults
 

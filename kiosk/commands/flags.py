@@ -11,12 +11,12 @@ from kiosk.errors import Exit
 
 
 def _check(args) -> int:
-    from kiosk.cache import bundle, flagstore, keys
+    from kiosk.cache import bundle, flagstore, keys, verify
 
     root = Path(args.bundle)
     if args.pubkey:
         pub = keys.load_public(Path(args.pubkey))
-        bundle.verify(root, [keys.TrustedKey(keys.key_id(pub), pub)])
+        verify.verify_bundle(root, [keys.TrustedKey(keys.key_id(pub), pub)])
     db = root / bundle.DB_PATH
     if not db.is_file():
         raise bundle.BundleError(f"{root}: not a bundle folder ({bundle.DB_PATH} missing)", f"{root} 不是数据包文件夹")
