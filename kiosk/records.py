@@ -321,8 +321,8 @@ def _assets(rows) -> list[dict]:
             if rec["annual_rent"] is None:
                 raise c.fail("rent_schedule", "given without annual_rent")
             rec["rent_first_due"] = _date(sched, c, "first_due", label="rent_schedule.first_due")
-            every = _get(sched, c, "every_months", int)
-            if every not in RENT_EVERY_MONTHS:
+            every = sched.get("every_months")
+            if isinstance(every, bool) or every not in RENT_EVERY_MONTHS:
                 raise c.fail("rent_schedule.every_months", f"must be one of {', '.join(map(str, RENT_EVERY_MONTHS))}")
             rec["rent_every_months"] = every
         out.append(rec)
@@ -428,6 +428,8 @@ def _services(rows, powers: dict[str, dict]) -> list[dict]:
         rec["decided_on"] = _date(r, c, "decided_on")
         rec["notice_from"] = _date(r, c, "notice_from", optional=True)
         rec["notice_to"] = _date(r, c, "notice_to", optional=True)
+        if rec["notice_from"] and rec["notice_to"] and rec["notice_to"] < rec["notice_from"]:
+            raise c.fail("notice_to", "before notice_from")
         rec["steps"] = _steps(r, c, "steps")
         out.append(rec)
     return out

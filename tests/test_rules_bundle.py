@@ -272,3 +272,19 @@ def test_demo_rules_json_is_the_default_table(demo_source):
     rules = json.loads((demo_source / "rules.json").read_text(encoding="utf-8"))
     assert rules["county"].endswith("（演示规则）")
     assert rules["rules"] == defaults().as_json()["rules"]
+
+
+def test_an_older_export_builds_and_says_which_rules_could_not_run(small_bundle):
+    """The small source has none of the new fields: the bundle builds, and the coverage says
+    what could not be checked, in the words the 本县规则 page shows."""
+    from kiosk.rules.words import coverage_line
+
+    m = Mirror(small_bundle)
+    try:
+        lines = {r["id"]: coverage_line(r) for r in m.rules()}
+    finally:
+        m.close()
+    assert lines["cash_payment"] == "这项检查暂时无法进行：本村数据没有注明付款方式（现金或转账）。"
+    assert lines["early_final_payment"] == "这项检查暂时无法进行：本村数据的收支没有关联到工程项目。"
+    assert lines["rent_arrears"] == "这项检查暂时无法进行：本村数据的租金收入没有关联到资产。"
+    assert lines["approval_level"] is None and lines["stage_order"] is None and lines["land_term"] is None
