@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "kiosk.commands.bench",      # bench
     "kiosk.commands.sync",       # sync, publish, stick
     "kiosk.commands.speech",     # speak
+    "kiosk.commands.flags",      # flags check, flags list
 ]
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +44,6 @@ DEFAULTS: dict[str, Any] = {
         "width_px": 1920,
         "height_px": 1080,
         "diagonal_inch": 21.5,
-    },
-    # Spending approval thresholds in 元 (one Hunan township's rule; counties differ).
-    # amount < two_committees_below → 两委; < with_supervisors_below → 两委+监委; else 四议两公开.
-    "approval_thresholds": {
-        "two_committees_below": "5000",
-        "with_supervisors_below": "50000",
     },
     "stale_after_days": 35,
     # The village/township/county code this kiosk shows. None: adopt the scope of the first
@@ -118,20 +111,3 @@ def load(home: Path | None = None) -> dict[str, Any]:
         elif key in cfg:
             cfg[key] = value
     return cfg
-
-
-def approval_level(amount: Decimal, cfg: dict[str, Any] | None = None) -> str:
-    """Approval level required for a spending of ``amount`` 元 (absolute value).
-
-    Returns one of ``两委``, ``两委+监委``, ``四议两公开`` per ``approval_thresholds``.
-    """
-    t = (cfg or DEFAULTS)["approval_thresholds"]
-    a = abs(amount)
-    if a < Decimal(t["two_committees_below"]):
-        return "两委"
-    if a < Decimal(t["with_supervisors_below"]):
-        return "两委+监委"
-    return "四议两公开"
-
-
-APPROVAL_LEVELS = ("两委", "两委+监委", "四议两公开")

@@ -9,8 +9,13 @@ Public API:
 Everything is drawn from ``random.Random`` streams seeded by (village, seed, part); nothing
 reads the clock, so the same arguments give identical bytes. Source files: ``village.json``,
 ``finance.jsonl``, ``projects.jsonl``, ``assets.jsonl``, ``services.jsonl``, ``powers.jsonl``,
-``payments.jsonl`` (UTF-8, ``ensure_ascii=False``, sorted keys, ``\\n`` line ends), plus the
-marker file ``.demo-data`` (JSON: village, seed) by which a later run recognises its own output.
+``payments.jsonl``, ``rules.json`` (the county's rule table: the defaults, labelled as a demo)
+and ``explanations.jsonl`` (the county's 说明 on a flagged record) (UTF-8,
+``ensure_ascii=False``, sorted keys, ``\\n`` line ends), plus the marker file ``.demo-data``
+(JSON: village, seed) by which a later run recognises its own output.
+
+Supervision rules: the data is clean except a few planted cases of each rule, each marked
+``demo_planted`` in the source (kiosk/demo/plants.py).
 
 Overwriting: ``write`` replaces ``out_dir`` only when it is missing, empty, or holds the
 ``.demo-data`` marker; any other non-empty folder is refused unless ``force=True``. Output is
@@ -27,7 +32,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from kiosk.demo import people, powers as powers_mod, records
+from kiosk.demo import people, plants, powers as powers_mod, records
 from kiosk.demo.people import DemoPerson
 from kiosk.demo.refdata import Village, villages
 from kiosk.errors import KioskError
@@ -39,7 +44,9 @@ DATA_AS_OF = dt.date(2026, 10, 31)
 DEFAULT_VILLAGE = "431382111249"  # 涟源市白马镇洪泉村
 MARKER = ".demo-data"
 FILES = ("village.json", "finance.jsonl", "projects.jsonl", "assets.jsonl", "services.jsonl",
-         "powers.jsonl", "payments.jsonl")
+         "powers.jsonl", "payments.jsonl", "rules.json", "explanations.jsonl")
+#: End of the second-round land contract period (二轮土地承包期届满) of every demo village.
+LAND_CONTRACT_END = dt.date(2028, 12, 31)
 
 
 class DemoDataError(KioskError):
@@ -84,6 +91,8 @@ def _profile(v: Village, off: people.Officials, seed: int, as_of: dt.date) -> di
         "township": {"code": v.township_code, "name": v.township_name},
         "county": {"code": v.county_code, "name": v.county_name},
         "data_as_of": as_of.isoformat(),
+        "land_contract_end": LAND_CONTRACT_END.isoformat(),
+        "demo_planted": ["disclosure_overdue"],
         "cadres": [{"role": r, "name": n, "phone": off.phones[n]} for n, r in cadre_roles],
         "supervision_committee": [{"role": "主任", "name": off.supervisor_chief, "phone": off.phones[off.supervisor_chief]}]
         + [{"role": "委员", "name": n, "phone": off.phones[n]} for n in off.supervisors],
@@ -103,17 +112,27 @@ def generate(village_code: str = DEFAULT_VILLAGE, seed: int = 1, as_of: dt.date 
     Raises:
         DemoDataError: the village code is not in ``kiosk/data/loudi-4313-villages.csv``.
     """
+    from kiosk.rules import defaults
+
     v, households, featured, off, pw, pays, svcs = _world(village_code, seed, as_of)
     heads = [h.head for h in households]
-    assets = records.assets(v, _rng(v, seed, "assets"), heads, as_of)
+    assets = records.assets(v, _rng(v, seed, "assets"), heads, as_of, LAND_CONTRACT_END)
     projects = records.projects(v, _rng(v, seed, "projects"), off, as_of)
-    finance = records.finance(v, _rng(v, seed, "finance"), off, as_of, assets, projects)
+    prng = _rng(v, seed, "plants")
+    plan = plants.before_finance(v, prng, off, as_of, assets, projects, LAND_CONTRACT_END)
+    finance = records.finance(v, _rng(v, seed, "finance"), off, as_of, assets, projects, books_end=plan.books_end,
+                              unpaid_rent=frozenset(plan.unpaid_rent), extra=tuple(plan.extra))
+    explanations = plants.after_finance(prng, finance, svcs, v, {p["id"]: p["name"] for p in pw})
+    rules = defaults().as_json()
+    rules["county"] = f"{v.county_name}（演示规则）"
     return {
         "village.json": _profile(v, off, seed, as_of),
         "finance.jsonl": finance, "projects.jsonl": projects, "assets.jsonl": assets,
         "services.jsonl": svcs,
         "powers.jsonl": [{k: val for k, val in p.items() if not k.startswith("_")} for p in pw],
         "payments.jsonl": pays,
+        "rules.json": rules,
+        "explanations.jsonl": explanations,
     }
 
 

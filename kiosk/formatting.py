@@ -51,6 +51,14 @@ def money(amount: Decimal | str, unit: bool = True) -> str:
     return f"{s} 元" if unit else s
 
 
+def money_short(amount: Decimal | str) -> str:
+    """Money in running text, without ``.00`` when whole: ``86000`` → ``"86,000 元"``,
+    ``860.5`` → ``"860.50 元"``."""
+    d = to_decimal(amount) if not isinstance(amount, Decimal) else amount.quantize(FEN)
+    s = f"{d:,.0f}" if d == d.to_integral_value() else f"{d:,.2f}"
+    return f"{s} 元"
+
+
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _SMALL_UNITS = ("", "拾", "佰", "仟")
 _BIG_UNITS = ("", "万", "亿", "万亿")

@@ -195,3 +195,127 @@ def finance_month_from(mirror, year: int, month: int) -> Receipt:
             break
         after = page.next
     return finance_month(rows, totals, year, month, mirror.info)
+
+
+# ---------------------------------------------------------------- 问题反映单 (question slip)
+
+#: The national discipline-inspection reporting number; from outside the area dial the area code first.
+REPORT_PHONE = "12388"
+KIND_NAMES = {"finance": "财务收支", "projects": "工程项目", "assets": "资产资源", "services": "办事结果",
+              "powers": "权力清单", "village": "本村"}
+WRITING_LINES = 6
+
+
+def _record_rows(kind: str, rec: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The few facts that identify a record on the slip (the same words as its screen)."""
+    opt = lambda v: money(v) if v is not None else None  # noqa: E731
+    if kind == "finance":
+        return [("日期", date_cn(rec["date"])), ("凭证号", rec["voucher_no"]), ("摘要", rec["summary"]),
+                (DIRECTION[rec["direction"]], money(rec["amount"])), ("审批程序", rec.get("approval_level"))]
+    if kind == "projects":
+        return [("项目", rec["name"]), ("当前阶段", rec.get("stage")), ("预算", opt(rec.get("budget"))),
+                ("施工单位", rec.get("contractor"))]
+    if kind == "assets":
+        return [("名称", rec["name"]), ("状态", rec.get("status")), ("底价", opt(rec.get("reserve_price"))),
+                ("成交价", opt(rec.get("deal_price")))]
+    if kind == "services":
+        return [("事项", rec["power_name"]), ("申请人", rec.get("applicant")), ("结果", rec.get("result")),
+                ("办结日期", date_cn(rec["decided_on"]))]
+    if kind == "powers":
+        return [("事项", rec["name"]), ("类别", rec.get("class"))]
+    if kind == "village":
+        return [("事项", rec.get("title") or "本村财务公开")]
+    raise ValueError(f"unknown record kind {kind!r}")
+
+
+def channels(profile: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Where a question can go, from the village profile: the 村务监督委员会 (its 主任), the
+    township discipline office, 12388 (national discipline-inspection reporting line) and the
+    county platform (its address; the slip prints it as a QR code)."""
+    profile = profile or {}
+    out = []
+    chief = next((p for p in profile.get("supervision_committee") or [] if p.get("role") == "主任"), None)
+    out.append(("村务监督委员会", f"主任 {chief['name']} {chief.get('phone', '')}".strip() if chief and chief.get("name")
+                else "本村村务监督委员会"))
+    office = profile.get("discipline_office") or {}
+    out.append((office.get("name") or "乡镇纪委", office.get("phone") or "到乡镇人民政府纪委办公室"))
+    out.append(("纪检监察举报电话", f"{REPORT_PHONE}（外地加拨区号）"))
+    url = ((profile.get("complaints") or {}).get("platform_url") or "").strip()
+    if url:
+        out.append(("县互联网+监督平台", "扫下方二维码"))
+    return out
+
+
+def question_slip(kind: str, rec: dict[str, Any], info, flags: list[dict[str, Any]] | None = None,
+                  profile: dict[str, Any] | None = None) -> Receipt:
+    """问题反映单: a slip to write a question on and hand to the 村务监督委员会.
+
+    ``kind``: finance, projects, assets, services, powers or village; ``rec``: the record as
+    its screen has it (``Mirror.finance_get`` …; for ``village`` a flags row); ``flags``:
+    ``Mirror.flags_for(kind, id)`` rows (each with its ``rule``), may be empty; ``profile``:
+    ``info.profile`` unless given. Carries the record, the data version and fingerprint, each
+    flag's rule and figures (and the county's 说明), lines to write on, and the complaint
+    channels with the platform's QR code. Nothing personal beyond what the screen shows.
+
+    Raises:
+        ValueError: unknown ``kind``.
+    """
+    profile = info.profile if profile is None else profile
+    r = _start("问题反映单", info)
+    rid = (rec.get("id") or "") if kind != "village" else ""
+    r.text("反映的事项" if kind == "village" else
+           f"反映的记录：{KIND_NAMES.get(kind, kind)}" + (f"（编号 {rid}）" if rid else ""), bold=True)
+    _rows(r, _record_rows(kind, rec))
+    r.row("数据版本", f"第{info.seq}版 · 指纹 {info.fingerprint}")
+    r.row("数据更新至", info.data_as_of)
+    for f in flags or []:
+        rule = f["rule"]
+        r.rule()
+        r.text(f"监督提示：{rule['title']}", bold=True)
+        # "86,000 元" must not break before 元 (the layout breaks at spaces)
+        r.text(f"本条记录：{f['detail']}。".replace(" 元", "元"))
+        r.text(f"规定：{rule['text']}".replace(" 元", "元"))
+        r.text(f"依据：{rule['basis']}")
+        if f.get("note"):
+            by = "，".join(x for x in (f.get("note_by"), f.get("note_date")) if x)
+            r.text(f"县里的说明：{f['note']}" + (f"（{by}）" if by else ""))
+    r.rule()
+    r.text("我的问题（请写在下面）：", bold=True)
+    for _ in range(WRITING_LINES):
+        r.text(" ")
+        r.rule("_")
+    r.text(" ")
+    r.text("反映人（可不填）：")
+    r.text("联系电话（可不填）：")
+    r.text("日期：　　　年　　月　　日")
+    r.rule()
+    r.text("可以把这张单子交给或联系：", bold=True)
+    for k, v in channels(profile):
+        r.row(k, v)
+    url = ((profile or {}).get("complaints") or {}).get("platform_url")
+    if url:
+        r.qr(url, "扫码到县互联网+监督平台反映问题")
+    payload = verify_payload(info, kind, id=rid) if rid else verify_payload(info, kind)
+    return _finish(r, info, payload)
+
+
+def question_slip_from(mirror, kind: str, record_id: str) -> Receipt:
+    """:func:`question_slip` for record ``record_id`` of ``kind`` read from ``mirror``
+    (worker thread). ``kind`` ``village`` prints the village's own flags (首页).
+
+    Raises:
+        ValueError: no such record, or unknown ``kind``.
+    """
+    get = {"finance": mirror.finance_get, "projects": mirror.project_get, "assets": mirror.asset_get,
+           "services": mirror.service_get, "powers": mirror.power_get}
+    if kind == "village":
+        flags = mirror.village_flags()
+        rec = {"id": "", "title": flags[0]["title"] if flags else "本村财务公开"}
+    elif kind in get:
+        rec = get[kind](record_id)
+        if rec is None:
+            raise ValueError(f"no {kind} record {record_id!r}")
+        flags = mirror.flags_for(kind, record_id)
+    else:
+        raise ValueError(f"unknown record kind {kind!r}")
+    return question_slip(kind, rec, mirror.info, flags)

@@ -17,14 +17,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
-from kiosk import config, idnumber
+from kiosk import idnumber
 from kiosk.errors import Exit, KioskError
 from kiosk.formatting import parse_date, to_decimal
+from kiosk.rules import FLAG_KINDS, RULES, RuleSet, RulesError, load_ruleset
+from kiosk.rules.finance import APPROVAL_LEVELS
 
 KINDS = ("finance", "projects", "assets", "services", "powers", "payments")
 STAGES = ("立项", "设计", "招标", "合同", "施工", "验收", "审计结算", "公示")
-TENDERED = frozenset({"公开招标", "邀请招标"})
-NO_DESIGN_NEEDED = frozenset({"村民自建", "直接委托"})
+PAYMENT_METHODS = ("现金", "转账")
+PROJECT_PAYMENTS = ("预付款", "进度款", "结算款", "质保金")
+RENT_EVERY_MONTHS = (1, 2, 3, 4, 6, 12)
 POWER_CLASSES = ("重大决策", "日常管理", "便民服务")
 STEP_KINDS = ("start", "step", "decision", "end")
 
@@ -57,11 +60,17 @@ def division(code: str) -> dict[str, str] | None:
 
 @dataclass
 class Source:
-    """A validated export. ``records[kind]`` is a list of dicts in file order."""
+    """A validated export. ``records[kind]`` is a list of dicts in file order.
+
+    ``rules``: the folder's own ``rules.json`` (None when it has none); ``explanations``:
+    the county's 说明 attached to flagged records (``explanations.jsonl``, may be empty).
+    """
 
     village: dict[str, Any]
     division: dict[str, str]
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rules: RuleSet | None = None
+    explanations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def data_as_of(self) -> str:
@@ -162,7 +171,7 @@ def _unique_id(rec: dict, ctx: _Ctx, seen: set[str]) -> str:
     return rid
 
 
-def _finance(rows, cfg) -> list[dict]:
+def _finance(rows, projects: dict[str, dict], assets: dict[str, dict]) -> list[dict]:
     chart = chart_of_accounts()
     out, seen = [], set()
     for no, r in rows:
@@ -185,16 +194,35 @@ def _finance(rows, cfg) -> list[dict]:
         if reverses and amount >= 0:
             raise c.fail("amount", "a reversal (红字冲销) must have a negative amount")
         rec["amount"], rec["reverses"] = amount, reverses
+        # an approval level that does not fit the amount is a rule break, flagged (kiosk/rules)
         level = _get(r, c, "approval_level")
-        if level not in config.APPROVAL_LEVELS:
-            raise c.fail("approval_level", f"must be one of {'/'.join(config.APPROVAL_LEVELS)}")
-        if direction == "expense" and not reverses and level != config.approval_level(amount, cfg):
-            raise c.fail("approval_level", f"{level} does not match the thresholds for {amount} 元")
+        if level not in APPROVAL_LEVELS:
+            raise c.fail("approval_level", f"must be one of {'/'.join(APPROVAL_LEVELS)}")
         rec["approval_level"] = level
         att = _get(r, c, "attachments", int)
         if att < 0:
             raise c.fail("attachments", "negative")
         rec["attachments"] = att
+        method = _get(r, c, "payment_method", optional=True)
+        if method is not None and method not in PAYMENT_METHODS:
+            raise c.fail("payment_method", f"must be one of {'/'.join(PAYMENT_METHODS)} (or absent)")
+        rec["payment_method"] = method
+        pid = _get(r, c, "project_id", optional=True)
+        if pid is not None and pid not in projects:
+            raise c.fail("project_id", f"no project with id {pid!r}")
+        rec["project_id"] = pid
+        pay = _get(r, c, "project_payment", optional=True)
+        if pay is not None and pay not in PROJECT_PAYMENTS:
+            raise c.fail("project_payment", f"must be one of {'/'.join(PROJECT_PAYMENTS)} (or absent)")
+        if pay is not None and pid is None:
+            raise c.fail("project_payment", "given without project_id")
+        rec["project_payment"] = pay
+        aid = _get(r, c, "asset_id", optional=True)
+        if aid is not None and aid not in assets:
+            raise c.fail("asset_id", f"no asset with id {aid!r}")
+        if aid is not None and pid is not None:
+            raise c.fail("asset_id", "a line belongs to a project or to an asset, not both")
+        rec["asset_id"] = aid
         rec["_line"] = no
         out.append(rec)
     ids = {x["id"]: x for x in out}
@@ -233,30 +261,26 @@ def _projects(rows) -> list[dict]:
         stages = _get(r, c, "stages", list)
         if not stages:
             raise c.fail("stages", "empty: a project starts with 立项")
-        last_ord, last_date, norm = -1, "", []
+        # Stages are kept in the canonical order whatever the list order; dates that fall
+        # and skipped stages are rule breaks, flagged (kiosk/rules), not refused.
+        norm, seen_stages = [], set()
         for i, s in enumerate(stages):
             if not isinstance(s, dict):
                 raise c.fail(f"stages[{i}]", "must be an object")
             name = _get(s, c, "stage")
             if name not in STAGES:
                 raise c.fail(f"stages[{i}].stage", f"unknown stage {name!r}")
-            o = STAGES.index(name)
-            if o <= last_ord:
-                raise c.fail(f"stages[{i}].stage", f"{name} out of order")
-            for skipped in STAGES[last_ord + 1:o]:
-                if skipped == "招标" and rec["procurement_method"] not in TENDERED:
-                    continue
-                if skipped == "设计" and rec["procurement_method"] in NO_DESIGN_NEEDED:
-                    continue
-                raise c.fail(f"stages[{i}].stage", f"stage {skipped} skipped but {rec['procurement_method']} requires it")
+            if name in seen_stages:
+                raise c.fail(f"stages[{i}].stage", f"stage {name} appears twice")
+            seen_stages.add(name)
             d = _date(s, c, "date", label=f"stages[{i}].date")
-            if d < last_date:
-                raise c.fail(f"stages[{i}].date", "date earlier than the previous stage")
             note = s.get("note", "")
             if not isinstance(note, str):
                 raise c.fail(f"stages[{i}].note", "must be text")
-            norm.append({"ord": o, "stage": name, "date": d, "note": note})
-            last_ord, last_date = o, d
+            norm.append({"ord": STAGES.index(name), "stage": name, "date": d, "note": note})
+        norm.sort(key=lambda x: x["ord"])
+        if norm[0]["stage"] != "立项":
+            raise c.fail("stages", "a project starts with 立项 (its date is the project's start)")
         rec["stages"] = norm
         out.append(rec)
     return out
@@ -285,6 +309,22 @@ def _assets(rows) -> list[dict]:
         rec["term_end"] = _date(r, c, "term_end", optional=True)
         if rec["term_start"] and rec["term_end"] and rec["term_end"] < rec["term_start"]:
             raise c.fail("term_end", "before term_start")
+        bidders = _get(r, c, "bidders", int, optional=True)
+        if bidders is not None and bidders < 0:
+            raise c.fail("bidders", "negative")
+        if bidders == 0 and rec["deal_price"] is not None:
+            raise c.fail("bidders", "0 bidders but a deal price")
+        rec["bidders"] = bidders
+        rec["rent_first_due"] = rec["rent_every_months"] = None
+        sched = _get(r, c, "rent_schedule", dict, optional=True)
+        if sched is not None:
+            if rec["annual_rent"] is None:
+                raise c.fail("rent_schedule", "given without annual_rent")
+            rec["rent_first_due"] = _date(sched, c, "first_due", label="rent_schedule.first_due")
+            every = sched.get("every_months")
+            if isinstance(every, bool) or every not in RENT_EVERY_MONTHS:
+                raise c.fail("rent_schedule.every_months", f"must be one of {', '.join(map(str, RENT_EVERY_MONTHS))}")
+            rec["rent_every_months"] = every
         out.append(rec)
     return out
 
@@ -388,6 +428,8 @@ def _services(rows, powers: dict[str, dict]) -> list[dict]:
         rec["decided_on"] = _date(r, c, "decided_on")
         rec["notice_from"] = _date(r, c, "notice_from", optional=True)
         rec["notice_to"] = _date(r, c, "notice_to", optional=True)
+        if rec["notice_from"] and rec["notice_to"] and rec["notice_to"] < rec["notice_from"]:
+            raise c.fail("notice_to", "before notice_from")
         rec["steps"] = _steps(r, c, "steps")
         out.append(rec)
     return out
@@ -423,13 +465,60 @@ def _village(src: Path) -> tuple[dict, dict]:
     if div is None:
         raise c.fail("code", f"{code} is not a village code in the shipped division table")
     _date(v, c, "data_as_of")
+    _date(v, c, "land_contract_end", optional=True)
     for f in ("cadres", "supervision_committee"):
         _get(v, c, f, list, optional=True)
     return v, div
 
 
+def _explanations(path: Path, records: dict[str, list[dict]], village_code: str) -> list[dict]:
+    """``explanations.jsonl`` (optional): the county's 说明 on flagged records,
+    ``{kind, id, rule, text, given_by?, date?}``. Whether the record is really flagged by
+    ``rule`` is checked when the flags are computed (kiosk/cache/flagstore.py)."""
+    if not path.exists():
+        return []
+    ids = {k: {r["id"] for r in records[k]} for k in FLAG_KINDS if k != "village"}
+    ids["village"] = {village_code}
+    rule_ids = {r.id for r in RULES}
+    out, seen = [], set()
+    for no, r in _read_jsonl(path):
+        c = _Ctx(path.name, no)
+        kind = _get(r, c, "kind")
+        if kind not in FLAG_KINDS:
+            raise c.fail("kind", f"must be one of {'/'.join(FLAG_KINDS)}")
+        rid, rule = _get(r, c, "id"), _get(r, c, "rule")
+        if rid not in ids[kind]:
+            raise c.fail("id", f"no {kind} record with id {rid!r}")
+        if rule not in rule_ids:
+            raise c.fail("rule", f"unknown rule {rule!r}")
+        if (kind, rid, rule) in seen:
+            raise c.fail("rule", f"a second explanation for {kind} {rid} under {rule}")
+        seen.add((kind, rid, rule))
+        out.append({"kind": kind, "id": rid, "rule": rule, "text": _get(r, c, "text"),
+                    "given_by": _get(r, c, "given_by", optional=True), "date": _date(r, c, "date", optional=True),
+                    "_line": no})
+    return out
+
+
+def load_rules(src: Path) -> RuleSet | None:
+    """``SRC/rules.json`` validated, or None when the folder has none.
+
+    Raises:
+        SourceError: malformed (one line naming the key).
+    """
+    p = src / "rules.json"
+    if not p.exists():
+        return None
+    try:
+        return load_ruleset(p)
+    except RulesError as exc:
+        raise SourceError(exc.message, exc.message_zh) from None
+
+
 def load_source(src: Path | str, cfg: dict | None = None, progress: Callable[[str], None] | None = None) -> Source:
-    """Read and validate ``SRC/`` (docs/data-model.md).
+    """Read and validate ``SRC/`` (docs/data-model.md), with its optional ``rules.json`` and
+    ``explanations.jsonl``. ``cfg`` is accepted for callers that pass the kiosk config; the
+    rules' numbers come from ``rules.json``, not from it.
 
     Raises:
         SourceError: first defect found, as one line naming file, line and field.
@@ -437,22 +526,22 @@ def load_source(src: Path | str, cfg: dict | None = None, progress: Callable[[st
     src = Path(src)
     if not src.is_dir():
         raise SourceError(f"{src}: not a folder", f"找不到数据源文件夹 {src}")
-    cfg = cfg or config.DEFAULTS
     village, div = _village(src)
-    source = Source(village=village, division=div)
-    loaders: dict[str, Callable[[list], list]] = {
-        "finance": lambda rows: _finance(rows, cfg),
-        "projects": _projects,
-        "assets": _assets,
-        "powers": _powers,
-        "payments": _payments,
-    }
-    for kind in ("finance", "projects", "assets", "powers", "payments"):
+    source = Source(village=village, division=div, rules=load_rules(src))
+    # projects and assets first: finance lines refer to them
+    for kind in ("projects", "assets", "powers", "payments"):
         if progress:
             progress(kind)
-        source.records[kind] = loaders[kind](_read_jsonl(src / f"{kind}.jsonl"))
+        loader = {"projects": _projects, "assets": _assets, "powers": _powers, "payments": _payments}[kind]
+        source.records[kind] = loader(_read_jsonl(src / f"{kind}.jsonl"))
+    if progress:
+        progress("finance")
+    source.records["finance"] = _finance(_read_jsonl(src / "finance.jsonl"),
+                                         {p["id"]: p for p in source.records["projects"]},
+                                         {a["id"]: a for a in source.records["assets"]})
     if progress:
         progress("services")
     powers = {p["id"]: p for p in source.records["powers"]}
     source.records["services"] = _services(_read_jsonl(src / "services.jsonl"), powers)
+    source.explanations = _explanations(src / "explanations.jsonl", source.records, village["code"])
     return source

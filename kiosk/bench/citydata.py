@@ -63,6 +63,15 @@ def write_village(code: str, out: Path, seed: int, quotas: dict[str, int]) -> di
     data["assets.jsonl"] = _thin(data["assets.jsonl"], quotas["assets"])
     data["payments.jsonl"] = _thin(data["payments.jsonl"], quotas["payments"])
     data["services.jsonl"] = _repeat(data["services.jsonl"], quotas["services"])
+    # thinning drops projects and assets that finance lines (and a 说明) may name: unlink them
+    kept = {k: {r["id"] for r in data[f"{k}.jsonl"]} for k in ("finance", "projects", "assets", "services")}
+    for r in data["finance.jsonl"]:
+        if r.get("project_id") and r["project_id"] not in kept["projects"]:
+            r.update(project_id=None, project_payment=None)
+        if r.get("asset_id") and r["asset_id"] not in kept["assets"]:
+            r["asset_id"] = None
+    data["explanations.jsonl"] = [e for e in data["explanations.jsonl"]
+                                  if e["kind"] == "village" or e["id"] in kept[e["kind"]]]
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -278,6 +278,75 @@ class Mirror:
             r["edges"] = self._all("SELECT src, dst, label FROM power_edges WHERE power_id = ?", rid)
         return r
 
+    # ------------------------------------------------------------ supervision flags (schema revision 2)
+    # A revision-1 bundle has none of these tables: every call then answers "no flags".
+
+    @property
+    def has_flags(self) -> bool:
+        """Whether this version carries supervision flags (schema revision ≥ 2)."""
+        return int(self.meta.get("schema_revision", "1")) >= 2
+
+    def rules(self) -> list[dict[str, Any]]:
+        """The county's rule table in list order (the 本县规则 page): ``id, ord, title, kind,
+        enabled, text, basis, ask, params`` and, for the selected village, how much each rule
+        could check: ``checked, missing, reason`` (reason None: everything was checked; see
+        :func:`kiosk.rules.words.coverage_line`). Empty for a revision-1 bundle."""
+        if not self.has_flags:
+            return []
+        rows = self._all("SELECT * FROM rules ORDER BY ord")
+        if self.village:
+            cov = {r["rule_id"]: r for r in self._all("SELECT * FROM rule_coverage WHERE village_code = ?", self.village)}
+            for r in rows:
+                c = cov.get(r["id"]) or {}
+                r.update(checked=c.get("checked", 0), missing=c.get("missing", 0), reason=c.get("reason"),
+                         as_of=c.get("as_of"))
+        return rows
+
+    def _rule_map(self) -> dict[str, dict[str, Any]]:
+        if getattr(self, "_rules_cache", None) is None:
+            self._rules_cache = {r["id"]: r for r in self._all("SELECT * FROM rules")} if self.has_flags else {}
+        return self._rules_cache
+
+    def flag_counts(self) -> dict[str, int]:
+        """Flags per rule id for the selected village (whole bundle: None), in list order; rules
+        without flags are left out. Sum them for the 监督提示 button's count."""
+        if not self.has_flags:
+            return {}
+        w, a = self._v("1")
+        n = {r["rule_id"]: r["n"] for r in self._all(f"SELECT rule_id, count(*) AS n FROM flags WHERE {w} GROUP BY rule_id", *a)}
+        return {rid: n[rid] for rid in sorted(n, key=lambda k: self._rule_map()[k]["ord"])}
+
+    def flags_page(self, rule: str | None = None, after: tuple | None = None, limit: int = DEFAULT_PAGE) -> Page:
+        """One page of the 监督提示 list: flags grouped by rule (list order), newest record first
+        within a rule; ``rule`` restricts it to one rule. Rows: the flags columns (``figures``
+        decoded) plus ``rule_title``. ``after`` is the previous page's ``next``."""
+        if not self.has_flags:
+            return Page([], None)
+        cond, args = ("rule_id = ?", (rule,)) if rule else ("1", ())
+        if after:
+            cond, args = cond + " AND seq > ?", (*args, after[0])
+        w, a = self._v(cond, *args)
+        rows = self._all(f"SELECT * FROM flags WHERE {w} ORDER BY seq LIMIT ?", *a, limit + 1)
+        rm = self._rule_map()
+        for r in rows:
+            r["rule_title"] = rm[r["rule_id"]]["title"]
+        return self._page(rows, limit, lambda r: (r["seq"],))
+
+    def flags_for(self, kind: str, record_id: str) -> list[dict[str, Any]]:
+        """The flags of one record (kind: finance, projects, assets, services, village) in rule
+        order, each with its rule row under ``rule`` (for :func:`kiosk.rules.words.attention_box`)."""
+        if not self.has_flags:
+            return []
+        rm = self._rule_map()
+        rows = self._all("SELECT * FROM flags WHERE kind = ? AND record_id = ?", kind, record_id)
+        for r in rows:
+            r["rule"] = rm[r["rule_id"]]
+        return sorted(rows, key=lambda r: r["rule"]["ord"])
+
+    def village_flags(self) -> list[dict[str, Any]]:
+        """Village-level flags of the selected village (首页: 财务没有按月公开), as :meth:`flags_for`."""
+        return self.flags_for("village", self.village) if self.village else []
+
     # ------------------------------------------------------------ the card holder's own records
     def holder_key(self, id_number: str) -> str:
         """The bundle's salted hash of an ID number (slow by design: run off the UI thread)."""

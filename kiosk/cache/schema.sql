@@ -1,4 +1,6 @@
--- Bundle database schema, format_version 1.
+-- Bundle database schema, format_version 1, schema revision 2 (meta.schema_revision = '2').
+-- Revision 1 (schema-r1.sql) is this file without the revision-2 tables at the end; kiosks
+-- that know only revision 1 read revision-2 bundles and ignore the new tables.
 -- The database is the interchange format: a county platform may build it without our code
 -- (docs/bundle-format.md). Built once on the county side, opened read-only (immutable) on kiosks.
 -- Amounts: TEXT is the exact decimal string in 元 with two places ("1234.50", "-80.00");
@@ -14,7 +16,8 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 -- keys: format_version, scope, data_as_of, built_at, id_hash_algo, id_hash_salt (hex),
---       id_hash_n, id_hash_r, id_hash_p, id_hash_dklen, power_list_sample ('1' when 示例)
+--       id_hash_n, id_hash_r, id_hash_p, id_hash_dklen, power_list_sample ('1' when 示例),
+--       schema_revision ('2'; absent = 1), rules_source ('rules.json' | 'defaults')
 
 CREATE TABLE villages (
     code           TEXT PRIMARY KEY,      -- 12-digit statistical code
@@ -207,3 +210,65 @@ CREATE TABLE search_terms (
     n            INTEGER NOT NULL,
     PRIMARY KEY (village_code, facet, term)
 ) WITHOUT ROWID;
+
+-- ---------------------------------------------------------------- revision 2: supervision rules
+-- What the rules read beyond revision 1's columns, the county's rule table, what each rule
+-- could check per village, and the flags (records that break a rule) with the county's 说明.
+-- Computed when the bundle is built, so what a kiosk shows is signed; `kiosk flags check`
+-- recomputes the flags from these tables (docs/rules.md).
+
+CREATE TABLE finance_payment (            -- how and for what a finance line was paid
+    finance_id      TEXT PRIMARY KEY REFERENCES finance (id),
+    payment_method  TEXT CHECK (payment_method IN ('现金', '转账')),  -- NULL: not stated
+    project_id      TEXT,                 -- the project it pays (or funds)
+    project_payment TEXT,                 -- 预付款 | 进度款 | 结算款 | 质保金
+    asset_id        TEXT                  -- the asset whose rent it is
+) WITHOUT ROWID;
+
+CREATE TABLE asset_terms (                -- bidders and rent schedule of an asset
+    asset_id          TEXT PRIMARY KEY REFERENCES assets (id),
+    bidders           INTEGER,            -- 竞买人数 of its deal; NULL: not stated
+    rent_first_due    TEXT,               -- first rent due date
+    rent_every_months INTEGER             -- then every N months
+) WITHOUT ROWID;
+
+CREATE TABLE rules (                      -- the county's rule table (rules.json or defaults)
+    id          TEXT PRIMARY KEY,         -- approval_level, cash_payment, ... (kiosk/rules)
+    ord         INTEGER NOT NULL,         -- list order
+    title       TEXT NOT NULL,            -- short name: 审批程序与金额不符
+    kind        TEXT NOT NULL,            -- the record kind it flags
+    enabled     INTEGER NOT NULL,         -- 0: the county switched it off
+    text        TEXT NOT NULL,            -- the rule in plain words with the county's numbers
+    basis       TEXT NOT NULL,            -- document and article
+    ask         TEXT NOT NULL,            -- whom to ask
+    params_json TEXT NOT NULL             -- the numbers: {"two_committees_below": "5000.00", ...}
+) WITHOUT ROWID;
+
+CREATE TABLE rule_coverage (              -- per village: how much each rule could check
+    village_code TEXT NOT NULL,
+    rule_id      TEXT NOT NULL,
+    as_of        TEXT NOT NULL,           -- the date the rules took as today (village data_as_of)
+    checked      INTEGER NOT NULL,        -- records the rule looked at
+    missing      INTEGER NOT NULL,        -- records it could not judge (a field the export lacks)
+    reason       TEXT,                    -- Chinese: what is missing; NULL when nothing
+    PRIMARY KEY (village_code, rule_id)
+) WITHOUT ROWID;
+
+CREATE TABLE flags (                      -- 监督提示: one row per record and rule it breaks
+    seq          INTEGER PRIMARY KEY,     -- list order: village, rule, newest record first
+    village_code TEXT NOT NULL,
+    rule_id      TEXT NOT NULL,
+    severity     TEXT NOT NULL CHECK (severity IN ('red', 'amber')),
+    kind         TEXT NOT NULL,           -- finance | projects | assets | services | village
+    record_id    TEXT NOT NULL,           -- the record (village: the village code)
+    title        TEXT NOT NULL,           -- the record as lists show it (names masked)
+    record_date  TEXT NOT NULL,           -- ISO date or ''
+    figures_json TEXT NOT NULL,           -- the values that triggered it: {"amount": "86000.00", ...}
+    detail       TEXT NOT NULL,           -- the same figures in one Chinese sentence
+    note         TEXT,                    -- 说明 the county attached (explanations.jsonl)
+    note_by      TEXT,                    -- who gave it
+    note_date    TEXT,
+    UNIQUE (kind, record_id, rule_id)
+);
+CREATE INDEX flags_by_village ON flags (village_code, seq);
+CREATE INDEX flags_by_rule ON flags (village_code, rule_id, seq);

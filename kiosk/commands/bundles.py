@@ -85,7 +85,7 @@ def status_dict(home: Path, verify: bool = False) -> dict:
         out = {"installed": True, "village_code": i.village_code, "village_name": i.village_name,
                "seq": i.seq, "data_as_of": i.data_as_of, "fingerprint": i.fingerprint, "counts": i.counts,
                "issued_at": i.issued_at, "version": i.version_dir, "banner": i.banner,
-               "highest_seq": install.highest(home, state)[0]}
+               "highest_seq": install.highest(home, state)[0], "flags": flags_summary(m)}
     finally:
         m.close()
     if verify:
@@ -93,6 +93,13 @@ def status_dict(home: Path, verify: bool = False) -> dict:
         out["verified"] = out["verify_error"] is None
     out["ok"] = not out["banner"] and not problems and not out.get("verify_error")
     return {**out, **({"problems": problems} if problems else {})}
+
+
+def flags_summary(m) -> dict:
+    """Supervision flags of what is shown (the selected village, or the whole bundle):
+    ``{"schema_revision": 2, "total": 22, "by_rule": {"approval_level": 2, ...}}``."""
+    counts = m.flag_counts()
+    return {"schema_revision": int(m.meta.get("schema_revision", "1")), "total": sum(counts.values()), "by_rule": counts}
 
 
 def _status(args) -> int:
@@ -105,6 +112,8 @@ def _status(args) -> int:
     else:
         print(f"{st['village_name']} ({st['village_code']}) 第{st['seq']}版 数据更新至 {st['data_as_of']} 指纹 {st['fingerprint']}")
         print("  " + ", ".join(f"{k} {v}" for k, v in st["counts"].items()))
+        if st["flags"]["schema_revision"] >= 2:
+            print(f"  监督提示 {st['flags']['total']} 条 (supervision flags; kiosk flags list)")
         if st["verified"]:
             print("  files: verified (SHA-256 of every file matches the installed manifest)")
         if st.get("banner"):

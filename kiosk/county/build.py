@@ -12,17 +12,17 @@ import os
 import shutil
 import sqlite3
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from kiosk import accounts
-from kiosk.cache import keys as keymod
+from kiosk.cache import flagstore, keys as keymod, schemas
 from kiosk.cache.bundle import DB_PATH, FORMAT_VERSION, MANIFEST, SIGNATURE, BundleError, Manifest, sha256_file
 from kiosk.cache.fsutil import fsync_dir, fsync_file
 from kiosk.cache.idhash import IdHashParams, id_hash_many
 from kiosk.formatting import mask_name, to_fen, village_display_name
-from kiosk.records import KINDS, Source, load_source
+from kiosk.records import KINDS, Source, SourceError, load_rules, load_source
+from kiosk.rules import RuleSet, data as rule_data, defaults as default_rules
 
 def _d(v: Decimal | None) -> str | None:
     return None if v is None else f"{v:.2f}"
@@ -33,7 +33,7 @@ def _create_db(path: Path) -> sqlite3.Connection:
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
     con.execute("PRAGMA page_size=4096")
-    con.executescript(resources.files("kiosk.cache").joinpath("schema.sql").read_text(encoding="utf-8"))
+    con.executescript(schemas.schema_sql())
     return con
 
 
@@ -47,7 +47,8 @@ def _insert(con: sqlite3.Connection, table: str, rows: Iterable[dict[str, Any]])
 
 
 def write_database(src: Source | Iterable[Source], db_path: Path, params: IdHashParams, built_at: str,
-                   progress: Callable[[str], None] | None = None, scope: str | None = None) -> dict[str, int]:
+                   progress: Callable[[str], None] | None = None, scope: str | None = None,
+                   rules: RuleSet | None = None) -> dict[str, int]:
     """Write the bundle database. Returns record counts per kind (summed over villages).
 
     ``src`` is one village's validated Source or an iterable of them (a township or county
@@ -56,8 +57,13 @@ def write_database(src: Source | Iterable[Source], db_path: Path, params: IdHash
     ``scope`` is the manifest scope (default: the single village's code); ``data_as_of`` is
     the oldest of the villages' dates (never claim fresher data than the stalest village).
 
+    Supervision flags (schema revision 2, kiosk/cache/flagstore.py) are computed per village
+    with ``rules`` (a several-village source's top-level ``rules.json``), else the first
+    village's own ``rules.json``, else the defaults; every village's own table must agree.
+
     Raises:
         BundleError: a village appears twice.
+        SourceError: villages' rules.json differ; a 说明 names a record no rule flags.
     """
     say = progress or (lambda s: None)
     sources = [src] if isinstance(src, Source) else src
@@ -68,8 +74,15 @@ def write_database(src: Source | Iterable[Source], db_path: Path, params: IdHash
     seen: list[str] = []
     as_of: list[str] = []
     sample = False
+    rs = rules
     for s in sources:
         vcode = s.village["code"]
+        if rs is None:
+            rs = s.rules or default_rules()
+        elif s.rules is not None and rules is None and s.rules.as_json() != rs.as_json():
+            raise SourceError(f"{vcode}/rules.json: differs from the first village's; a bundle has one rule table "
+                              "(put one rules.json at the top of the source)",
+                              f"数据源中村 {vcode} 的 rules.json 与其他村不同，一个数据包只能有一套规则")
         if vcode in seen:
             raise BundleError(f"village {vcode} appears twice in the source", f"数据源中村 {vcode} 重复")
         if len(seen) and len(seen) % 50 == 0:
@@ -81,14 +94,16 @@ def write_database(src: Source | Iterable[Source], db_path: Path, params: IdHash
             account_names.setdefault(r["account_code"], r["account_name"])
         if scope and scope != vcode:
             _qualify_ids(s)
-        for k, n in _write_village(con, s, params, say if len(seen) == 1 else (lambda m: None)).items():
+        for k, n in _write_village(con, s, params, say if len(seen) == 1 else (lambda m: None), rs).items():
             counts[k] += n
     if not seen:
         raise BundleError("the source holds no village", "数据源中没有村")
     meta = {"format_version": str(FORMAT_VERSION), "scope": scope or seen[0], "data_as_of": min(as_of),
-            "built_at": built_at, "power_list_sample": "1" if sample else "0"}
+            "built_at": built_at, "power_list_sample": "1" if sample else "0",
+            "schema_revision": str(schemas.CURRENT), "rules_source": rs.source, "rules_county": rs.county}
     meta.update(params.as_meta())
     _insert(con, "meta", ({"key": k, "value": v} for k, v in sorted(meta.items())))
+    flagstore.write_rules(con, rs)
     _insert(con, "accounts", accounts.account_rows(set(account_names), account_names))
     con.execute("COMMIT")
     say("search index")
@@ -112,11 +127,19 @@ def _qualify_ids(src: Source) -> None:
             r["reverses"] = q + r["reverses"]
     for r in src.records["services"]:
         r["power_id"] = q + r["power_id"]
+    for r in src.records["finance"]:
+        for f in ("project_id", "asset_id"):
+            if r.get(f):
+                r[f] = q + r[f]
+    for e in src.explanations:
+        if e["kind"] != "village":
+            e["id"] = q + e["id"]
 
 
 def _write_village(con: sqlite3.Connection, src: Source, params: IdHashParams,
-                   say: Callable[[str], None]) -> dict[str, int]:
-    """Insert one village's rows (records, search rows, grid terms, search span)."""
+                   say: Callable[[str], None], rules: RuleSet | None = None) -> dict[str, int]:
+    """Insert one village's rows (records, search rows, grid terms, search span, and the
+    supervision flags of revision 2)."""
     from kiosk.pinyin import name_initials  # build side only (pypinyin)
     from kiosk.search import FacetCounter, index_body
 
@@ -126,7 +149,8 @@ def _write_village(con: sqlite3.Connection, src: Source, params: IdHashParams,
     hashes = id_hash_many({r["holder_id_number"] for r in recs["payments"]}
                           | {r["applicant_id_number"] for r in recs["services"]}, params)
     v, div = src.village, src.division
-    profile = {k: v[k] for k in ("cadres", "supervision_committee", "discipline_office", "complaints") if k in v}
+    profile = {k: v[k] for k in ("cadres", "supervision_committee", "discipline_office", "complaints",
+                                 "land_contract_end") if k in v}
     _insert(con, "villages", [{
         "code": vcode, "name": village_display_name(div["village_name"]), "official_name": div["village_name"],
         "township_code": div["township_code"], "township_name": div["township_name"],
@@ -235,6 +259,15 @@ def _write_village(con: sqlite3.Connection, src: Source, params: IdHashParams,
     _insert(con, "search_span", [{"village_code": vcode, "kind": k, "first_rowid": a, "last_rowid": b}
                                  for k, (a, b) in spans.items()])
     _insert(con, "search_terms", terms.rows(vcode))
+
+    say("supervision flags")
+    flagstore.write_inputs(con, recs["finance"], recs["assets"])
+    try:
+        flagstore.write_village(con, rule_data.from_source(src), rules or default_rules(), src.explanations)
+    except flagstore.ExplanationError as exc:
+        e, reason = exc.args
+        raise SourceError(f"explanations.jsonl:{e['_line']}: rule: {reason}",
+                          f"数据源 explanations.jsonl 第{e['_line']}行：该记录没有被这条规则提示，无需说明") from None
     return {k: len(recs[k]) for k in KINDS}
 
 
@@ -246,8 +279,6 @@ def village_sources(src_dir: Path) -> dict[str, Path] | None:
     Raises:
         SourceError: neither layout, or a sub-folder's village.json is unreadable.
     """
-    from kiosk.records import SourceError
-
     if (src_dir / "village.json").exists() or not src_dir.is_dir():
         return None
     found: dict[str, Path] = {}
@@ -307,18 +338,21 @@ def build(src_dir: Path, key_path: Path, seq: int, out: Path, previous: Path | N
         except OSError as exc:
             raise BundleError(f"cannot read previous manifest {previous}: {exc.strerror}", "无法读取上一版清单") from None
     villages = village_sources(Path(src_dir))
+    top_rules = None
     if villages is None:
         source = load_source(src_dir, cfg, progress)
         scope, sources, covered = source.village["code"], source, None
     else:
         scope, covered = multi_scope(villages)
+        top_rules = load_rules(Path(src_dir))
         sources = (load_source(d, cfg) for d in villages.values())
     tmp = out.with_name(f".{out.name}.building{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "data").mkdir(parents=True)
     try:
         issued = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        counts = write_database(sources, tmp / DB_PATH, IdHashParams.new(id_hash_n), issued.isoformat(), progress, scope)
+        counts = write_database(sources, tmp / DB_PATH, IdHashParams.new(id_hash_n), issued.isoformat(), progress, scope,
+                                top_rules)
         db = tmp / DB_PATH
         with sqlite3.connect(db) as con:
             data_as_of = con.execute("SELECT value FROM meta WHERE key = 'data_as_of'").fetchone()[0]

@@ -8,7 +8,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
-from kiosk.config import approval_level
+from kiosk.rules import approval_level
 from kiosk.demo.people import DemoPerson, Household, Officials, cn_number
 from kiosk.demo.refdata import Village, chart
 
@@ -64,8 +64,13 @@ _ASSET_PLAN = (
 )
 
 
-def assets(village: Village, rng: random.Random, heads: list[DemoPerson], as_of: dt.date) -> list[dict]:
-    """≥ 60 assets and resources; leased ones carry 底价 and its review, deal price, term, rent."""
+def assets(village: Village, rng: random.Random, heads: list[DemoPerson], as_of: dt.date,
+           land_contract_end: dt.date | None = None) -> list[dict]:
+    """≥ 60 assets and resources; leased ones carry 底价 and its review, deal price, bidder
+    count, term, rent and rent schedule (yearly from the term's start). Clean by construction
+    for the supervision rules: deals above the reserve price (or at it with several bidders),
+    leases ending more than 90 days after ``as_of``, land transfers (流转) ending by
+    ``land_contract_end``."""
     plan = list(_ASSET_PLAN)
     places = list(PLACES)
     rng.shuffle(places)
@@ -86,17 +91,25 @@ def assets(village: Village, rng: random.Random, heads: list[DemoPerson], as_of:
                "status": status, "counterparty": None, "counterparty_type": None,
                "disposal_method": None, "reserve_price": None, "reserve_review": None,
                "deal_price": None, "term_start": None, "term_end": None,
-               "annual_rent": None, "deposit": None}
+               "annual_rent": None, "deposit": None, "bidders": None, "rent_schedule": None}
         if status in ("出租", "发包", "流转") and rent_r:
             per_unit = Decimal(rng.randint(*rent_r))
             reserve = (per_unit * area).quantize(Decimal("10")) if area else Decimal(rng.randint(3, 20) * 1000)
             method = rng.choice(("公开竞价", "公开竞价", "协商"))
-            deal = reserve if method == "协商" else (reserve * Decimal(rng.randint(100, 130)) / 100).quantize(Decimal("10"))
+            if method == "协商":  # one party, a price negotiated above the reserve
+                deal = max(reserve + 10, (reserve * Decimal(rng.randint(103, 115)) / 100).quantize(Decimal("10")))
+                bidders = 1
+            else:
+                deal = (reserve * Decimal(rng.randint(100, 130)) / 100).quantize(Decimal("10"))
+                bidders = rng.randint(2, 6)
             years = {"房屋": rng.choice((3, 5)), "山林": rng.choice((15, 20, 30)), "耕地": rng.choice((3, 5, 10)),
                      "水面": rng.choice((5, 8, 10)), "四荒地": 10}[cat]
-            start = rand_date(rng, max(D(2016, 3, 1), as_of.replace(year=as_of.year - years) + 30 * DAY), as_of - 20 * DAY)
+            # ends at least ~95 days after as_of (day 1 of the month can move the start back 30 days)
+            start = rand_date(rng, max(D(2016, 3, 1), as_of.replace(year=as_of.year - years) + 130 * DAY), as_of - 20 * DAY)
             start = start.replace(day=1)
             end = start.replace(year=start.year + years) - DAY
+            if cat == "耕地" and status == "流转" and land_contract_end:  # no longer than the contract period
+                end = min(end, land_contract_end)
             if cat in ("房屋",) or rng.random() < 0.45:
                 cp, cp_type = invented_org(rng, village.township_name,
                                            rng.choice(("种养专业合作社", "农业开发有限公司", "商贸有限公司"))), "org"
@@ -110,13 +123,15 @@ def assets(village: Village, rng: random.Random, heads: list[DemoPerson], as_of:
             rec.update(counterparty=cp, counterparty_type=cp_type, disposal_method=method,
                        reserve_price=money(reserve), reserve_review=review, deal_price=money(deal),
                        term_start=start.isoformat(), term_end=end.isoformat(), annual_rent=money(deal),
-                       deposit=money((deal * rng.choice((Decimal("0.25"), Decimal("0.5"), Decimal(1)))).quantize(Decimal(1))))
+                       deposit=money((deal * rng.choice((Decimal("0.25"), Decimal("0.5"), Decimal(1)))).quantize(Decimal(1))),
+                       bidders=bidders, rent_schedule={"first_due": start.isoformat(), "every_months": 12})
         elif status == "已处置":
             reserve = Decimal(rng.randint(8, 60) * 100)
             deal = (reserve * Decimal(rng.randint(100, 125)) / 100).quantize(Decimal(1))
             rec.update(counterparty=invented_org(rng, village.county_name, "再生资源回收有限公司"),
                        counterparty_type="org", disposal_method="公开竞价", reserve_price=money(reserve),
-                       reserve_review="报废鉴定后委托评估，村民代表会议表决确定底价", deal_price=money(deal))
+                       reserve_review="报废鉴定后委托评估，村民代表会议表决确定底价", deal_price=money(deal),
+                       bidders=rng.randint(2, 5))
         out.append(rec)
     return out
 
@@ -151,16 +166,26 @@ def _procurement(rng: random.Random, budget: Decimal) -> str:
 
 
 def projects(village: Village, rng: random.Random, off: Officials, as_of: dt.date) -> list[dict]:
-    """≥ 30 projects with stage histories (dates never fall); recent ones are still running."""
+    """≥ 30 projects with stage histories (dates never fall); recent ones are still running.
+
+    Clean by construction for the supervision rules: each contractor builds one project, and
+    no two projects of one category share a place within 500 days (no suspected splitting)."""
     n = rng.randint(32, 36)
     starts = sorted(rand_date(rng, D(2021, 3, 1), as_of - 20 * DAY) for _ in range(n))
     # make sure several are in progress: the last five start in the final year
     starts[-5:] = sorted(rand_date(rng, as_of - 300 * DAY, as_of - 15 * DAY) for _ in range(5))
     out = []
+    used_places: list[tuple[str, int, str, dt.date]] = []
+    used_contractors: set[str] = set()
     for i, start in enumerate(starts, 1):
         cat, tpl, lo, hi = rng.choice(_PROJECT_PLAN)
-        place = rng.choice(PLACES)
-        group_no = rng.randint(1, len(off.group_leaders))
+        for _ in range(50):
+            place = rng.choice(PLACES)
+            group_no = rng.randint(1, len(off.group_leaders))
+            if not any(c == cat and g == group_no and pl == place and abs((start - d).days) < 500
+                       for c, g, pl, d in used_places):
+                break
+        used_places.append((cat, group_no, place, start))
         name = tpl.format(p=place, l=rng.randint(4, 25) * 100, n=rng.randint(4, 15) * 10)
         budget = Decimal(rng.randint(lo // 100, hi // 100) * 100)
         method = _procurement(rng, budget)
@@ -174,8 +199,11 @@ def projects(village: Village, rng: random.Random, off: Officials, as_of: dt.dat
             remaining -= amt
             funds.append({"source": s, "amount": money(amt)})
         funds = [f for f in funds if Decimal(f["amount"]) > 0]
-        contractor_name = None if method == "村民自建" else invented_org(
-            rng, village.county_name, rng.choice(("建筑工程有限公司", "路桥建设有限公司", "水利水电工程有限公司", "市政工程有限公司")))
+        contractor_name = None
+        while method != "村民自建" and (contractor_name is None or contractor_name in used_contractors):
+            contractor_name = invented_org(rng, village.county_name, rng.choice(
+                ("建筑工程有限公司", "路桥建设有限公司", "水利水电工程有限公司", "市政工程有限公司")))
+        used_contractors.add(contractor_name)
         review = (budget * Decimal(rng.randint(90, 99)) / 100).quantize(CENT)
         contract = (review * Decimal(rng.randint(92, 99)) / 100).quantize(CENT)
         settle = (contract * Decimal(rng.randint(96, 104)) / 100).quantize(CENT)
@@ -247,22 +275,30 @@ def _month_iter(start: dt.date, end: dt.date):
 
 
 def finance(village: Village, rng: random.Random, off: Officials, as_of: dt.date,
-            asset_recs: list[dict], project_recs: list[dict]) -> list[dict]:
-    """Voucher lines from :data:`BOOKS_START` to ``as_of`` (≥ 1,500), with a few 红字冲销.
+            asset_recs: list[dict], project_recs: list[dict], books_end: dt.date | None = None,
+            unpaid_rent: frozenset = frozenset(), extra: tuple = ()) -> list[dict]:
+    """Voucher lines from :data:`BOOKS_START` to ``books_end`` (default ``as_of``; ≥ 1,500),
+    with a few 红字冲销.
 
     Lines of one voucher share ``voucher_no`` (记YYYYMM-NNN, numbered by date within a month).
-    Summaries never name a private person.
+    Summaries never name a private person. Every line states ``payment_method``; project
+    payments and fund arrivals carry ``project_id`` (payments also ``project_payment``), rent
+    lines ``asset_id``. ``unpaid_rent``: ``(asset id, year)`` whose rent is left out;
+    ``extra``: further vouchers ``(date, code, summary, amount, fields)`` (planted cases).
     """
-    vouchers: list[tuple[dt.date, list[tuple[str, str, Decimal, str]]]] = []  # date, [(code, summary, amt, dir)]
+    end = min(books_end or as_of, as_of)
+    # date, [(code, summary, amount, direction, extra fields)]
+    vouchers: list[tuple[dt.date, list[tuple[str, str, Decimal, str, dict]]]] = []
 
     def day_in(y: int, m: int, lo: int = 1, hi: int = 28) -> dt.date | None:
         last = min(hi, as_of.day) if (y, m) == (as_of.year, as_of.month) else hi
         return D(y, m, rng.randint(min(lo, last), last)) if last >= 1 else None
 
-    def add(date: dt.date | None, *lines: tuple[str, str, Decimal]) -> None:
-        if date is None or not BOOKS_START <= date <= as_of:
+    def add(date: dt.date | None, *lines: tuple) -> None:
+        if date is None or not BOOKS_START <= date <= end:
             return
-        vouchers.append((date, [(c, s, a, "income" if c[:3] in _INCOME else "expense") for c, s, a in lines]))
+        vouchers.append((date, [(ln[0], ln[1], ln[2], "income" if ln[0][:3] in _INCOME else "expense",
+                                 ln[3] if len(ln) > 3 else {}) for ln in lines]))
 
     for y, m in _month_iter(BOOKS_START, as_of):
         q = (m - 1) // 3 + 1
@@ -316,55 +352,66 @@ def finance(village: Village, rng: random.Random, off: Officials, as_of: dt.date
         if rng.random() < 0.06:
             add(day_in(y, m), ("50402", f"收到乡贤捐赠（用于{rng.choice(('助学', '修路', '敬老'))}）", yuan(rng, 5000, 50000, 1000)))
 
-    # rents: each lease pays its annual rent on the anniversary month of the term
+    # rents: each lease pays its annual rent within ten days of the term's anniversary (its schedule)
     for a in asset_recs:
         if not a["annual_rent"]:
             continue
-        start, end = D.fromisoformat(a["term_start"]), D.fromisoformat(a["term_end"])
+        start, last = D.fromisoformat(a["term_start"]), D.fromisoformat(a["term_end"])
         code = "50101" if a["kind"] == "资产" else "50102"
         for y in range(BOOKS_START.year, as_of.year + 1):
-            due = D(y, start.month, min(start.day + rng.randint(0, 10), 28))
-            if start <= due <= end:
-                add(due, (code, f"收{a['name']}{y}年度租金", Decimal(a["annual_rent"])))
+            paid = D(y, start.month, min(start.day + rng.randint(0, 10), 28))
+            if start <= paid <= last and (a["id"], y) not in unpaid_rent:
+                add(paid, (code, f"收{a['name']}{y}年度租金", Decimal(a["annual_rent"]), {"asset_id": a["id"]}))
 
     # projects: fund arrivals (专项应付款) and payments (在建工程) by stage
     for p in project_recs:
         st = {s["stage"]: D.fromisoformat(s["date"]) for s in p["stages"]}
         short = p["name"].split("（")[0]
         if "合同" in st:
+            fund = {"project_id": p["id"]}
             for f in p["fund_sources"]:
                 if f["source"] not in ("村集体自筹",):
                     code = "23101" if f["source"].startswith("一事一议") else "24101"
-                    add(st["合同"] + DAY * rng.randint(0, 20), (code, f"收到{short}{f['source']}", Decimal(f["amount"])))
+                    add(st["合同"] + DAY * rng.randint(0, 20), (code, f"收到{short}{f['source']}", Decimal(f["amount"]), fund))
             contract = Decimal(p["contract_amount"])
-            add(st["合同"] + DAY * rng.randint(5, 15), ("15301", f"支付{short}预付款", (contract * Decimal("0.3")).quantize(CENT)))
+            add(st["合同"] + DAY * rng.randint(5, 15), ("15301", f"支付{short}预付款", (contract * Decimal("0.3")).quantize(CENT),
+                                                       {**fund, "project_payment": "预付款"}))
             if "施工" in st:
-                add(st["施工"] + DAY * rng.randint(25, 45), ("15301", f"支付{short}进度款", (contract * Decimal("0.4")).quantize(CENT)))
+                add(st["施工"] + DAY * rng.randint(25, 45), ("15301", f"支付{short}进度款", (contract * Decimal("0.4")).quantize(CENT),
+                                                           {**fund, "project_payment": "进度款"}))
             if "审计结算" in st:
                 rest = Decimal(p["settlement_amount"]) * Decimal("0.97") - contract * Decimal("0.7")
-                add(st["审计结算"] + DAY * rng.randint(5, 20), ("15301", f"支付{short}结算款（留3%质保金）", rest.quantize(CENT)))
+                add(st["审计结算"] + DAY * rng.randint(5, 20), ("15301", f"支付{short}结算款（留3%质保金）", rest.quantize(CENT),
+                                                             {**fund, "project_payment": "结算款"}))
+    for date, code, summary, amount, fields in extra:
+        add(date, (code, summary, amount, fields))
 
     vouchers.sort(key=lambda v: v[0])  # stable: same-day vouchers keep generation order
     lines: list[dict] = []
     handlers = (off.accountant,) * 7 + (off.deputy,) * 2 + (off.member,)
 
-    def line(date, code, summary, amount, direction, reverses=None):
+    def line(date, code, summary, amount, direction, reverses=None, fields=None):
+        # small office spending is often paid in cash; from 1,000 元 always by transfer
+        cash = direction == "expense" and abs(amount) < 1000 and rng.random() < 0.4
         return {"date": date.isoformat(), "summary": summary, "account_code": code,
                 "account_name": _SUB.get(code) or chart()[code[:3]],
                 "direction": direction, "amount": money(amount), "handler": rng.choice(handlers),
                 "reviewer": off.supervisor_chief if rng.random() < 0.85 else rng.choice(off.supervisors),
                 "approver": off.secretary, "approval_level": approval_level(amount),
-                "attachments": rng.randint(1, 6), "reverses": reverses}
+                "attachments": rng.randint(1, 6), "reverses": reverses,
+                "payment_method": "现金" if cash else "转账", "project_id": None, "project_payment": None,
+                "asset_id": None, **(fields or {})}
 
-    body = [(d, [line(d, c, s, a, di) for c, s, a, di in ls]) for d, ls in vouchers]
+    body = [(d, [line(d, c, s, a, di, fields=f) for c, s, a, di, f in ls]) for d, ls in vouchers]
     # 红字冲销: a handful of expense lines reversed a few days later (some re-entered correctly)
     candidates = [ln for _, ls in body for ln in ls
-                  if ln["direction"] == "expense" and ln["account_code"] != "15301"
-                  and D.fromisoformat(ln["date"]) <= as_of - 30 * DAY]
+                  if ln["direction"] == "expense" and ln["account_code"] != "15301" and "demo_planted" not in ln
+                  and D.fromisoformat(ln["date"]) <= end - 30 * DAY]
     for target in rng.sample(candidates, 6):
         d = D.fromisoformat(target["date"]) + DAY * rng.randint(3, 25)
         reason = rng.choice(("重复报账", "金额录入错误", "科目使用错误"))
-        rev = line(d, target["account_code"], reason, -Decimal(target["amount"]), "expense")
+        rev = line(d, target["account_code"], reason, -Decimal(target["amount"]), "expense",
+                   fields={"payment_method": target["payment_method"]})
         rev["_target"] = target
         entries = [rev]
         if reason == "金额录入错误":

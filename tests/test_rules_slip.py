@@ -1,0 +1,92 @@
+"""问题反映单 (question slip) printed on the simulated printer from the demo village and read
+back: the record, the data version, the flag with its rule and 说明, the writing lines, the
+complaint channels and both QR codes."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pyzbar.pyzbar import decode
+
+from kiosk import receipts
+from kiosk.devices.printer import SimulatedPrinter, print_receipt
+
+NOW = dt.datetime(2026, 11, 30, 9, 15)
+
+
+@pytest.fixture(scope="module")
+def mirror(demo_home):
+    from kiosk.cache.mirror import open_current
+
+    m = open_current(demo_home)
+    yield m
+    m.close()
+
+
+def _print(receipt, profile="pos58"):
+    sim = SimulatedPrinter(profile)
+    res = print_receipt(receipt, profile, sim, now=NOW)
+    assert res.ok, res.error
+    lines = sim.text_lines()
+    assert not any("?" in ln for ln in lines), lines
+    return lines, sorted(d.data.decode() for d in decode(sim.render())), sim
+
+
+def test_slip_of_a_flagged_line_with_the_countys_note(mirror):
+    flagged = [r for r in mirror.flags_page(rule="approval_level").rows if r["note"]]
+    rid = flagged[0]["record_id"]
+    rec = mirror.finance_get(rid)
+    lines, qr, _ = _print(receipts.question_slip_from(mirror, "finance", rid), "xprinter80")
+    flat = "".join(ln.strip() for ln in lines)
+    info, prof = mirror.info, mirror.info.profile
+    assert lines[0].strip() == "问题反映单"
+    assert f"反映的记录：财务收支（编号 {rid}）" in flat and rec["voucher_no"] in flat
+    assert "支出86,000.00元" in flat.replace(" ", "")
+    assert f"第{info.seq}版·指纹{info.fingerprint}" in flat.replace(" ", "")
+    assert "监督提示：审批程序与金额不符" in flat
+    assert "本条记录：金额86,000元，按规定需经四议两公开，本条记录为两委审批。" in flat.replace(" ", "")
+    assert "县里的说明：" in flat and "乡镇人民政府同意" in flat
+    assert sum(1 for ln in lines if set(ln.strip()) == {"_"}) == receipts.WRITING_LINES
+    assert "反映人（可不填）：" in flat
+    chief = next(p for p in prof["supervision_committee"] if p["role"] == "主任")
+    assert chief["name"] in flat and chief["phone"] in flat
+    assert prof["discipline_office"]["name"] in flat and "12388（外地加拨区号）" in flat
+    assert qr == sorted([prof["complaints"]["platform_url"],
+                         f"CUNWU1;v={info.village_code};seq={info.seq};fp={info.fingerprint};kind=finance;id={rid}"])
+
+
+def test_slip_of_a_clean_record_has_no_flag(mirror):
+    year = mirror.finance_years()[0]
+    row = next(r for r in mirror.finance_page(year, limit=50).rows if not mirror.flags_for("finance", r["id"]))
+    lines, qr, _ = _print(receipts.question_slip_from(mirror, "finance", row["id"]))
+    flat = "".join(ln.strip() for ln in lines)
+    assert "监督提示" not in flat and "我的问题（请写在下面）：" in flat and len(qr) == 2
+
+
+@pytest.mark.parametrize("kind", ["projects", "assets", "services", "village"])
+def test_slip_of_each_kind_of_flag(mirror, kind):
+    if kind == "village":
+        rid = ""
+    else:
+        rid = next(r["record_id"] for r in mirror.flags_page(limit=100).rows if r["kind"] == kind)
+    flags = mirror.village_flags() if kind == "village" else mirror.flags_for(kind, rid)
+    lines, qr, _ = _print(receipts.question_slip_from(mirror, kind, rid))
+    flat = "".join(ln.strip() for ln in lines)
+    assert f"监督提示：{flags[0]['rule']['title']}" in flat
+    assert ("反映的事项" if kind == "village" else f"编号{rid}") in flat.replace(" ", "")
+    assert any(q.endswith(f"kind={kind}" + (f";id={rid}" if rid else "")) for q in qr)
+
+
+def test_slip_refuses_an_unknown_record(mirror):
+    with pytest.raises(ValueError, match="no finance record"):
+        receipts.question_slip_from(mirror, "finance", "F-none")
+    with pytest.raises(ValueError, match="unknown record kind"):
+        receipts.question_slip_from(mirror, "payments", "D000001")
+
+
+def test_slip_without_a_platform_address_has_one_qr(mirror):
+    rec = mirror.finance_get(mirror.flags_page(rule="cash_payment").rows[0]["record_id"])
+    prof = {k: v for k, v in mirror.info.profile.items() if k != "complaints"}
+    lines, qr, _ = _print(receipts.question_slip("finance", rec, mirror.info, mirror.flags_for("finance", rec["id"]), prof))
+    assert len(qr) == 1 and qr[0].startswith("CUNWU1;")
+    assert "县互联网+监督平台" not in "".join(lines)
