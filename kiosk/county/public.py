@@ -122,6 +122,45 @@ def _prefetch(db: Path) -> list[int]:
     return sorted({0, *(p - 1 for p in pages)})
 
 
+#: the b-trees a record page of each kind reads (tables and their id indexes)
+HOT_BTREES = {
+    "finance": ("finance", "sqlite_autoindex_finance_1", "accounts"),
+    "project": ("projects", "sqlite_autoindex_projects_1", "project_stages"),
+    "asset": ("assets", "sqlite_autoindex_assets_1"),
+    "service": ("services", "sqlite_autoindex_services_1"),
+    "power": ("powers", "sqlite_autoindex_powers_1", "power_steps", "power_edges"),
+}
+#: a b-tree with more interior pages than this contributes only its root page
+HOT_MAX_INTERIOR = 8
+
+
+def _hot(db: Path) -> dict[str, list[int]]:
+    """Per record kind, the chunks of the root and interior pages of the b-trees its page reads:
+    a browser opening a receipt's record fetches them in parallel, so only leaf pages are read
+    one after another."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        roots = dict(con.execute("SELECT name, rootpage FROM sqlite_master WHERE rootpage > 0"))
+        inner: dict[str, list[int]] = {}
+        try:
+            for name, page in con.execute("SELECT name, pageno FROM dbstat WHERE pagetype = 'internal'"):
+                inner.setdefault(name, []).append(page)
+        except sqlite3.OperationalError:
+            pass
+    finally:
+        con.close()
+    out = {}
+    for kind, trees in HOT_BTREES.items():
+        pages: set[int] = set()
+        for t in trees:
+            if t in roots:
+                pages.add(roots[t])
+                if len(inner.get(t, [])) <= HOT_MAX_INTERIOR:
+                    pages.update(inner.get(t, []))
+        out[kind] = sorted(p - 1 for p in pages)
+    return out
+
+
 def write(bundle_dir: Path, kiosk_db: Path, villages: list[str]) -> list[str]:
     """Write the three public files into ``bundle_dir`` from the kiosk database. Returns their
     relative paths (to list in the manifest)."""
@@ -145,6 +184,7 @@ def write(bundle_dir: Path, kiosk_db: Path, villages: list[str]) -> list[str]:
         "tree": {"path": TREE, "fanout": FANOUT, "levels": offsets if len(levels) > 1 else [],
                  "top": [h.hex() for h in levels[-1]]},
         "prefetch": _prefetch(db),
+        "hot": _hot(db),
         "villages": sorted(villages),
     }
     (bundle_dir / DESCRIPTOR).write_bytes((json.dumps(desc, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode())

@@ -98,7 +98,7 @@ def village_page(village: str, scope: str, name: str) -> bytes:
 <body>
 <div id="app"><p class="loading" id="loading">正在下载并核验数据…</p></div>
 <noscript><p>请在微信或手机浏览器中打开本页（需要开启 JavaScript）。</p></noscript>
-<script>window.CUNWU = {cfg};</script>
+<script>window.CUNWU = {cfg}; if (window.Worker) window.CUNWU.worker = new Worker("../{VIEWER_DIR}/worker.js");</script>
 <script src="../{VIEWER_DIR}/app.js"></script>
 </body>
 </html>

@@ -20,7 +20,8 @@ const KINDS = { finance: "财务收支", project: "工程项目", asset: "资产
 
 // ---------------------------------------------------------------- the worker
 
-const worker = new Worker(ROOT + "viewer/worker.js");
+// the page's inline script starts the worker before this file arrives (village_page)
+const worker = CFG.worker || new Worker(ROOT + "viewer/worker.js");
 let rpcId = 0;
 const pending = new Map();
 worker.onmessage = (e) => {
@@ -45,7 +46,9 @@ const versions = new Map(); // "latest" | "v7" → Promise of {handle, seq, ...}
 function version(pin) {
   const key = pin ? "v" + pin.seq : "latest";
   if (!versions.has(key)) {
-    const p = rpc("open", { root: ROOT, scope: SCOPE, village: VILLAGE, seq: pin && pin.seq, fp: pin && pin.fp, k: pin && pin.k });
+    const route = parseHash().parts;
+    const hint = route[0] === "r" ? route[1] : null; // a record page: prefetch its b-trees' upper pages
+    const p = rpc("open", { root: ROOT, scope: SCOPE, village: VILLAGE, seq: pin && pin.seq, fp: pin && pin.fp, k: pin && pin.k, hint });
     p.catch(() => versions.delete(key));
     versions.set(key, p);
   }

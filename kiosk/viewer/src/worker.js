@@ -85,10 +85,13 @@ function syncRange(url, start, end) {
   return rangeBody(x.status, new Uint8Array(x.response || new ArrayBuffer(0)), start, end, url);
 }
 
+// The app's own folder (ROOT/viewer/): keys and wasm are fetched from the moment the worker
+// starts, while the page is still loading, so they overlap with the data requests.
+const HERE = new URL("./", self.location.href).href;
 let keysPromise = null;
-function trustedKeys(root) {
+function trustedKeys() {
   // viewer/keys.json: [{key_id, public_key (base64 of the 32 raw bytes)}]; each id is checked
-  keysPromise = keysPromise || getBytes(root + "viewer/keys.json").then((b) => {
+  keysPromise = keysPromise || getBytes(HERE + "keys.json", true).then((b) => {
     const list = JSON.parse(utf8.decode(b)).keys || [];
     return list.map((k) => {
       const pk = b64(k.public_key);
@@ -100,10 +103,12 @@ function trustedKeys(root) {
 }
 
 let sqlPromise = null;
-function loadSql(root) {
-  sqlPromise = sqlPromise || initSqlJs({ locateFile: () => root + "viewer/sql-wasm.wasm" });
+function loadSql() {
+  sqlPromise = sqlPromise || initSqlJs({ locateFile: () => HERE + "sql-wasm.wasm" });
   return sqlPromise;
 }
+loadSql();
+trustedKeys().catch(() => null); // errors are reported by open()
 
 // ---------------------------------------------------------------- one opened version
 
@@ -238,13 +243,14 @@ class Version {
 }
 
 const handles = new Map();
+const byDigest = new Map();
 let nextHandle = 1;
 
 async function open(a) {
   // a: {root, scope, village, seq?, fp?, k?}
   const root = a.root;
-  const sql = loadSql(root);
-  const keys = await trustedKeys(root);
+  const sql = loadSql();
+  const keys = await trustedKeys();
   const sdir = root + encodeURIComponent(a.scope) + "/";
   const mdir = a.seq ? sdir + "v" + pad6(a.seq) + "/" : sdir + "latest/";
   const [mb, sig] = await Promise.all([getBytes(mdir + "manifest.json", !a.seq), getBytes(mdir + "manifest.sig", !a.seq)]);
@@ -277,16 +283,20 @@ async function open(a) {
     throw new TamperError("public.json differs from the manifest");
   const desc = JSON.parse(utf8.decode(db));
   if (desc.type !== "cunwu-public-db" || desc.version !== 1) throw new Unsupported("unknown descriptor");
+  if (byDigest.has(digest)) return byDigest.get(digest); // latest is the version already open
   const v = new Version(vurl, desc, files);
-  await v.prefetch(desc.prefetch || [0]);
+  const hot = (a.hint && desc.hot && desc.hot[a.hint]) || [];
+  await v.prefetch((desc.prefetch || [0]).concat(hot));
   const SQL = await sql;
   v.db = new SQL.Database(v.lazyFile());
   const h = nextHandle++;
   handles.set(h, v);
-  return {
+  const info = {
     handle: h, seq: m.seq, data_as_of: m.data_as_of, issued_at: m.issued_at, scope: m.scope,
     fingerprint: digest.slice(0, 8), manifest_sha256: digest, key_id: signer.id,
   };
+  byDigest.set(digest, info);
+  return info;
 }
 
 function query(a) {
