@@ -60,7 +60,7 @@ bench: setup
 
 # Phone viewer figures: its own size, bytes to show one record, time over a throttled link.
 bench-viewer: setup
-	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m kiosk.bench.viewer
+	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python tests/bench_viewer.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) build *.egg-info $(VIEWER)/dist $(VIEWER)/node_modules

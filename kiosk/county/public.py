@@ -166,10 +166,16 @@ def write(bundle_dir: Path, kiosk_db: Path, villages: list[str]) -> list[str]:
     relative paths (to list in the manifest)."""
     bundle_dir = Path(bundle_dir)
     (bundle_dir / PUBLIC_DIR).mkdir(exist_ok=True)
-    db = bundle_dir / DATABASE
-    write_database(kiosk_db, db)
+    write_database(kiosk_db, bundle_dir / DATABASE)
+    describe(bundle_dir, villages)
+    return list(FILES)
+
+
+def describe(bundle_dir: Path, villages: list[str]) -> None:
+    """Write the hash tree and the descriptor for ``bundle_dir/web/public.sqlite``."""
+    db = Path(bundle_dir) / DATABASE
     levels, size = hash_tree(db)
-    with open(bundle_dir / TREE, "wb") as f:
+    with open(Path(bundle_dir) / TREE, "wb") as f:
         for lv in levels[:-1] or levels:  # level 0 is always written (no empty listed file)
             f.write(b"".join(lv))
     offsets, off = [], 0
@@ -187,8 +193,8 @@ def write(bundle_dir: Path, kiosk_db: Path, villages: list[str]) -> list[str]:
         "hot": _hot(db),
         "villages": sorted(villages),
     }
-    (bundle_dir / DESCRIPTOR).write_bytes((json.dumps(desc, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode())
-    return list(FILES)
+    (Path(bundle_dir) / DESCRIPTOR).write_bytes(
+        (json.dumps(desc, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode())
 
 
 def verify_chunk(desc: dict, tree_bytes: bytes, db_bytes: bytes, index: int) -> bool:
