@@ -186,6 +186,7 @@ def publish_web(bundle_dir: Path, web_root: Path, pubkeys: list[Path] = ()) -> P
     vfile = web_root / VIEWER_DIR / VILLAGES_FILE
     known = read_json(vfile, {}) or {}
     for code, name in names.items():
+        (web_root / code).mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(web_root / code / "index.html", village_page(code, scope, name))
         known[code] = {"name": name, "scope": scope}
     atomic_write_bytes(vfile, (json.dumps(known, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode())
