@@ -191,9 +191,25 @@ class Version {
   async prefetch(list) {
     const jobs = [];
     const want = list.filter((i) => i * this.cs < this.size);
+    // the tree's levels above 0 in one request when small (≤ 64 KiB: a database up to ~2 GB),
+    // so reading a chunk later costs at most one tree block before it
+    const upper = this.levels.slice(1);
+    const upperBytes = upper.reduce((n, lv) => n + 32 * lv.count, 0);
+    if (upper.length && upperBytes <= 65536) {
+      const s0 = upper[0].offset;
+      jobs.push(getRange(this.treeUrl, s0, s0 + upperBytes).then((d) => {
+        upper.forEach((lv, k) => {
+          for (let b = 0; b * this.fan < lv.count; b++) {
+            const [s, e] = this.blockRange(k + 1, b);
+            this.raw.set("t" + (k + 1) + ":" + b, d.subarray(s - s0, e - s0));
+          }
+        });
+      }));
+    }
     let path = want.slice();
     for (let level = 0; level < this.levels.length; level++) {
       const bs = Array.from(new Set(path.map((i) => Math.floor(i / this.fan))));
+      if (level > 0 && upper.length && upperBytes <= 65536) break; // fetched whole above
       for (const b of bs) {
         const [s, e] = this.blockRange(level, b);
         const key = "t" + level + ":" + b;
