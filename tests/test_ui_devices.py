@@ -303,8 +303,8 @@ def test_print_finance_line_and_holder_payments(run, demo_source, demo_home):
     assert res["state"] == "ok" and res["message"] == "打印完成，请取走小票"
     flat = "".join(res["lines"])
     assert rec["summary"] in flat and amount_in_capitals(rec["amount"]) in flat
-    assert _qr(res["png"]) == [f"CUNWU1;v={info.village_code};seq={info.seq};fp={info.fingerprint}"
-                               f";kind=finance;id={rec['id']}"]
+    # the app does not pass viewer.base_url to the receipts yet (docs/viewer.md): no QR code, no claim
+    assert _qr(res["png"]) == [] and "扫码" not in flat and info.fingerprint in flat
     pm = run["print_mine"]
     p = _person(0)
     want = _payments_of(demo_source, p)
@@ -312,7 +312,7 @@ def test_print_finance_line_and_holder_payments(run, demo_source, demo_home):
     flat = "".join(pm["lines"])
     assert pm["state"] == "ok" and amount_in_capitals(total) in flat
     assert mask_name(p.name) in flat and p.id_number not in flat and p.name not in flat
-    assert _qr(pm["png"])[0].endswith(f"kind=payments;n={len(want)};sum={total:.2f}")
+    assert _qr(pm["png"]) == []
 
 
 def test_paper_out_then_retry(run):
