@@ -34,7 +34,7 @@ from viewer_browser import Throttle, browser, fresh, open_page  # noqa: E402
 from kiosk import viewer  # noqa: E402
 from kiosk.cache import bundle as B  # noqa: E402
 from kiosk.cache import keys as keymod  # noqa: E402
-from kiosk.cache import public  # noqa: E402
+from kiosk.county import public  # noqa: E402
 from kiosk.cli import main as cli  # noqa: E402
 
 VILLAGE = "431382111249"

@@ -19,7 +19,7 @@ from nginx_server import Nginx
 from viewer_browser import Throttle, browser, fresh, go, open_page, publish, text, wait
 
 from kiosk import viewer
-from kiosk.cache import public
+from kiosk.county import public
 
 VILLAGE = "431382111249"
 FAILED = "数据校验失败，请勿采信"

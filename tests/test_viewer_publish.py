@@ -9,7 +9,8 @@ import pytest
 
 from conftest import run_cli
 from kiosk import viewer
-from kiosk.cache import keys, public
+from kiosk.cache import keys
+from kiosk.county import public
 from kiosk.errors import Exit
 
 pytestmark = pytest.mark.skipif(not viewer.built(), reason="phone viewer not built (make viewer)")
