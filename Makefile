@@ -8,7 +8,7 @@ export KIVY_NO_ARGS := 1
 export KIVY_NO_FILELOG := 1
 export KIVY_NO_CONSOLELOG := 1
 
-.PHONY: setup demo test test-core test-ui clean screenshots bench icons speech-phrases
+.PHONY: setup demo test test-core test-ui clean screenshots bench icons speech-phrases viewer bench-viewer
 
 $(BIN)/kiosk: pyproject.toml deploy/install-system-packages.sh
 	./deploy/install-system-packages.sh
@@ -17,7 +17,18 @@ $(BIN)/kiosk: pyproject.toml deploy/install-system-packages.sh
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-setup: $(BIN)/kiosk
+VIEWER := kiosk/viewer
+VIEWER_DIST := $(VIEWER)/dist/app.js
+
+setup: $(BIN)/kiosk $(VIEWER_DIST)
+
+# The phone viewer (docs/viewer.md): npm ci installs exactly the versions and hashes in
+# package-lock.json, esbuild bundles them; dist/ is built here, not committed.
+$(VIEWER_DIST): $(VIEWER)/package.json $(VIEWER)/package-lock.json $(VIEWER)/build.mjs $(wildcard $(VIEWER)/src/*)
+	cd $(VIEWER) && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	touch $@
+
+viewer: $(VIEWER_DIST)
 
 # Demo: synthetic data for a real village, signed with a throw-away demo key, imported, shown.
 demo: setup
@@ -57,5 +68,9 @@ speech-phrases: setup
 bench: setup
 	$(BIN)/kiosk bench --scale city --json
 
+# Phone viewer figures: its own size, bytes to show one record, time over a throttled link.
+bench-viewer: setup
+	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python tests/bench_viewer.py
+
 clean:
-	rm -rf $(VENV) $(DEMO) build *.egg-info
+	rm -rf $(VENV) $(DEMO) build *.egg-info $(VIEWER)/dist $(VIEWER)/node_modules

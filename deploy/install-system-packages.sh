@@ -5,10 +5,13 @@
 # zbar decodes QR codes in tests; mtools/dosfstools make FAT stick images; nginx serves sync tests.
 # fusefat/exfat-fuse mount FAT/exFAT sticks read-only where the kernel lacks vfat/exfat.
 # espeak-ng reads records aloud (its cmn-latn-pinyin voice, fed tone-numbered pinyin).
+# chromium/chromium-driver run the phone viewer's browser tests; nodejs/npm build the viewer
+# (only when no npm is on the PATH: a machine may have Node.js from elsewhere).
 set -euo pipefail
 pkgs=(fonts-noto-cjk fonts-hanazono libegl1 libgl1-mesa-dri libgles2 libmtdev1 libzbar0
       mtools dosfstools exfatprogs ntfs-3g nginx-light xvfb libusb-1.0-0
-      fusefat exfat-fuse espeak-ng)
+      fusefat exfat-fuse espeak-ng chromium chromium-driver)
+command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

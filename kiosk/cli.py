@@ -15,7 +15,7 @@ COMMAND_MODULES = [
     "kiosk.commands.keys",       # keygen, trust, pin
     "kiosk.commands.bundles",    # bundle build/verify, import, status
     "kiosk.commands.ui",         # run, screenshot
-    "kiosk.commands.devices",    # devices, print-test
+    "kiosk.commands.devices",    # devices, print-test, print
     "kiosk.commands.card",       # read-card
     "kiosk.commands.bench",      # bench
     "kiosk.commands.sync",       # sync, publish, stick

@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     "scope": None,
     "contact_when_empty": "请联系乡镇（街道）纪委或县互联网+监督平台技术人员",
     "sync": {"base_url": "", "every_hours": 6},
+    # The public web tree phones read (kiosk publish --web), e.g. "https://jiandu.example.org/cunwu".
+    # Receipts' QR codes open the printed record there; "" = receipts print no QR code.
+    "viewer": {"base_url": ""},
     # printer.device: "" = the attached printer (vid_pid to choose), "sim" = simulated (PNGs under
     # KIOSK_HOME/receipts/), or a transport spec (usb:VID:PID, lp:/dev/usb/lp0, tcp:HOST[:PORT]).
     "printer": {"profile": "pos58", "vid_pid": "", "device": ""},

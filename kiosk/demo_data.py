@@ -100,8 +100,16 @@ def _profile(v: Village, off: people.Officials, seed: int, as_of: dt.date) -> di
         "complaints": {
             "platform_url": f"https://jiandu.example.org/{v.county_code}",  # reserved domain: demo only
             "wechat_official_account": f"{v.county_name}清风（演示）",
-            "village_group": {"name": f"{v.name}村务监督微信群", "admin": off.supervisor_chief},
+            "village_group": {"name": f"{v.name}村务监督微信群", "admin": off.supervisor_chief,
+                              # a group's own QR code lasts 7 days: this one has expired by the time
+                              # the demo runs, so screens show the group's name and administrator
+                              "qr_url": f"https://weixin.example.org/g/{v.code}",
+                              "qr_expires_on": (as_of + dt.timedelta(days=7)).isoformat()},
             "received": received, "handled": received - rng.randint(0, 2),
+            "wechat_official_account_url": f"https://weixin.example.org/r/{v.county_code}",
+            "viewer_url": f"https://jiandu.example.org/cunwu/{v.code}/",
+            "hotline": "12388",
+            "county_discipline_office": {"name": f"{v.county_name}纪委监委", "phone": f"0738-0{rng.randrange(10**6):06d}"},
         },
     }
 

@@ -10,40 +10,65 @@ the footer the screen shows (``数据更新至 … · 第N版 · 指纹 …``) p
 Personal data: only what public screens show goes on paper. Private names come from the
 mirror already masked (``张*三``, docs/data-model.md); an ID number is never an input here.
 
-QR payload (:func:`verify_payload`), one line of ASCII ``key=value`` fields joined by ``;``::
+QR code (:func:`record_url`): a URL that opens the same record in the phone viewer, at the
+version that was printed (docs/viewer.md)::
 
-    CUNWU1;v=431382111249;seq=1;fp=1a2b3c4d;kind=finance;id=F-2025-0012
+    https://jiandu.example.org/cunwu/431382111249/#/r/finance/F-2025-0012?v=7&fp=1a2b3c4d&k=1a2b3c4d5e6f7081
 
-``v`` village code, ``seq``/``fp`` the signed data version (compare with the county
-platform), ``kind`` and ``id`` the record. A holder's payments carry ``n`` (count) and
-``sum`` (元) instead of an id: nothing that identifies the holder.
+``v``/``fp`` the signed data version and fingerprint, ``k`` the id of the county key that signed
+it (the viewer refuses a version signed by any other key). A month's lines open that month; a
+holder's payments open the village's page of that version (personal records are never on
+the web). Without a base URL (config ``viewer.base_url``) a receipt has no QR code and does not
+mention one.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from kiosk.devices.printer import Receipt
+from kiosk.errors import Exit, KioskError
 from kiosk.formatting import counterparty_label, date_cn, money
 
 DIRECTION = {"income": "收入", "expense": "支出"}
-PAYLOAD_TAG = "CUNWU1"
+#: receipt kind → the viewer's record kind (kiosk print KIND)
+VIEWER_KINDS = {"finance": "finance", "project": "project", "asset": "asset", "service": "service", "power": "power"}
+QR_CAPTION = "手机扫码，核对县平台签名的同一条记录"
 
 
-def verify_payload(info, kind: str, **fields: Any) -> str:
-    """The QR text for a record of ``kind`` in data version ``info`` (see module doc)."""
-    parts = [PAYLOAD_TAG, f"v={info.village_code}", f"seq={info.seq}", f"fp={info.fingerprint}", f"kind={kind}"]
-    parts += [f"{k}={v}" for k, v in fields.items()]
-    return ";".join(parts)
+@dataclass(frozen=True)
+class ViewerLink:
+    """Where phones check a printed record: the viewer's base URL (config ``viewer.base_url``,
+    the public web tree ``kiosk publish --web`` writes) and the id of the county key that signed
+    the version shown (``kiosk.cache.viewerlink.for_mirror`` finds it)."""
+
+    base_url: str
+    key_id: str
+
+
+def record_url(link: ViewerLink, info, route: str) -> str:
+    """``BASE/<village>/#<route>?v=<seq>&fp=<fingerprint>&k=<key id>`` (see module doc).
+
+    ``route`` is the viewer's path: ``/r/finance/<id>``, ``/finance/2025/3`` or ``/``.
+    """
+    base = link.base_url.rstrip("/")
+    return f"{base}/{quote(info.village_code, safe='')}/#{route}?v={info.seq}&fp={info.fingerprint}&k={link.key_id}"
+
+
+def _record_route(kind: str, rid: str) -> str:
+    return f"/r/{VIEWER_KINDS[kind]}/{quote(rid, safe='')}"
 
 
 def _start(title: str, info) -> Receipt:
     return Receipt(title, village=f"{info.township_name}·{info.village_name}")
 
 
-def _finish(r: Receipt, info, payload: str) -> Receipt:
+def _finish(r: Receipt, info, link: ViewerLink | None, route: str) -> Receipt:
     r.rule()
-    r.qr(payload, "扫码与县监督平台核对")
+    if link is not None and link.base_url:
+        r.qr(record_url(link, info, route), QR_CAPTION)
     return r.footer(seq=info.seq, fingerprint=info.fingerprint, data_as_of=info.data_as_of)
 
 
@@ -54,7 +79,7 @@ def _rows(r: Receipt, pairs) -> Receipt:
     return r
 
 
-def finance_line(rec: dict[str, Any], info) -> Receipt:
+def finance_line(rec: dict[str, Any], info, link: ViewerLink | None = None) -> Receipt:
     """One finance line (``Mirror.finance_get`` row): date, voucher, summary, account,
     handler/reviewer/approver, amount in figures and 大写."""
     plain = rec.get("plain_name") or rec["account_name"]
@@ -68,10 +93,11 @@ def finance_line(rec: dict[str, Any], info) -> Receipt:
     if rev:
         r.text(f"红字冲销：冲销 {date_cn(rev['date'])} 凭证号 {rev['voucher_no']} {rev['summary']}")
     r.amount(DIRECTION[rec["direction"]], rec["amount"])
-    return _finish(r, info, verify_payload(info, "finance", id=rec["id"]))
+    return _finish(r, info, link, _record_route("finance", rec["id"]))
 
 
-def finance_month(rows: list[dict[str, Any]], totals, year: int, month: int, info) -> Receipt:
+def finance_month(rows: list[dict[str, Any]], totals, year: int, month: int, info,
+                  link: ViewerLink | None = None) -> Receipt:
     """A month's finance lines (oldest first on paper) with income, expense and balance.
 
     ``totals``: ``Mirror.finance_totals(year, month)`` (its count must match ``rows``).
@@ -90,11 +116,10 @@ def finance_month(rows: list[dict[str, Any]], totals, year: int, month: int, inf
     r.amount("收入合计", totals.income)
     r.amount("支出合计", totals.expense)
     r.amount("结余", totals.balance)
-    return _finish(r, info, verify_payload(info, "finance-month", period=f"{year}-{month:02d}", n=totals.count,
-                                           balance=f"{totals.balance:.2f}"))
+    return _finish(r, info, link, f"/finance/{year}/{month}")
 
 
-def project(p: dict[str, Any], info) -> Receipt:
+def project(p: dict[str, Any], info, link: ViewerLink | None = None) -> Receipt:
     """A project (``Mirror.project_get``): facts, money, the stages reached with dates."""
     opt = lambda v: money(v) if v is not None else None  # noqa: E731
     r = _start("工程项目", info)
@@ -109,10 +134,10 @@ def project(p: dict[str, Any], info) -> Receipt:
     if stages:
         r.table(["阶段", "日期"], [[s["stage"], s["date"]] for s in stages])
     r.amount("预算", p["budget"])
-    return _finish(r, info, verify_payload(info, "project", id=p["id"]))
+    return _finish(r, info, link, _record_route("project", p["id"]))
 
 
-def asset(a: dict[str, Any], info) -> Receipt:
+def asset(a: dict[str, Any], info, link: ViewerLink | None = None) -> Receipt:
     """An asset or resource (``Mirror.asset_get``): 底价 and its review, deal, term, rent."""
     opt = lambda v: money(v) if v is not None else None  # noqa: E731
     r = _start("资产资源", info)
@@ -131,10 +156,10 @@ def asset(a: dict[str, Any], info) -> Receipt:
         r.amount("成交价", a["deal_price"])
     if a.get("annual_rent") is not None:
         r.amount("年租金", a["annual_rent"])
-    return _finish(r, info, verify_payload(info, "asset", id=a["id"]))
+    return _finish(r, info, link, _record_route("asset", a["id"]))
 
 
-def service(s: dict[str, Any], info) -> Receipt:
+def service(s: dict[str, Any], info, link: ViewerLink | None = None) -> Receipt:
     """A service result (``Mirror.service_get`` / ``services_for``; applicant masked) with its steps."""
     r = _start("办事结果", info)
     notice = None
@@ -145,15 +170,15 @@ def service(s: dict[str, Any], info) -> Receipt:
     steps = s.get("steps") or []
     if steps:
         r.table(["办理步骤", "日期"], [[st.get("step", ""), st.get("date") or ""] for st in steps])
-    return _finish(r, info, verify_payload(info, "service", id=s["id"]))
+    return _finish(r, info, link, _record_route("service", s["id"]))
 
 
-def payments(rec, info) -> Receipt:
+def payments(rec, info, link: ViewerLink | None = None) -> Receipt:
     """A card holder's 到户资金 (a :class:`kiosk.personal.PersonalRecords`): the lines of the
     newest year with payments and that year's total, one line with the count and total of all
     earlier years (no details: three years of lines were ~85 cm of paper), then the total of
-    everything (元, Decimal; the same ``n``/``sum`` as the QR). The holder's name only masked;
-    no ID number.
+    everything (元, Decimal). The holder's name only masked; no ID number. The QR code (with a
+    ``link``) opens the village's page of the version printed: personal records are not on the web.
 
     Raises:
         ValueError: the holder has no payments.
@@ -175,7 +200,7 @@ def payments(rec, info) -> Receipt:
     for b in sorted({p["basis"] for p in lines if p.get("basis")}):
         r.text(f"政策依据：{b}")
     r.amount(f"全部 {len(rec.payments)} 笔合计", rec.total)
-    return _finish(r, info, verify_payload(info, "payments", n=len(rec.payments), sum=f"{rec.total:.2f}"))
+    return _finish(r, info, link, "/")
 
 
 def total_of(rows: list[dict[str, Any]]) -> Decimal:
@@ -183,7 +208,7 @@ def total_of(rows: list[dict[str, Any]]) -> Decimal:
     return sum((Decimal(r["amount"]) for r in rows), Decimal("0"))
 
 
-def finance_month_from(mirror, year: int, month: int) -> Receipt:
+def finance_month_from(mirror, year: int, month: int, link: ViewerLink | None = None) -> Receipt:
     """:func:`finance_month` for ``year``/``month`` read from ``mirror`` (worker thread;
     one month is at most a few hundred lines, read in keyset pages)."""
     totals = mirror.finance_totals(year, month)
@@ -194,7 +219,78 @@ def finance_month_from(mirror, year: int, month: int) -> Receipt:
         if page.next is None:
             break
         after = page.next
-    return finance_month(rows, totals, year, month, mirror.info)
+    return finance_month(rows, totals, year, month, mirror.info, link)
+
+
+def power(p: dict[str, Any], info, link: ViewerLink | None = None) -> Receipt:
+    """A power-list item (``Mirror.power_get``): class and number, basis, who executes and who
+    supervises, materials, time limit, and its procedure as numbered steps, each branch
+    (不通过 → 退回 …) under its step."""
+    r = _start("权力清单事项", info)
+    r.text(p["name"], bold=True)
+    if p.get("sample") or info.power_list_sample:
+        r.text("示例：县平台尚未提供本村该事项的正式流程")
+    _rows(r, [("类别", f"{p['class']} 第{p['no']}项"), ("依据", p.get("basis")), ("执行主体", p.get("executor")),
+              ("监督主体", p.get("supervisor")), ("所需材料", p.get("materials")), ("办理时限", p.get("time_limit"))])
+    steps = sorted(p.get("steps") or [], key=lambda s: s["ord"])
+    labels = {s["step_id"]: s["label"] for s in steps}
+    if steps:
+        r.text("办理流程", bold=True)
+    for i, st in enumerate(steps):
+        nxt = steps[i + 1]["step_id"] if i + 1 < len(steps) else None
+        r.text(f"{i + 1}. {st['label']}")
+        for e in p.get("edges") or []:
+            if e["src"] == st["step_id"] and e["dst"] != nxt:
+                r.text(f"　{e['label'] or '转到'} → {labels.get(e['dst'], e['dst'])}")
+    return _finish(r, info, link, _record_route("power", p["id"]))
+
+
+class RecordNotFound(KioskError):
+    """No record of that kind and id in the version shown."""
+
+    exit_code = Exit.FAILED
+    default_zh = "没有找到这条记录"
+
+
+#: kinds ``kiosk print`` takes, with what ID means for each
+PRINT_KINDS = {"finance": "a finance line's id", "finance-month": "YYYY-MM", "project": "a project's id",
+               "asset": "an asset's id", "service": "a service result's id", "power": "a power-list item's id"}
+
+
+def for_record(mirror, kind: str, rid: str, link: ViewerLink | None = None) -> Receipt:
+    """The receipt the 打印 button gives for record ``rid`` of ``kind`` (:data:`PRINT_KINDS`)
+    in the version ``mirror`` shows (the same builders the detail screens call).
+
+    Raises:
+        RecordNotFound: no such record (or month) in this version. ValueError: unknown kind,
+            or a month not written YYYY-MM.
+    """
+    info = mirror.info
+
+    def missing() -> RecordNotFound:
+        return RecordNotFound(f"no {kind} record {rid!r} in 第{info.seq}版 of {info.village_code}",
+                              f"第{info.seq}版数据中没有这条记录（{rid}）")
+
+    if kind == "finance-month":
+        try:
+            year, month = (int(x) for x in rid.split("-"))
+            if not 1 <= month <= 12 or len(rid) != 7:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"finance-month takes YYYY-MM, not {rid!r}") from None
+        if mirror.finance_totals(year, month).count == 0:
+            raise missing()
+        return finance_month_from(mirror, year, month, link)
+    getters = {"finance": (mirror.finance_get, finance_line), "project": (mirror.project_get, project),
+               "asset": (mirror.asset_get, asset), "service": (mirror.service_get, service),
+               "power": (mirror.power_get, power)}
+    if kind not in getters:
+        raise ValueError(f"unknown record kind {kind!r} (one of {', '.join(PRINT_KINDS)})")
+    get, build = getters[kind]
+    rec = get(rid)
+    if rec is None or (mirror.village and rec.get("village_code") not in (None, mirror.village)):
+        raise missing()
+    return build(rec, info, link)
 
 
 # ---------------------------------------------------------------- 问题反映单 (question slip)
@@ -246,16 +342,22 @@ def channels(profile: dict[str, Any] | None) -> list[tuple[str, str]]:
     return out
 
 
+#: question-slip kind (a screen's section) → the viewer's record kind
+SLIP_VIEWER_KINDS = {"finance": "finance", "projects": "project", "assets": "asset", "services": "service",
+                     "powers": "power"}
+
+
 def question_slip(kind: str, rec: dict[str, Any], info, flags: list[dict[str, Any]] | None = None,
-                  profile: dict[str, Any] | None = None) -> Receipt:
+                  profile: dict[str, Any] | None = None, link: ViewerLink | None = None) -> Receipt:
     """问题反映单: a slip to write a question on and hand to the 村务监督委员会.
 
     ``kind``: finance, projects, assets, services, powers or village; ``rec``: the record as
     its screen has it (``Mirror.finance_get`` …; for ``village`` a flags row); ``flags``:
     ``Mirror.flags_for(kind, id)`` rows (each with its ``rule``), may be empty; ``profile``:
-    ``info.profile`` unless given. Carries the record, the data version and fingerprint, each
-    flag's rule and figures (and the county's 说明), lines to write on, and the complaint
-    channels with the platform's QR code. Nothing personal beyond what the screen shows.
+    ``info.profile`` unless given; ``link``: where phones check the record (none: no record QR
+    code). Carries the record, the data version and fingerprint, each flag's rule and figures
+    (and the county's 说明), lines to write on, and the complaint channels with the platform's
+    QR code. Nothing personal beyond what the screen shows.
 
     Raises:
         ValueError: unknown ``kind``.
@@ -295,11 +397,11 @@ def question_slip(kind: str, rec: dict[str, Any], info, flags: list[dict[str, An
     url = ((profile or {}).get("complaints") or {}).get("platform_url")
     if url:
         r.qr(url, "扫码到县互联网+监督平台反映问题")
-    payload = verify_payload(info, kind, id=rid) if rid else verify_payload(info, kind)
-    return _finish(r, info, payload)
+    route = _record_route(SLIP_VIEWER_KINDS[kind], rid) if rid and kind in SLIP_VIEWER_KINDS else "/"
+    return _finish(r, info, link, route)
 
 
-def question_slip_from(mirror, kind: str, record_id: str) -> Receipt:
+def question_slip_from(mirror, kind: str, record_id: str, link: ViewerLink | None = None) -> Receipt:
     """:func:`question_slip` for record ``record_id`` of ``kind`` read from ``mirror``
     (worker thread). ``kind`` ``village`` prints the village's own flags (首页).
 
@@ -318,4 +420,4 @@ def question_slip_from(mirror, kind: str, record_id: str) -> Receipt:
         flags = mirror.flags_for(kind, record_id)
     else:
         raise ValueError(f"unknown record kind {kind!r}")
-    return question_slip(kind, rec, mirror.info, flags)
+    return question_slip(kind, rec, mirror.info, flags, link=link)

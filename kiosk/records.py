@@ -468,6 +468,10 @@ def _village(src: Path) -> tuple[dict, dict]:
     _date(v, c, "land_contract_end", optional=True)
     for f in ("cadres", "supervision_committee"):
         _get(v, c, f, list, optional=True)
+    from kiosk.complaints import validate as complaint_defects  # 监督投诉 channels (docs/data-model.md)
+
+    if defects := complaint_defects(v):
+        raise SourceError("\n".join(defects), "数据源有误：" + "；".join(d.removeprefix("village.json: ") for d in defects))
     return v, div
 
 

@@ -29,7 +29,8 @@ pid {d}/nginx.pid;
 error_log {d}/error.log warn;
 events {{ worker_connections 64; }}
 http {{
-    types {{ application/json json; application/octet-stream sqlite sig; }}
+    types {{ application/json json; application/octet-stream sqlite sig sha256; application/wasm wasm;
+             text/javascript js; text/css css; text/html html; text/plain txt; }}
     default_type application/octet-stream;
     log_format bytes escape=none '$status|$body_bytes_sent|$request|$http_range|$http_if_none_match|$http_if_range';
     access_log {d}/access.log bytes;
@@ -41,6 +42,9 @@ http {{
     sendfile off;
     output_buffers 1 16k;
     gzip off;
+    gzip_static on;   # the phone viewer's .gz copies (docs/viewer.md)
+    charset_types text/css text/javascript application/json;
+    charset utf-8;
     etag on;
     server {{
         listen 127.0.0.1:{port} sndbuf=16k;

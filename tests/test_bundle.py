@@ -31,7 +31,8 @@ def test_build_writes_signed_manifest(small_bundle, test_key):
     assert m["format_version"] == 1 and m["scope"] == VILLAGE and m["seq"] == 1
     assert m["counts"] == {"finance": 5, "projects": 1, "assets": 2, "services": 1, "powers": 1, "payments": 2}
     assert m["data_as_of"] == "2025-05-31" and m["previous"] is None
-    assert [f["path"] for f in m["files"]] == ["data/village.sqlite"]
+    assert [f["path"] for f in m["files"]] == ["data/village.sqlite", "web/public.json", "web/public.sqlite",
+                                             "web/public.sqlite.sha256"]
     assert len((small_bundle / "manifest.sig").read_bytes()) == 64
     pub = keys.load_public(test_key / "signing.pub")
     vm = verify_bundle(small_bundle, [keys.TrustedKey(keys.key_id(pub), pub)])

@@ -15,6 +15,12 @@ from kiosk.devices.printer import SimulatedPrinter, print_receipt
 from kiosk.formatting import amount_in_capitals, money
 
 NOW = dt.datetime(2026, 11, 30, 9, 15)
+LINK = receipts.ViewerLink("https://jiandu.example.org/cunwu/", "1a2b3c4d5e6f7081")
+
+
+def _url(info, route):
+    return (f"https://jiandu.example.org/cunwu/{info.village_code}/#{route}"
+            f"?v={info.seq}&fp={info.fingerprint}&k=1a2b3c4d5e6f7081")
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +51,14 @@ def test_finance_line(mirror):
     year = mirror.finance_years()[0]
     row = mirror.finance_page(year, limit=5).rows[0]
     rec = mirror.finance_get(row["id"])
-    lines, qr, text = _print(receipts.finance_line(rec, mirror.info), "pos58")
+    lines, qr, text = _print(receipts.finance_line(rec, mirror.info, LINK), "pos58")
     flat = "".join(lines)  # 58 mm wraps a long 摘要
     assert rec["voucher_no"] in text and rec["summary"] in flat
     assert money(rec["amount"]) in text
     assert amount_in_capitals(rec["amount"]) in flat
     assert mirror.info.village_name in text
-    assert qr == [f"CUNWU1;v={mirror.info.village_code};seq={mirror.info.seq};fp={mirror.info.fingerprint}"
-                  f";kind=finance;id={rec['id']}"]
+    assert qr == [_url(mirror.info, f"/r/finance/{rec['id']}")]
+    assert receipts.QR_CAPTION in flat
     _footer_ok(text, mirror.info)
 
 
@@ -64,7 +70,7 @@ def test_finance_month_totals(mirror, demo_source):
     rows = mirror.finance_page(year, month, limit=500).rows
     want = [r for r in src if r["date"].startswith(f"{year}-{month:02d}")]
     assert len(rows) == len(want) == t.count
-    lines, qr, text = _print(receipts.finance_month(rows, t, year, month, mirror.info), "xprinter80")
+    lines, qr, text = _print(receipts.finance_month(rows, t, year, month, mirror.info, LINK), "xprinter80")
     inc = sum((Decimal(r["amount"]) for r in want if r["direction"] == "income"), Decimal(0))
     exp = sum((Decimal(r["amount"]) for r in want if r["direction"] == "expense"), Decimal(0))
     assert f"{year}年{month}月" in text
@@ -74,29 +80,29 @@ def test_finance_month_totals(mirror, demo_source):
     assert f"{len(want)} 笔" in text
     for r in want:
         assert money(Decimal(r["amount"]), unit=False) in text
-    assert qr and f"period={year}-{month:02d}" in qr[0] and f"n={len(want)}" in qr[0]
+    assert qr == [_url(mirror.info, f"/finance/{year}/{month}")]
     with pytest.raises(ValueError):
         receipts.finance_month(rows[:-1], t, year, month, mirror.info)
 
 
 def test_project_asset_service(mirror):
     p = mirror.project_get(mirror.projects_page(limit=1).rows[0]["id"])
-    lines, qr, text = _print(receipts.project(p, mirror.info), "xprinter80")
-    assert amount_in_capitals(p["budget"]) in text and qr[0].endswith(f"kind=project;id={p['id']}")
+    lines, qr, text = _print(receipts.project(p, mirror.info, LINK), "xprinter80")
+    assert amount_in_capitals(p["budget"]) in text and qr == [_url(mirror.info, f"/r/project/{p['id']}")]
     for s in p["stages"]:
         assert s["stage"] in text
     a = next(r for r in mirror.assets_page(limit=50).rows if r.get("annual_rent") is not None)
-    lines, qr, text = _print(receipts.asset(mirror.asset_get(a["id"]), mirror.info), "xprinter80")
-    assert amount_in_capitals(a["annual_rent"]) in text and qr[0].endswith(f"id={a['id']}")
+    lines, qr, text = _print(receipts.asset(mirror.asset_get(a["id"]), mirror.info, LINK), "xprinter80")
+    assert amount_in_capitals(a["annual_rent"]) in text and qr == [_url(mirror.info, f"/r/asset/{a['id']}")]
     if a.get("counterparty"):  # named by the asset's status, as on screen (发包 → 承包方)
         from kiosk.formatting import counterparty_label
 
         assert counterparty_label(a["status"]) in text
     s = mirror.service_get(mirror.services_page(limit=1).rows[0]["id"])
-    lines, qr, text = _print(receipts.service(s, mirror.info), "xprinter80")
+    lines, qr, text = _print(receipts.service(s, mirror.info, LINK), "xprinter80")
     assert s["applicant"] in text  # as masked in the mirror, like on screen
     assert s["result"].replace(" ", "")[:6] in text.replace(" ", "")
-    assert qr[0].endswith(f"kind=service;id={s['id']}")
+    assert qr == [_url(mirror.info, f"/r/service/{s['id']}")]
     _footer_ok(text, mirror.info)
 
 
@@ -110,14 +116,13 @@ def test_holder_payments_masked_and_no_id_number(mirror, demo_source):
         name, id_number = p.name, p.id_number
 
     rec = lookup(mirror, Card)
-    lines, qr, text = _print(receipts.payments(rec, mirror.info), "xprinter80")
+    lines, qr, text = _print(receipts.payments(rec, mirror.info, LINK), "xprinter80")
     assert p.id_number not in text and p.id_number not in qr[0] and p.name not in text
     assert rec.masked_name in text
     assert amount_in_capitals(rec.total) in text
     y = rec.years[0]
     assert any(ln.startswith(f"{y.year}年合计") and ln.endswith(money(y.amount, unit=False)) for ln in lines)
-    assert qr == [f"CUNWU1;v={mirror.info.village_code};seq={mirror.info.seq};fp={mirror.info.fingerprint}"
-                  f";kind=payments;n={len(rec.payments)};sum={rec.total:.2f}"]
+    assert qr == [_url(mirror.info, "/")]  # the version's page: personal records are not on the web
 
 
 def test_payments_receipt_refuses_nothing_to_print(mirror):
@@ -160,4 +165,5 @@ def test_holder_payments_newest_year_only_with_earlier_summary(mirror, demo_sour
     assert any(ln.startswith(f"全部 {len(mine)} 笔合计") and ln.endswith(money(cur_sum + old_sum)) for ln in lines)
     assert amount_in_capitals(cur_sum + old_sum) in text
     assert p.id_number not in text and p.name not in text and rec.masked_name in text
-    assert qr[0].endswith(f"kind=payments;n={len(mine)};sum={cur_sum + old_sum:.2f}")
+    assert qr == []  # no viewer.base_url: no QR code, and no line claiming one
+    assert "扫码" not in text

@@ -32,11 +32,14 @@ def _print(receipt, profile="pos58"):
     return lines, sorted(d.data.decode() for d in decode(sim.render())), sim
 
 
+LINK = receipts.ViewerLink("https://cunwu.example.org/kiosk", "0123456789abcdef")
+
+
 def test_slip_of_a_flagged_line_with_the_countys_note(mirror):
     flagged = [r for r in mirror.flags_page(rule="approval_level").rows if r["note"]]
     rid = flagged[0]["record_id"]
     rec = mirror.finance_get(rid)
-    lines, qr, _ = _print(receipts.question_slip_from(mirror, "finance", rid), "xprinter80")
+    lines, qr, _ = _print(receipts.question_slip_from(mirror, "finance", rid, LINK), "xprinter80")
     flat = "".join(ln.strip() for ln in lines)
     info, prof = mirror.info, mirror.info.profile
     assert lines[0].strip() == "问题反映单"
@@ -52,7 +55,7 @@ def test_slip_of_a_flagged_line_with_the_countys_note(mirror):
     assert chief["name"] in flat and chief["phone"] in flat
     assert prof["discipline_office"]["name"] in flat and "12388（外地加拨区号）" in flat
     assert qr == sorted([prof["complaints"]["platform_url"],
-                         f"CUNWU1;v={info.village_code};seq={info.seq};fp={info.fingerprint};kind=finance;id={rid}"])
+                         receipts.record_url(LINK, info, f"/r/finance/{rid}")])
 
 
 def test_slip_of_a_clean_record_has_no_flag(mirror):
@@ -60,7 +63,8 @@ def test_slip_of_a_clean_record_has_no_flag(mirror):
     row = next(r for r in mirror.finance_page(year, limit=50).rows if not mirror.flags_for("finance", r["id"]))
     lines, qr, _ = _print(receipts.question_slip_from(mirror, "finance", row["id"]))
     flat = "".join(ln.strip() for ln in lines)
-    assert "监督提示" not in flat and "我的问题（请写在下面）：" in flat and len(qr) == 2
+    assert "监督提示" not in flat and "我的问题（请写在下面）：" in flat
+    assert qr == [mirror.info.profile["complaints"]["platform_url"]]  # no viewer link: no record QR code
 
 
 @pytest.mark.parametrize("kind", ["projects", "assets", "services", "village"])
@@ -70,11 +74,12 @@ def test_slip_of_each_kind_of_flag(mirror, kind):
     else:
         rid = next(r["record_id"] for r in mirror.flags_page(limit=100).rows if r["kind"] == kind)
     flags = mirror.village_flags() if kind == "village" else mirror.flags_for(kind, rid)
-    lines, qr, _ = _print(receipts.question_slip_from(mirror, kind, rid))
+    lines, qr, _ = _print(receipts.question_slip_from(mirror, kind, rid, LINK))
     flat = "".join(ln.strip() for ln in lines)
     assert f"监督提示：{flags[0]['rule']['title']}" in flat
     assert ("反映的事项" if kind == "village" else f"编号{rid}") in flat.replace(" ", "")
-    assert any(q.endswith(f"kind={kind}" + (f";id={rid}" if rid else "")) for q in qr)
+    route = "/" if kind == "village" else f"/r/{receipts.SLIP_VIEWER_KINDS[kind]}/{rid}"
+    assert receipts.record_url(LINK, mirror.info, route) in qr
 
 
 def test_slip_refuses_an_unknown_record(mirror):
@@ -87,6 +92,7 @@ def test_slip_refuses_an_unknown_record(mirror):
 def test_slip_without_a_platform_address_has_one_qr(mirror):
     rec = mirror.finance_get(mirror.flags_page(rule="cash_payment").rows[0]["record_id"])
     prof = {k: v for k, v in mirror.info.profile.items() if k != "complaints"}
-    lines, qr, _ = _print(receipts.question_slip("finance", rec, mirror.info, mirror.flags_for("finance", rec["id"]), prof))
-    assert len(qr) == 1 and qr[0].startswith("CUNWU1;")
+    lines, qr, _ = _print(receipts.question_slip("finance", rec, mirror.info, mirror.flags_for("finance", rec["id"]), prof,
+                                                 LINK))
+    assert qr == [receipts.record_url(LINK, mirror.info, f"/r/finance/{rec['id']}")]
     assert "县互联网+监督平台" not in "".join(lines)

@@ -242,8 +242,8 @@ def test_verify_bundle_hashes_every_byte_once_through_the_loop(small_bundle, tes
     monkeypatch.setattr(V, "sha256_file", counted)
     hashed: list[int] = []
     m = V.verify_bundle(small_bundle, trusted, hashed.append)
-    size = (small_bundle / B.DB_PATH).stat().st_size
-    assert calls == ["village.sqlite"] and sum(hashed) == size == m.data_size
+    size = sum((small_bundle / f.path).stat().st_size for f in m.files)  # the database and the public files
+    assert calls == [Path(f.path).name for f in m.files] and sum(hashed) == size == m.data_size
     calls.clear()
     V.check_files(small_bundle, m, hashes=False)  # layout and sizes only: the stick discovery
     assert calls == []

@@ -47,11 +47,25 @@ def _sync(args) -> int:
 
 
 def _publish(args) -> int:
+    from kiosk import viewer
     from kiosk.cache.bundle import LATEST
     from kiosk.county.publish import publish
 
     v = publish(Path(args.bundle), Path(args.dest))
     print(f"published {v} and pointed {v.parent / LATEST} at it")
+    # the phone viewer: into the world-readable web tree (--web), else beside the kiosks' tree
+    web = Path(args.web) if args.web else Path(args.dest)
+    try:
+        w = viewer.publish_web(Path(args.bundle), web, [Path(p) for p in args.pubkey or []])
+    except viewer.ViewerError as exc:
+        if args.web or args.pubkey:
+            raise
+        print(f"phone viewer not written: {exc}", file=sys.stderr)
+        return 0
+    print(f"phone viewer: {web}/<village>/ reads {w}")
+    if not args.web:
+        print(f"note: {args.dest} also holds the kiosks' database with personal records; serve it to kiosks only "
+              "(HTTP authentication) and publish phones' files with --web PUBLIC_DIR", file=sys.stderr)
     return 0
 
 
@@ -78,7 +92,11 @@ def register(sub) -> None:
     p.set_defaults(func=_sync)
     p = sub.add_parser("publish", help="put a bundle into the published layout (web root or USB stick)")
     p.add_argument("bundle", metavar="BUNDLE")
-    p.add_argument("dest", metavar="DEST", help="web root, object-store folder or stick mount point")
+    p.add_argument("dest", metavar="DEST", help="the kiosks' tree: web root, object-store folder or stick mount point")
+    p.add_argument("--web", metavar="WEBDIR", help="world-readable tree for phones: the viewer and the public files, "
+                   "never the kiosks' database (default: the viewer goes into DEST)")
+    p.add_argument("--pubkey", metavar="FILE", action="append",
+                   help="county public key the viewer verifies with (repeat for several; kept in viewer/keys.json)")
     p.set_defaults(func=_publish)
     p = sub.add_parser("stick", help="mount a USB stick read-only, import the bundle for this kiosk, unmount")
     p.add_argument("device", metavar="DEVICE", help="block device, e.g. /dev/sdb1")

@@ -20,6 +20,7 @@ from kiosk.cache import flagstore, keys as keymod, schemas
 from kiosk.cache.bundle import DB_PATH, FORMAT_VERSION, MANIFEST, SIGNATURE, BundleError, Manifest, sha256_file
 from kiosk.cache.fsutil import fsync_dir, fsync_file
 from kiosk.cache.idhash import IdHashParams, id_hash_many
+from kiosk.county import public
 from kiosk.formatting import mask_name, to_fen, village_display_name
 from kiosk.records import KINDS, Source, SourceError, load_rules, load_source
 from kiosk.rules import RuleSet, data as rule_data, defaults as default_rules
@@ -357,6 +358,9 @@ def build(src_dir: Path, key_path: Path, seq: int, out: Path, previous: Path | N
         with sqlite3.connect(db) as con:
             data_as_of = con.execute("SELECT value FROM meta WHERE key = 'data_as_of'").fetchone()[0]
         con.close()
+        # the public copy for phones (docs/bundle-format.md section 13): listed files, so
+        # kiosks of every version copy and verify them like the database
+        public_files = public.write(tmp, db, covered or [scope])
         manifest = {
             "format_version": FORMAT_VERSION,
             "scope": scope,
@@ -368,15 +372,17 @@ def build(src_dir: Path, key_path: Path, seq: int, out: Path, previous: Path | N
             **({"villages": covered} if covered else
                {"village": {"code": scope, "name": village_display_name(source.division["village_name"])}}),
             "counts": counts,
-            "files": [{"path": DB_PATH, "size": db.stat().st_size, "sha256": sha256_file(db)}],
+            "files": [{"path": rel, "size": (tmp / rel).stat().st_size, "sha256": sha256_file(tmp / rel)}
+                      for rel in (DB_PATH, *public_files)],
         }
         mbytes = (json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
         parsed = Manifest.parse(mbytes)
         (tmp / MANIFEST).write_bytes(mbytes)
         (tmp / SIGNATURE).write_bytes(priv.sign(mbytes))
-        for p in (db, tmp / MANIFEST, tmp / SIGNATURE):
+        for p in (db, *(tmp / rel for rel in public_files), tmp / MANIFEST, tmp / SIGNATURE):
             fsync_file(p)
         fsync_dir(tmp / "data")
+        fsync_dir(tmp / public.PUBLIC_DIR)
         fsync_dir(tmp)
         if out.exists():
             out.rmdir()
