@@ -178,7 +178,10 @@ class Screens:
         self.shown.append(name)
 
 
-def test_a_new_version_waits_while_someone_reads_a_record(home, small_src, test_key, small_bundle, tmp_path):
+@pytest.fixture()
+def kiosk(home, small_bundle):
+    """The data service and the Navigator wired as the App wires them, on ``home`` with the
+    small village's version 1 shown at 首页; ``kiosk.t[0]`` is the idle clock."""
     assert run_cli("import", small_bundle) == 0
     rec = Recorder()
     data = DataService(rec.bus, home, poll_s=0)
@@ -189,8 +192,13 @@ def test_a_new_version_waits_while_someone_reads_a_record(home, small_src, test_
     rec.bus.subscribe(E.DataShown, lambda e: nav.data_shown(e.info))
     rec.bus.subscribe(E.DataVersionChanged, lambda e: nav.version_waiting())
     data.start()
-    first = rec.wait_for(E.DataShown).info
-    assert first.seq == 1 and screens.shown == ["home"]
+    assert rec.wait_for(E.DataShown).info.seq == 1 and screens.shown == ["home"]
+    yield type("Kiosk", (), {"rec": rec, "data": data, "nav": nav, "screens": screens, "t": t})
+    data.stop()
+
+
+def test_a_new_version_waits_while_someone_reads_a_record(kiosk, small_src, test_key, tmp_path):
+    rec, data, nav = kiosk.rec, kiosk.data, kiosk.nav
     nav.go("finance")
     nav.go("finance_detail", id="F0001")
     assert run_cli("import", build_bundle(small_src, test_key, 2, tmp_path / "b2")) == 0
@@ -202,22 +210,11 @@ def test_a_new_version_waits_while_someone_reads_a_record(home, small_src, test_
     assert nav.current == "finance" and len(rec.of(E.DataShown)) == 1
     nav.back()  # 返回 reaches 首页: the safe moment
     assert rec.wait_for(E.DataShown, count=2).info.seq == 2
-    assert screens.shown[-1] == "home" and not nav.update_waiting and nav.history == []
-    data.stop()
+    assert kiosk.screens.shown[-1] == "home" and not nav.update_waiting and nav.history == []
 
 
-def test_a_new_version_is_switched_in_by_the_idle_timer(home, small_src, test_key, small_bundle, tmp_path):
-    assert run_cli("import", small_bundle) == 0
-    rec = Recorder()
-    data = DataService(rec.bus, home, poll_s=0)
-    screens = Screens()
-    t = [0.0]
-    nav = Navigator(screens.show, screens.reveal, data.switch, data.choose_village,
-                    {"public_idle_to_home": 90, "personal_idle_to_home": 30}, now=lambda: t[0])
-    rec.bus.subscribe(E.DataShown, lambda e: nav.data_shown(e.info))
-    rec.bus.subscribe(E.DataVersionChanged, lambda e: nav.version_waiting())
-    data.start()
-    rec.wait_for(E.DataShown)
+def test_a_new_version_is_switched_in_by_the_idle_timer(kiosk, small_src, test_key, tmp_path):
+    rec, data, nav, t = kiosk.rec, kiosk.data, kiosk.nav, kiosk.t
     nav.go("projects")
     assert run_cli("import", build_bundle(small_src, test_key, 2, tmp_path / "b2")) == 0
     data.check()
@@ -227,7 +224,6 @@ def test_a_new_version_is_switched_in_by_the_idle_timer(home, small_src, test_ke
     t[0] = 90.0
     assert nav.tick() is True
     assert rec.wait_for(E.DataShown, count=2).info.seq == 2 and nav.current == "home"
-    data.stop()
 
 
 def test_navigation_rules_without_data_and_idle_times():
