@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -106,11 +107,64 @@ def load(home: Path | None = None) -> dict[str, Any]:
         user = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"cannot read {path}: JSON nested too deeply") from None
     if not isinstance(user, dict):
         raise ConfigError(f"{path} must hold a JSON object")
     for key, value in user.items():
-        if key in cfg and isinstance(cfg[key], dict) and isinstance(value, dict):
+        if key not in cfg:
+            continue  # unknown keys are ignored (a newer config on an older kiosk)
+        value = _checked(path, key, cfg[key], value)
+        if isinstance(cfg[key], dict):
             cfg[key].update(value)
-        elif key in cfg:
+        else:
             cfg[key] = value
     return cfg
+
+
+def load_or_defaults(home: Path | None = None) -> tuple[dict[str, Any], ConfigError | None]:
+    """``(config, problem)``: :func:`load`, or the defaults and the :class:`ConfigError` when
+    ``config.json`` is malformed. For the app, which must start (and show 暂停服务) rather
+    than die when a technician broke the file."""
+    try:
+        return load(home), None
+    except ConfigError as exc:
+        return copy.deepcopy(DEFAULTS), exc
+
+
+def _checked(path: Path, name: str, default: Any, value: Any) -> Any:
+    """``value`` checked against the shape of its default: a table must be an object, a
+    number a finite number ≥ 0 (not true/false), a text a string; ``null`` means the
+    default. Keys a default table does not have are kept unchecked (other modules' options).
+
+    Raises:
+        ConfigError: one line naming the key, e.g. ``timeouts.technician_pin_lockout must be
+            a number, not 'abc'``.
+    """
+    def bad(what: str) -> ConfigError:
+        shown = json.dumps(value, ensure_ascii=False)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        return ConfigError(f"{path}: {name} must be {what}, not {shown}")
+
+    if value is None:
+        return copy.deepcopy(default) if default is not None else None
+    if isinstance(default, dict):
+        if not isinstance(value, dict):
+            raise bad("an object")
+        return {k: _checked(path, f"{name}.{k}", default[k], v) if k in default else v for k, v in value.items()}
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise bad("true or false")
+    elif isinstance(default, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise bad("a number ≥ 0")
+    elif isinstance(default, str):
+        if not isinstance(value, str):
+            raise bad("text")
+    elif isinstance(default, list) and not isinstance(value, list):
+        raise bad("a list")
+    if name == "scope" and not (isinstance(value, str) and value.isascii() and value.isdigit()
+                                and len(value) in (6, 9, 12)):
+        raise bad("a 6-, 9- or 12-digit division code")
+    return value
+

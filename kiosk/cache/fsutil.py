@@ -97,6 +97,8 @@ def atomic_write_bytes(path: Path | str, data: bytes, mode: int = 0o644) -> None
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     fd = os.open(str(tmp), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
+        if mode != 0o644:  # a stale temp file keeps its old mode through O_CREAT
+            os.fchmod(fd, mode)
         os.write(fd, data)
         os.fsync(fd)
     finally:
@@ -105,14 +107,22 @@ def atomic_write_bytes(path: Path | str, data: bytes, mode: int = 0o644) -> None
     fsync_dir(path.parent)
 
 
-def atomic_write_json(path: Path | str, obj: Any) -> None:
+def atomic_write_json(path: Path | str, obj: Any, mode: int = 0o644) -> None:
     """:func:`atomic_write_bytes` of UTF-8 JSON (sorted keys, indented)."""
-    atomic_write_bytes(path, (json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8"))
+    atomic_write_bytes(path, (json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8"),
+                       mode)
 
 
 def read_json(path: Path | str, default: Any = None) -> Any:
-    """JSON content of ``path``, or ``default`` if it does not exist."""
+    """JSON content of ``path``, or ``default`` if it does not exist.
+
+    Raises:
+        ValueError: not UTF-8 JSON, or nested too deeply to parse (json raises RecursionError,
+            which callers that catch ValueError would miss).
+    """
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return default
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply") from None

@@ -57,9 +57,13 @@ def _trust(args) -> int:
     home = kiosk_home()
     store = keys.TrustStore(home)
     if args.list:
+        from kiosk.cache import trustlog
+
         for k in store.keys():
             print(f"{k.key_id}  {k.label}")
         print(f"key list seq {store.keylist_seq()}")
+        for e in trustlog.events(home):  # changes made with the PIN, newest first
+            print(f"  {e.line_zh}")
         return 0
     if args.rotate:
         doc = store.rotate(Path(args.rotate))
@@ -136,7 +140,8 @@ def register(sub) -> None:
     p.add_argument("pubfile", nargs="?", metavar="PUBFILE")
     p.add_argument("--rotate", metavar="KEYLIST", help="apply a key list signed by a trusted key")
     p.add_argument("--remove", metavar="KEYID", help="stop trusting a key (technician PIN)")
-    p.add_argument("--list", action="store_true", help="list trusted keys")
+    p.add_argument("--list", action="store_true",
+                   help="list trusted keys and the changes made with the technician PIN (PIN resets, keys, scope)")
     p.add_argument("--pin-stdin", action="store_true", help="read the technician PIN from stdin")
     p.set_defaults(func=_trust)
 
