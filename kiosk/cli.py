@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kiosk: error: {exc}", file=sys.stderr)
         return Exit.USAGE
     except KioskError as exc:
-        print(f"kiosk: error: {exc}", file=sys.stderr)
+        for line in getattr(exc, "lines", None) or [str(exc)]:  # one line per defect (SourceError)
+            print(f"kiosk: error: {line}", file=sys.stderr)
         return int(exc.exit_code)
     except OSError as exc:
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
