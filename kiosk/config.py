@@ -33,6 +33,8 @@ TIMEOUTS: dict[str, float] = {
     "card_poll_interval": 0.5,
     "http_connect": 5,
     "http_read": 30,
+    "sync_run_deadline": 3 * 3600,  # one sync run, manifest to last byte (a partial file resumes next run)
+    "sync_rate_window": 120,        # a sync slower than sync.min_bytes_per_s over this many seconds stops
     "technician_pin_lockout": 300,  # 5 minutes after 5 wrong tries
     "integrity_recheck_interval": 24 * 3600,  # re-hash installed data (also at every start); config.json may lower it
     "speech_synth": 10,             # espeak-ng gets this long for one sentence, then is killed
@@ -51,7 +53,13 @@ DEFAULTS: dict[str, Any] = {
     # bundle installed; afterwards install refuses any other scope.
     "scope": None,
     "contact_when_empty": "请联系乡镇（街道）纪委或县互联网+监督平台技术人员",
-    "sync": {"base_url": "", "every_hours": 6},
+    # sync: min_bytes_per_s: below this over timeouts.sync_rate_window a sync gives up (a server
+    # trickling bytes must not hold background updates for good). The server may ask for HTTP
+    # basic auth (username + password_file: a file holding the password, mode 0600) and/or a TLS
+    # client certificate (client_cert + client_key, PEM); ca_file: the county's CA for https.
+    # Relative paths are under KIOSK_HOME. docs/updates.md.
+    "sync": {"base_url": "", "every_hours": 6, "min_bytes_per_s": 1024, "username": "", "password_file": "",
+             "client_cert": "", "client_key": "", "ca_file": ""},
     # The public web tree phones read (kiosk publish --web), e.g. "https://jiandu.example.org/cunwu".
     # Receipts' QR codes open the printed record there; "" = receipts print no QR code.
     "viewer": {"base_url": ""},
