@@ -47,8 +47,8 @@ from kiosk.cache import bundle as B
 from kiosk.cache import verify as V
 from kiosk.cache.clock import FUTURE_TOLERANCE, SYSTEM, Clock, parse_utc
 from kiosk.cache import highwater
-from kiosk.cache.fsutil import (HomeNotWritable, atomic_write_json, fsync_dir, make_read_only, make_writable_dirs,
-                                not_writable, read_json, remove_tree, writing)
+from kiosk.cache.fsutil import (FULL, HomeNotWritable, atomic_write_json, check_free_space, disk_full, fsync_dir,
+                                make_read_only, make_writable_dirs, not_writable, read_json, remove_tree, writing)
 from kiosk.cache.keys import TrustStore
 from kiosk.errors import Exit, KioskError
 
@@ -378,19 +378,37 @@ def _copy(src: Path, dst: Path, progress: Progress | None, done: list[int], tota
             if exc.errno in (30, 13, 1):  # EROFS, EACCES, EPERM on the kiosk side
                 raise not_writable(home, exc) from None
             raise
-        _copy_to(fi, fo, progress, done, total)
+        _copy_to(fi, fo, progress, done, total, home)
 
 
-def _copy_to(fi, fo, progress: Progress | None, done: list[int], total: int) -> None:
-    with fo:
-        while chunk := fi.read(COPY_CHUNK):
-            fo.write(chunk)
-            done[0] += len(chunk)
-            if progress:
-                progress("copy", done[0], total)
-        fo.flush()
-        os.fsync(fo.fileno())
-        _drop_cache(fo)
+def _copy_to(fi, fo, progress: Progress | None, done: list[int], total: int, home: Path) -> None:
+    """Copy ``fi`` (the stick or download) to ``fo`` (the kiosk's disk). A failed read is
+    an OSError (the stick); a failed write is :class:`DiskFull` or :class:`HomeNotWritable`
+    (the kiosk), so a full disk is never blamed on the stick."""
+    try:
+        with fo:
+            while chunk := fi.read(COPY_CHUNK):
+                _ours(home, fo.write, chunk)
+                done[0] += len(chunk)
+                if progress:
+                    progress("copy", done[0], total)
+            _ours(home, fo.flush)
+            _ours(home, os.fsync, fo.fileno())
+            _drop_cache(fo)
+    except OSError as exc:  # closing a file whose buffered write failed
+        if exc.errno in FULL:
+            raise disk_full(exc) from None
+        raise
+
+
+def _ours(home: Path, fn, *args) -> None:
+    """A write to the kiosk's own disk: its failure is the kiosk's, never the stick's."""
+    try:
+        fn(*args)
+    except OSError as exc:
+        if exc.errno in FULL:
+            raise disk_full(exc) from None
+        raise not_writable(home, exc) from None
 
 
 def check_database(db: Path, m: B.Manifest) -> None:
@@ -463,6 +481,8 @@ def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: P
     total = m.data_size
 
     mdir = mirror_dir(home)
+    # before copying anything: room for the copy (a full disk mid-copy said "stick pulled")
+    check_free_space(mdir if mdir.is_dir() else home, total)
     step("clean")
     _clean_leftovers(mdir, state)
     created = [d for d in (mdir, mdir / "staging", mdir / "versions") if not d.exists()]

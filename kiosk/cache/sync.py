@@ -56,7 +56,7 @@ from kiosk import config
 from kiosk.cache import bundle as B
 from kiosk.cache import install as I
 from kiosk.cache.bundle import INDEX, LATEST, version_dir  # noqa: F401 (the published layout, docs/updates.md)
-from kiosk.cache.fsutil import atomic_write_bytes, fsync_dir
+from kiosk.cache.fsutil import DiskFull, atomic_write_bytes, check_free_space, fsync_dir  # noqa: F401 (DiskFull: re-exported)
 from kiosk.cache.verify import verify_manifest
 from kiosk.cache.keys import TrustStore
 from kiosk.cache.safecache import open_cache
@@ -66,8 +66,6 @@ CHUNK = 1 << 16
 MAX_SIG_BYTES = 1024
 #: resumes of one file within one sync after the connection dropped mid-body
 RESUMES_PER_FILE = 3
-#: free space kept on top of what an update needs (SQLite temp files, logs)
-SPACE_MARGIN = 32 << 20
 
 Progress = Callable[[str, int, int], None]  # (phase, done_bytes, total_bytes)
 
@@ -81,13 +79,6 @@ class SyncError(KioskError):
 
 class SyncStopped(SyncError):
     """A run stopped at its deadline or for a rate below the minimum; the next run resumes."""
-
-
-class DiskFull(KioskError):
-    """Not enough free internal space for an update (checked before copying)."""
-
-    exit_code = Exit.DISK_FULL
-    default_zh = "终端存储空间不足，未导入，原数据不变"
 
 
 @dataclass
@@ -206,14 +197,6 @@ def authenticate(session: requests.Session, home: Path, sc: dict) -> None:
         session.cert = (cert, key) if key else cert
     if ca := path("ca_file"):
         session.verify = ca
-
-
-def check_free_space(path: Path, need: int, margin: int = SPACE_MARGIN) -> None:
-    """Raise :class:`DiskFull` unless ``path``'s file system has ``need + margin`` bytes free."""
-    free = shutil.disk_usage(path).free
-    if free < need + margin:
-        raise DiskFull(f"not enough free space: {need + margin} bytes needed, {free} free",
-                       f"终端存储空间不足（需要 {(need + margin) / 1e6:.0f} MB，剩余 {free / 1e6:.0f} MB），未导入，原数据不变")
 
 
 @contextmanager
