@@ -12,7 +12,7 @@ import sys
 #: Modules that define ``register(subparsers)``; each sub-command sets ``func(args) -> int``.
 COMMAND_MODULES = [
     "kiosk.commands.data",       # demo-data
-    "kiosk.commands.keys",       # keygen, trust, pin
+    "kiosk.commands.keys",       # keygen, trust, scope, pin
     "kiosk.commands.bundles",    # bundle build/verify, import, status
     "kiosk.commands.ui",         # run, screenshot
     "kiosk.commands.devices",    # devices, print-test, print

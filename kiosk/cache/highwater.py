@@ -67,8 +67,8 @@ def read(home: Path) -> dict[str, Any]:
     ``keys_disagree`` (the copies hold different key records).
     """
     out: dict[str, Any] = {"highest_seq": 0, "highest_manifest_sha256": None, "newest_issued_at": None,
-                           "scope": None, "keys": None, "pins": {}, "events": [], "exists": False, "unreadable": [],
-                           "keys_disagree": False}
+                           "scope": None, "keys": None, "pins": {}, "events": [], "retired": {}, "exists": False,
+                           "unreadable": [], "keys_disagree": False}
     key_records = []
     events: dict[tuple, dict] = {}
     for p in paths(home):
@@ -88,6 +88,11 @@ def read(home: Path) -> dict[str, Any]:
         out["scope"] = out["scope"] or d.get("scope")
         if isinstance(d.get("keys"), dict):
             key_records.append(d["keys"])
+        if isinstance(d.get("retired"), dict):
+            for sc, mark in d["retired"].items():
+                if isinstance(mark, dict) and _int(mark.get("highest_seq")) >= _int((out["retired"].get(sc) or {})
+                                                                                    .get("highest_seq")):
+                    out["retired"][sc] = mark
         if isinstance(d.get("pins"), dict):
             for name, rec in d["pins"].items():
                 out["pins"].setdefault(name, rec if isinstance(rec, dict) else {})
@@ -131,13 +136,22 @@ def raise_to(home: Path, seq: int, manifest_sha256: str | None, newest_issued_at
     upd["scope"] = cur["scope"] or scope
     if cur["keys"] is not None:
         upd["keys"] = cur["keys"]
-    for k in ("pins", "events"):  # carried into a copy that was missing or damaged
+    for k in ("pins", "events", "retired"):  # carried into a copy that was missing or damaged
         if cur[k]:
             upd[k] = cur[k]
     if upd == {k: cur.get(k) for k in upd} and not cur["unreadable"] and all(p.exists() for p in paths(home)
                                                                                if p.parent.is_dir()):
         return  # nothing new: no write (a read-only check must not need a writable disk)
     _write(home, upd)
+
+
+def replace_mark(home: Path, seq: int, manifest_sha256: str | None, newest_issued_at: str | None, scope: str,
+                 retired: dict[str, Any]) -> None:
+    """Set the mark for a new scope (the only way it may go down: a scope change made with
+    the technician PIN, kiosk/cache/install.py ``change_scope``); ``retired`` keeps each
+    earlier scope's mark."""
+    _write(home, {"highest_seq": seq, "highest_manifest_sha256": manifest_sha256, "newest_issued_at": newest_issued_at,
+                  "scope": scope, "retired": retired})
 
 
 def record_keys(home: Path, key_ids: list[str], keylist_seq: int, how: str) -> None:

@@ -476,6 +476,7 @@ def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: P
         state = reconstruct(home, problem, clock)
     top, top_sha = highest(home, state)
     state = {**state, "highest_seq": top, "highest_manifest_sha256": top_sha}
+    scope = kiosk_scope(home, scope, state)  # config.json alone cannot move a kiosk to another village
     _check_acceptable(m, state, scope, clock)
     V.check_layout(m, present)
     total = m.data_size
@@ -568,3 +569,86 @@ def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: P
     _clean_leftovers(mdir, new_state)
     old = state.get("highest_seq")
     return InstallResult(old, vm.seq, vm.fingerprint, vm.data_as_of, dict(vm.counts), name, chain)
+
+
+# ---------------------------------------------------------------- the kiosk's scope
+
+SCOPE_CODE = re.compile(r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$")
+
+
+def recorded_scope(home: Path, state: dict[str, Any] | None = None) -> str | None:
+    """The scope this kiosk is bound to: the one recorded beside the high-water mark (set by
+    the first install, changed only with the technician PIN), else state.json's; None on a
+    kiosk that never installed anything."""
+    hw = highwater.read(home)["scope"]
+    return hw if isinstance(hw, str) and hw else (state if state is not None else read_state(home)).get("scope")
+
+
+def kiosk_scope(home: Path, configured: str | None, state: dict[str, Any] | None = None) -> str | None:
+    """The scope to accept bundles for: the recorded one; ``configured`` (config.json
+    ``scope``) only on a kiosk that has none yet.
+
+    Raises:
+        BundleError: config.json names another scope than the recorded one (a neighbour's
+            bundle must not install because someone edited config.json): changing it needs
+            the technician PIN (``kiosk scope CODE``).
+    """
+    rec = recorded_scope(home, state)
+    if rec and configured and configured != rec:
+        raise B.BundleError(
+            f"config.json scope {configured} differs from this kiosk's scope {rec}; changing the scope needs the "
+            "technician PIN (kiosk scope CODE --pin-stdin)",
+            f"配置文件中的所属地区（{configured}）与本机（{rec}）不符，更改所属地区须技术人员密码")
+    return rec or configured
+
+
+def change_scope(home: Path, new: str, clock: Clock | None = None) -> str | None:
+    """Bind the kiosk to another scope (the caller has checked the technician PIN). Returns
+    the old scope.
+
+    The old scope's data stays as evidence in ``mirror-retired/<old>-<time>/`` (the whole
+    mirror: state, versions, quarantine) and its high-water mark under ``retired`` in the
+    high-water record, so going back to it later still refuses its older bundles. The kiosk
+    shows nothing (尚无数据) until a bundle of the new scope is imported. The change is
+    recorded like a key change (:mod:`kiosk.cache.trustlog`, ``scope_changed``) and shown on
+    every screen until a county-signed key list confirms it.
+
+    Raises:
+        BundleError: ``new`` is not a 6-, 9- or 12-digit code, or is the scope already.
+        ImportBusy, HomeNotWritable.
+    """
+    clock = clock or SYSTEM
+    home = Path(home)
+    if not isinstance(new, str) or not SCOPE_CODE.match(new):
+        raise B.BundleError(f"scope must be a 6-, 9- or 12-digit division code, not {new!r}", "所属地区代码应为6、9或12位数字")
+    with import_lock(home), writing(home):
+        state = read_state(home)
+        old = recorded_scope(home, state)
+        if old == new:
+            raise B.BundleError(f"this kiosk's scope is {new} already", f"本机所属地区已是 {new}")
+        highwater.record_event(home, "scope_changed", f"{old or '-'}→{new}")  # first: never a change unrecorded
+        hw = highwater.read(home)
+        top, top_sha = highest(home, state)
+        retired = dict(hw.get("retired") or {})
+        if old:
+            retired[old] = {"highest_seq": max(top, int((retired.get(old) or {}).get("highest_seq", 0))),
+                            "highest_manifest_sha256": top_sha, "newest_issued_at": hw["newest_issued_at"]}
+        back = retired.pop(new, None) or {}
+        mdir = mirror_dir(home)
+        when = now_iso(clock)
+        if mdir.is_dir():
+            rdir = home / "mirror-retired"
+            rdir.mkdir(exist_ok=True)
+            os.replace(mdir, rdir / f"{old or 'none'}-{when.replace(':', '')}")
+            fsync_dir(rdir)
+        mdir.mkdir()
+        fsync_dir(home)
+        seq = int(back.get("highest_seq", 0) or 0)
+        write_state(home, {"current": None, "last_known_good": None, "highest_seq": seq,
+                           "highest_manifest_sha256": back.get("highest_manifest_sha256"), "manifests": {},
+                           "scope": new, "newest_issued_at": back.get("newest_issued_at"), "installed_at": None,
+                           "chain": None, "banner": None, "failed": None,
+                           "history": [{"event": "scope_changed", "at": when, "from": old, "to": new}]})
+        highwater.replace_mark(home, seq, back.get("highest_manifest_sha256"), back.get("newest_issued_at"), new,
+                               retired)
+    return old

@@ -397,7 +397,7 @@ def sync(base_url: str, home: Path, scope: str | None = None, progress: Progress
     home = Path(home)
     cfg = config.load(home)
     state = I.read_state(home)
-    scope = scope or cfg.get("scope") or state.get("scope")
+    scope = I.kiosk_scope(home, scope or cfg.get("scope"), state)  # config.json cannot move the kiosk
     if not scope:
         raise SyncError("this kiosk has no scope yet (set \"scope\" in config.json or import a bundle first)",
                         "本终端尚未设定所属村，请先用U盘导入数据")
