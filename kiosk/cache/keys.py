@@ -175,6 +175,8 @@ def parse_keylist(data: bytes) -> tuple[dict, int, list[tuple[Ed25519PublicKey, 
         raise
     except (KeyError, TypeError, ValueError, UnicodeDecodeError, RecursionError, AttributeError):
         raise KeyError_("key list is malformed", "密钥清单格式错误") from None
+    if not new:
+        raise KeyError_("a key list must hold at least one key", "密钥清单不能为空")
     return doc, seq, new
 
 
