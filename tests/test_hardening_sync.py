@@ -12,6 +12,7 @@ from http_faults import FaultServer, make_pki, server_tls
 
 from kiosk.cache import install as I
 from kiosk.cache import sync
+from kiosk.county.publish import publish
 from kiosk.errors import Exit
 
 SCOPE = "431382111249"
@@ -20,7 +21,7 @@ SCOPE = "431382111249"
 @pytest.fixture()
 def tree(tmp_path, small_bundle) -> Path:
     root = tmp_path / "www"
-    sync.publish(small_bundle, root)
+    publish(small_bundle, root)
     return root
 
 
