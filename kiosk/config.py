@@ -38,6 +38,7 @@ TIMEOUTS: dict[str, float] = {
     "technician_pin_lockout": 300,  # 5 minutes after 5 wrong tries
     "integrity_recheck_interval": 24 * 3600,  # re-hash installed data (also at every start); config.json may lower it
     "speech_synth": 10,             # espeak-ng gets this long for one sentence, then is killed
+    "database_check": 900,          # the checks of a bundle's database (schema, quick_check, counts) at most
 }
 
 DEFAULTS: dict[str, Any] = {

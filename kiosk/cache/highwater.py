@@ -67,8 +67,8 @@ def read(home: Path) -> dict[str, Any]:
     ``keys_disagree`` (the copies hold different key records).
     """
     out: dict[str, Any] = {"highest_seq": 0, "highest_manifest_sha256": None, "newest_issued_at": None,
-                           "scope": None, "keys": None, "pins": {}, "events": [], "retired": {}, "exists": False,
-                           "unreadable": [], "keys_disagree": False}
+                           "scope": None, "keys": None, "pins": {}, "events": [], "retired": {}, "versions": {},
+                           "exists": False, "unreadable": [], "keys_disagree": False}
     key_records = []
     events: dict[tuple, dict] = {}
     for p in paths(home):
@@ -88,6 +88,10 @@ def read(home: Path) -> dict[str, Any]:
         out["scope"] = out["scope"] or d.get("scope")
         if isinstance(d.get("keys"), dict):
             key_records.append(d["keys"])
+        if isinstance(d.get("versions"), dict):
+            for name, sha in d["versions"].items():
+                if isinstance(sha, str):
+                    out["versions"].setdefault(name, sha)
         if isinstance(d.get("retired"), dict):
             for sc, mark in d["retired"].items():
                 if isinstance(mark, dict) and _int(mark.get("highest_seq")) >= _int((out["retired"].get(sc) or {})
@@ -123,10 +127,14 @@ def _write(home: Path, update: dict[str, Any]) -> None:
 
 
 def raise_to(home: Path, seq: int, manifest_sha256: str | None, newest_issued_at: str | None,
-             scope: str | None) -> None:
-    """Record an installed version; never lowers the mark (the highest of old and new counts)."""
+             scope: str | None, versions: dict[str, str] | None = None) -> None:
+    """Record an installed version; never lowers the mark (the highest of old and new counts).
+    ``versions``: the manifest SHA-256 of each kept version folder (see :func:`record_versions`),
+    written in the same go."""
     cur = read(home)
     upd: dict[str, Any] = {}
+    if versions is not None:
+        upd["versions"] = dict(versions)
     if seq > cur["highest_seq"] or (seq == cur["highest_seq"] and not cur["highest_manifest_sha256"]):
         upd.update(highest_seq=seq, highest_manifest_sha256=manifest_sha256)
     else:
@@ -136,8 +144,8 @@ def raise_to(home: Path, seq: int, manifest_sha256: str | None, newest_issued_at
     upd["scope"] = cur["scope"] or scope
     if cur["keys"] is not None:
         upd["keys"] = cur["keys"]
-    for k in ("pins", "events", "retired"):  # carried into a copy that was missing or damaged
-        if cur[k]:
+    for k in ("pins", "events", "retired", "versions"):  # carried into a copy that was missing or damaged
+        if cur[k] and k not in upd:
             upd[k] = cur[k]
     if upd == {k: cur.get(k) for k in upd} and not cur["unreadable"] and all(p.exists() for p in paths(home)
                                                                                if p.parent.is_dir()):
@@ -154,10 +162,32 @@ def replace_mark(home: Path, seq: int, manifest_sha256: str | None, newest_issue
                   "scope": scope, "retired": retired})
 
 
-def record_keys(home: Path, key_ids: list[str], keylist_seq: int, how: str) -> None:
-    """Record the trusted key ids after a change made through the kiosk's own code."""
-    _write(home, {"keys": {"ids": sorted(key_ids), "keylist_seq": keylist_seq, "changed_by": how,
-                           "changed_at": _now()}})
+def record_keys(home: Path, key_ids: list[str], keylist_seq: int, how: str,
+                public_keys: dict[str, str] | None = None, retired: dict[str, str] | None = None) -> None:
+    """Record the trusted key ids after a change made through the kiosk's own code, with
+    their public keys (base64 of the 32 raw bytes) and the keys a signed key list retired
+    (``retired``: installed versions they signed stay verifiable; kiosk/cache/keys.py
+    ``verification_keys``). Retired keys of earlier records are kept."""
+    old = read(home)["keys"] or {}
+    kept = {k: v for k, v in (old.get("retired") or {}).items() if isinstance(k, str) and isinstance(v, str)}
+    kept.update(retired or {})
+    rec: dict[str, Any] = {"ids": sorted(key_ids), "keylist_seq": keylist_seq, "changed_by": how,
+                           "changed_at": _now()}
+    if public_keys is not None:
+        rec["public_keys"] = dict(sorted(public_keys.items()))
+    if kept:
+        rec["retired"] = {k: v for k, v in sorted(kept.items()) if k not in key_ids}
+    _write(home, {"keys": rec})
+
+
+def record_versions(home: Path, manifests: dict[str, str]) -> None:
+    """Record the manifest SHA-256 of each kept version folder (``{name: sha}``), beside the
+    mark: the integrity check compares installed manifests with it, not only with
+    state.json. No write when unchanged."""
+    cur = read(home)
+    if cur.get("versions") == manifests and all(p.exists() for p in paths(home) if p.parent.is_dir()):
+        return
+    _write(home, {"versions": dict(manifests)})
 
 
 def _now() -> str:

@@ -49,7 +49,7 @@ from kiosk.cache.clock import FUTURE_TOLERANCE, SYSTEM, Clock, parse_utc
 from kiosk.cache import highwater
 from kiosk.cache.fsutil import (FULL, HomeNotWritable, atomic_write_json, check_free_space, disk_full, fsync_dir,
                                 make_read_only, make_writable_dirs, not_writable, read_json, remove_tree, writing)
-from kiosk.cache.keys import TrustStore
+from kiosk.cache.keys import TrustStore, verification_keys
 from kiosk.errors import Exit, KioskError
 
 COPY_CHUNK = 1 << 20
@@ -86,7 +86,8 @@ def read_state(home: Path) -> dict[str, Any]:
     return st if isinstance(st, dict) else {}
 
 
-VERSION_NAME = re.compile(r"^v(\d{6})-([0-9a-f]{8})$")
+#: ``v`` + the seq, at least six digits (``v000007``, ``v1000000``, ``v2026120701``) + the fingerprint
+VERSION_NAME = re.compile(r"^v([0-9]{6,16})-([0-9a-f]{8})$")
 STATE_DAMAGED_ZH = "本机数据记录（state.json）被删除、损坏或改动，请联系技术人员"
 
 
@@ -143,9 +144,21 @@ def highest(home: Path, state: dict[str, Any], damaged: bool = False) -> tuple[i
 
 
 def verify_version(home: Path, name: str | None, state: dict[str, Any]) -> str | None:
-    """Re-check an installed version folder (layout, every file's size and SHA-256, the
-    manifest against the SHA-256 recorded at install or else its signature against the
-    trusted keys). Returns None if intact, else a one-line reason."""
+    """Re-check an installed version folder. Returns None if intact, else a one-line reason.
+
+    Everything is checked again, nothing is taken from state.json on trust (root could
+    rewrite a database, its manifest, the folder name and state.json together):
+
+    * the manifest's **signature** against the keys recorded beside the high-water mark
+      (``kiosk.cache.keys.verification_keys``: retired keys of a rotation included);
+    * the manifest against the **records outside state.json**: the SHA-256 recorded for this
+      folder, and for the highest version the high-water mark's (a different signed bundle
+      of the same seq is a fork), and against state.json's own record;
+    * the folder name (seq and fingerprint) and the scope;
+    * the layout and every file's size and SHA-256;
+    * the **database**: exact schema, quick_check, meta and each table's record count
+      against the manifest's (:func:`check_database`).
+    """
     if not name:
         return "no version"
     mt = VERSION_NAME.match(name)
@@ -154,19 +167,21 @@ def verify_version(home: Path, name: str | None, state: dict[str, Any]) -> str |
         return f"version folder {name} is missing"
     try:
         present = V.list_files(vdir)
+        m = V.verify_manifest(*V.read_manifest(vdir), verification_keys(home))
         recorded = (state.get("manifests") or {}).get(name)
-        if recorded:
-            mbytes = (vdir / B.MANIFEST).read_bytes()
-            if hashlib.sha256(mbytes).hexdigest() != recorded:
-                return "manifest.json differs from the one installed"
-            m = B.Manifest.parse(mbytes)
-        else:
-            m = V.verify_manifest(*V.read_manifest(vdir), TrustStore(home).keys())
+        if recorded and m.sha256 != recorded:
+            return "manifest.json differs from the one installed"
+        hw = highwater.read(home)
+        if (rec := hw["versions"].get(name)) and rec != m.sha256:
+            return "manifest.json differs from the high-water record of this version"
+        if m.seq == hw["highest_seq"] and hw["highest_manifest_sha256"] and m.sha256 != hw["highest_manifest_sha256"]:
+            return f"manifest.json of 第{m.seq}版 differs from the high-water record (another bundle of the same version)"
         if m.fingerprint != mt.group(2) or m.seq != int(mt.group(1)):
             return "manifest does not belong to this version folder"
         if state.get("scope") and m.scope != state["scope"]:
             return "manifest is for another scope"
         V.check_files(vdir, m, present)
+        check_database(vdir / B.DB_PATH, m, home)
     except KioskError as exc:
         return exc.message
     except (OSError, ValueError) as exc:
@@ -231,7 +246,7 @@ def reconstruct(home: Path, problem: str, clock: Clock | None = None) -> dict[st
                 os.replace(mdir / "versions" / name, mdir / "quarantine" / name)
             fsync_dir(mdir / "versions")
         write_state(home, state)
-        highwater.raise_to(home, top, top_sha, state["newest_issued_at"], state["scope"])
+        highwater.raise_to(home, top, top_sha, state["newest_issued_at"], state["scope"], state["manifests"])
     return state
 
 
@@ -411,31 +426,19 @@ def _ours(home: Path, fn, *args) -> None:
         raise not_writable(home, exc) from None
 
 
-def check_database(db: Path, m: B.Manifest) -> None:
-    """SQLite quick_check and meta/counts against the manifest.
+def check_database(db: Path, m: B.Manifest, home: Path | None = None) -> int:
+    """The database checks of docs/bundle-format.md §5 (:func:`kiosk.cache.dbcheck.check_database`),
+    within ``timeouts.database_check`` seconds of ``home``'s config. Returns the schema revision.
 
     Raises:
-        BundleError: the database is damaged or does not match its manifest.
+        BundleError: the database does not have its revision's exact schema, is damaged,
+            does not match its manifest, or took too long to check.
     """
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            if (r := con.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
-                raise B.BundleError(f"database check failed: {r}", "数据库自检失败")
-            meta = dict(con.execute("SELECT key, value FROM meta"))
-            if meta.get("format_version") != str(B.FORMAT_VERSION) or meta.get("scope") != m.scope:
-                raise B.BundleError("database meta does not match the manifest", "数据库与清单不符")
-            tables = {"finance": "finance", "projects": "projects", "assets": "assets", "services": "services",
-                      "powers": "powers", "payments": "payments"}
-            for kind, table in tables.items():
-                n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                if n != m.counts.get(kind):
-                    raise B.BundleError(f"database has {n} {kind} records, manifest says {m.counts.get(kind)}",
-                                        "数据库记录数与清单不符")
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as exc:
-        raise B.BundleError(f"database cannot be read: {exc}", "数据库无法读取") from None
+    from kiosk import config
+    from kiosk.cache import dbcheck
+
+    limit = float(config.load(home)["timeouts"]["database_check"]) if home is not None else config.TIMEOUTS["database_check"]
+    return dbcheck.check_database(db, m, limit)
 
 
 def install(bundle_dir: Path, home: Path, scope: str | None = None, progress: Progress | None = None,
@@ -521,7 +524,7 @@ def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: P
         # the staged copy is what counts (the stick may have changed under us)
         chain = _check_acceptable(vm, state, scope, clock)
         step("check_db")
-        check_database(stage / B.DB_PATH, vm)
+        check_database(stage / B.DB_PATH, vm, home)
         step("publish")
         name = version_name(vm.seq, vm.fingerprint)
         target = mdir / "versions" / name
@@ -564,7 +567,7 @@ def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: P
     # the second, independent record of the mark (after the switch: a crash in between
     # leaves state.json ahead, which the next check copies over; never the reverse)
     highwater.raise_to(home, new_state["highest_seq"], new_state["highest_manifest_sha256"], newest,
-                       new_state["scope"])
+                       new_state["scope"], new_state["manifests"])
     step("gc")
     _clean_leftovers(mdir, new_state)
     old = state.get("highest_seq")

@@ -217,14 +217,19 @@ class TrustStore:
             old = {"keys": []}
         added = {k.get("key_id"): k.get("added_at") for k in old.get("keys", []) if isinstance(k, dict)}
         seq = int(old.get("keylist_seq", 0)) if keylist_seq is None else keylist_seq
+        b64 = {key_id(p): base64.b64encode(raw_public(p)).decode() for p, _ in keys}
+        # keys a signed key list takes away stay able to verify the versions they signed
+        retired = {k.get("key_id"): k.get("public_key") for k in old.get("keys", [])
+                   if isinstance(k, dict) and isinstance(k.get("key_id"), str) and isinstance(k.get("public_key"), str)
+                   and k["key_id"] not in b64} if keylist_seq is not None else {}
         with writing(self.home):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_json(self.path, {
                 "keylist_seq": seq, "changed_at": now, "changed_by": how,
-                "keys": [{"key_id": key_id(p), "public_key": base64.b64encode(raw_public(p)).decode(), "label": lbl,
+                "keys": [{"key_id": key_id(p), "public_key": b64[key_id(p)], "label": lbl,
                           "added_at": added.get(key_id(p)) or now} for p, lbl in keys]})
             # the record beside the high-water mark: a keys.json replaced by hand no longer matches it
-            highwater.record_keys(self.home, [key_id(p) for p, _ in keys], seq, how)
+            highwater.record_keys(self.home, list(b64), seq, how, public_keys=b64, retired=retired)
 
     def trust_first(self, pub: Ed25519PublicKey, label: str = "") -> str:
         """Trust ``pub`` when no key is trusted yet (first set-up). Returns its key id.
@@ -306,6 +311,37 @@ class TrustStore:
         if not keys:
             raise KeyError_("a key list must hold at least one key", "密钥清单不能为空")
         self._write(keys, how=how)
+
+
+def _decode_key(kid: str, b64: str) -> TrustedKey | None:
+    try:
+        pub = Ed25519PublicKey.from_public_bytes(base64.b64decode(b64, validate=True))
+    except (ValueError, TypeError):
+        return None
+    return TrustedKey(kid, pub) if key_id(pub) == kid else None
+
+
+def verification_keys(home: Path) -> list[TrustedKey]:
+    """The keys an *installed* version's signature is checked against (kiosk/cache/install.py
+    ``verify_version``): the trusted keys as recorded beside the high-water mark by the
+    kiosk's own code (first set-up, technician PIN, signed key list), plus the keys a signed
+    key list retired since (their versions stay verifiable after a rotation).
+
+    Not ``trust/keys.json`` alone: a key added there by hand (reported by
+    :func:`keys_problem`) must not make data signed with it pass. A kiosk whose record holds
+    no public keys yet (set up before the record did) uses the keys of keys.json that the
+    record names.
+    """
+    rec = highwater.read(home)["keys"]
+    if rec and isinstance(rec.get("public_keys"), dict):
+        pairs = {**(rec.get("retired") or {}), **rec["public_keys"]}
+        return [k for k in (_decode_key(kid, b) for kid, b in pairs.items()
+                            if isinstance(kid, str) and isinstance(b, str)) if k]
+    try:
+        have = TrustStore(home).keys()
+    except KeyError_:
+        return []
+    return [k for k in have if k.key_id in (rec.get("ids") or [])] if rec else have
 
 
 def keys_problem(home: Path) -> tuple[str, str] | None:

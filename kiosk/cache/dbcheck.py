@@ -1,0 +1,136 @@
+"""The database inside a signed bundle is checked, not trusted: its schema exactly, then
+SQLite's own check, ``meta`` and the record counts against the manifest, all within a time
+limit (docs/bundle-format.md §5, "What a kiosk accepts" step 9).
+
+Why exactly: third parties may build bundles, and a signature only says who built one. A
+county-signed database with a VIEW named ``finance`` ran the view's SQL on every query
+(and hid a record), an endlessly recursive view hung the import with the import lock held,
+a dropped column crashed a detail screen. So ``sqlite_master`` must equal, row for row
+(type, name, table, SQL text), what the schema of the database's revision creates: no view,
+no trigger, no extra table or index, no column changed. The expected rows come from running
+the revision's SQL in an in-memory database with this kiosk's SQLite (so FTS5's shadow
+tables are the ones it makes). ``sqlite_stat1``/``sqlite_stat4`` from ``ANALYZE`` are the
+only objects allowed beyond it.
+
+Schema revisions (docs/bundle-format.md; ``meta.schema_revision``, absent = 1): adding one is
+one line in :data:`REVISIONS` and its frozen SQL file beside this module.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from kiosk.cache.bundle import COUNTED, FORMAT_VERSION, BundleError, Manifest
+
+#: schema revision → its SQL file in kiosk/cache (frozen once released)
+REVISIONS: dict[int, str] = {
+    1: "schema-r1.sql",
+}
+
+#: what ANALYZE may add (statistics for the query planner; no SQL of the builder runs from them)
+STAT_TABLES = frozenset({"sqlite_stat1", "sqlite_stat4"})
+#: SQLite VM instructions between two looks at the clock
+STEPS = 10_000
+
+Row = tuple[str, str, str, str | None]  # type, name, tbl_name, sql
+
+
+@lru_cache(maxsize=None)
+def expected_schema(revision: int) -> frozenset[Row]:
+    """``sqlite_master`` rows that revision ``revision``'s SQL creates (statistics excluded)."""
+    sql = resources.files("kiosk.cache").joinpath(REVISIONS[revision]).read_text(encoding="utf-8")
+    con = sqlite3.connect(":memory:")
+    try:
+        con.executescript(sql)
+        return frozenset(_rows(con))
+    finally:
+        con.close()
+
+
+def _rows(con: sqlite3.Connection) -> list[Row]:
+    return [r for r in con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
+            if r[1] not in STAT_TABLES]
+
+
+def _describe(rows: set[Row]) -> str:
+    r = sorted(rows)[0]
+    return f"{r[0]} {r[1]}" + (f" (and {len(rows) - 1} more)" if len(rows) > 1 else "")
+
+
+def check_schema(con: sqlite3.Connection) -> int:
+    """The revision whose schema ``con``'s database has, exactly (see module doc). Reads only
+    ``sqlite_master`` and, once it is known to be the revision's table, ``meta``.
+
+    Raises:
+        BundleError: any object missing, extra or different (a view, a trigger, a dropped or
+            changed column, an index), or ``meta.schema_revision`` naming another revision.
+    """
+    try:
+        actual = set(_rows(con))
+    except sqlite3.DatabaseError as exc:
+        raise BundleError(f"database cannot be read: {exc}", "数据库无法读取") from None
+    for revision in sorted(REVISIONS, reverse=True):
+        if actual == expected_schema(revision):
+            break
+    else:
+        want = expected_schema(max(REVISIONS))
+        extra, missing = actual - want, want - actual
+        what = (f"has {_describe(extra)}" + (" where the schema has " + _describe(missing) if missing else "")
+                if extra else f"lacks {_describe(missing)}")
+        raise BundleError(f"database schema differs from every known revision: it {what} "
+                          "(views, triggers and unknown objects are refused)",
+                          "数据库结构与数据包格式不符（含有视图、触发器、未知对象或缺少字段），拒绝")
+    meta = dict(con.execute("SELECT key, value FROM meta WHERE key = 'schema_revision'"))
+    declared = meta.get("schema_revision", "1")
+    if declared != str(revision):
+        raise BundleError(f"database schema is revision {revision} but meta.schema_revision says {declared!r}",
+                          "数据库结构版本与记录不符，拒绝")
+    return revision
+
+
+def check_database(db: Path, m: Manifest, time_limit: float) -> int:
+    """Check the database of a bundle against its manifest, within ``time_limit`` seconds:
+    the schema (:func:`check_schema`), ``PRAGMA quick_check``, ``meta.format_version`` and
+    ``meta.scope``, and each counted table's ``count(*)`` against ``m.counts``. Returns the
+    schema revision.
+
+    Raises:
+        BundleError: one line naming the first defect, or the time limit.
+    """
+    deadline = time.monotonic() + time_limit
+
+    def over_time() -> int:
+        return 1 if time.monotonic() > deadline else 0
+
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    except sqlite3.DatabaseError as exc:
+        raise BundleError(f"database cannot be read: {exc}", "数据库无法读取") from None
+    try:
+        con.set_progress_handler(over_time, STEPS)
+        if time_limit <= 0:
+            raise sqlite3.OperationalError("interrupted")
+        revision = check_schema(con)
+        if (r := con.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
+            raise BundleError(f"database check failed: {r}", "数据库自检失败")
+        meta = dict(con.execute("SELECT key, value FROM meta"))
+        if meta.get("format_version") != str(FORMAT_VERSION) or meta.get("scope") != m.scope:
+            raise BundleError("database meta does not match the manifest", "数据库与清单不符")
+        for table in COUNTED:  # names from our own list, never from the database
+            n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            if n != m.counts.get(table):
+                raise BundleError(f"database has {n} {table} records, manifest says {m.counts.get(table)}",
+                                  "数据库记录数与清单不符")
+        return revision
+    except sqlite3.OperationalError as exc:
+        if "interrupted" in str(exc):
+            raise BundleError(f"database check took longer than {time_limit:g} s (timeouts.database_check)",
+                              "数据库检查超时，拒绝") from None
+        raise BundleError(f"database cannot be read: {exc}", "数据库无法读取") from None
+    except sqlite3.DatabaseError as exc:
+        raise BundleError(f"database cannot be read: {exc}", "数据库无法读取") from None
+    finally:
+        con.close()
