@@ -352,8 +352,21 @@ def _clean_leftovers(mdir: Path, state: dict) -> None:
     keep = {state.get("current"), state.get("last_known_good")}
     if keep == {None}:  # a state that names no version never makes the folders "leftovers"
         keep = {d.name for d in (mdir / "versions").iterdir()} if (mdir / "versions").is_dir() else set()
+    failed = (state.get("failed") or {}).get("version")
     for d in (mdir / "versions").iterdir() if (mdir / "versions").is_dir() else ():
-        if d.name not in keep:
+        if d.name in keep:
+            continue
+        if d.name == failed and VERSION_NAME.match(d.name):
+            # a fallback switched but was cut off before it moved the damaged copy aside:
+            # it is evidence (and its name a high-water record), never deleted
+            q = mdir / "quarantine"
+            q.mkdir(exist_ok=True)
+            make_writable_dirs(q / d.name)
+            remove_tree(q / d.name)
+            os.replace(d, q / d.name)
+            fsync_dir(q)
+            fsync_dir(mdir / "versions")
+        else:
             remove_tree(d)
     for t in mdir.glob(".state.json.tmp*") if mdir.is_dir() else ():
         t.unlink(missing_ok=True)
