@@ -129,6 +129,61 @@ def test_fuzz_printer_status(replies, n, byte):
     assert all(isinstance(v, bool) for v in flags.values())
 
 
+# ---------------------------------------------------------------- signed manifests
+
+@pytest.fixture(scope="module")
+def manifest_doc(small_bundle) -> dict:
+    from kiosk.cache.bundle import MANIFEST
+
+    return json.loads((small_bundle / MANIFEST).read_bytes())
+
+
+def _dump(doc) -> bytes:
+    return (json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
+
+
+@SLOW
+@given(st.data())
+def test_fuzz_manifests(manifest_doc, small_bundle, test_key, data):
+    from kiosk.cache.bundle import MAX_INT, SIGNATURE, BundleError, Manifest
+    from kiosk.cache.verify import verify_manifest
+
+    doc = copy.deepcopy(manifest_doc)
+    how = data.draw(st.sampled_from(["field", "file", "count", "bytes", "duplicate", "nest"]))
+    if how == "field":
+        doc[data.draw(st.sampled_from(sorted(doc) + ["extra"]))] = data.draw(JSONISH)
+        raw = _dump(doc)
+    elif how == "file":
+        doc["files"][0][data.draw(st.sampled_from(["path", "size", "sha256", "x"]))] = data.draw(
+            JSONISH | st.integers(-1, 2 ** 64) | st.text(alphabet="0123456789abcdefABCDEF./\u202e\x00", max_size=70))
+        raw = _dump(doc)
+    elif how == "count":
+        doc["counts"][data.draw(st.sampled_from(sorted(doc["counts"]) + ["x"]))] = data.draw(
+            st.integers(-2, 2 ** 60) | JSONISH)
+        raw = _dump(doc)
+    elif how == "duplicate":  # the same key twice: the last would win in json.loads
+        key = data.draw(st.sampled_from(sorted(doc)))
+        raw = _dump(doc).replace(b"{\n", b'{\n  "%s": %s,\n' % (key.encode(), json.dumps(doc[key]).encode()), 1)
+    elif how == "nest":
+        raw = b'{"x": ' + b"[" * data.draw(st.integers(1, 200000)) + b"}"
+    else:
+        raw = mutate(_dump(doc), data.draw(EDITS))
+    try:
+        m = Manifest.parse(raw)
+    except BundleError as exc:
+        assert "\n" not in str(exc)
+    else:  # accepted: every modelled field has its type and range
+        assert 1 <= m.seq <= MAX_INT and m.scope.isdigit() and len(m.scope) in (6, 9, 12)
+        assert all(0 <= f.size <= MAX_INT and len(f.sha256) == 64 for f in m.files)
+        assert all(type(v) is int and 0 <= v <= MAX_INT for v in m.counts.values())
+    sig = (small_bundle / SIGNATURE).read_bytes()
+    pub = keys.load_public(test_key / "signing.pub")
+    trusted = [keys.TrustedKey(keys.key_id(pub), pub)]
+    if raw != (small_bundle / "manifest.json").read_bytes():
+        with pytest.raises(BundleError, match="signature does not verify"):  # any change breaks the signature
+            verify_manifest(raw, sig, trusted)
+
+
 # ---------------------------------------------------------------- key lists
 
 @pytest.fixture(scope="module")
