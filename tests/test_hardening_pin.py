@@ -117,6 +117,8 @@ def test_deleted_pin_file_reset_and_new_key_are_recorded_until_a_signed_key_list
     # both high-water copies hold the record: deleting one does not hide it
     (home / "mirror/highwater.json").unlink()
     assert trustlog.public_notice(home) == notice
+    assert run_cli("status") == 0
+    assert notice in capsys.readouterr().out
     # the technician menu's list (here through the CLI)
     assert run_cli("trust", "--list") == 0
     out = capsys.readouterr().out

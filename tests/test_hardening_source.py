@@ -143,3 +143,14 @@ def test_each_odd_value_alone_is_refused(tmp_path, test_key, capsys, kind, i, fi
     rc, out = _build(tmp_path, test_key, d)
     lines = _errors(capsys)
     assert rc == Exit.SOURCE and not out.exists() and len(lines) == 1 and needle in lines[0], lines
+
+
+def test_a_township_source_with_a_nested_village_json_is_one_line(tmp_path, test_key, capsys):
+    root = tmp_path / "township"
+    write_source(root / "a")
+    (root / "b").mkdir()
+    (root / "b" / "village.json").write_text("[" * 100000 + "]" * 100000)
+    rc = run_cli("bundle", "build", root, "--key", test_key / "signing.key", "--seq", 1, "--out", tmp_path / "o",
+                 "--quiet")
+    lines = _errors(capsys)
+    assert rc == Exit.SOURCE and lines == ["b/village.json: code: missing or invalid JSON (数据源 b/village.json 格式有误)"]

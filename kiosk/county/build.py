@@ -287,7 +287,7 @@ def village_sources(src_dir: Path) -> dict[str, Path] | None:
     for d in sorted(p for p in src_dir.iterdir() if p.is_dir() and (p / "village.json").exists()):
         try:
             code = json.loads((d / "village.json").read_bytes().decode("utf-8"))["code"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise SourceError(f"{d.name}/village.json: code: missing or invalid JSON",
                               f"数据源 {d.name}/village.json 格式有误") from None
         if code in found:
