@@ -748,8 +748,8 @@ def _official_names(source: "Source") -> set[str]:
 
 
 def _after_checks(source: "Source", rows: dict[str, list[tuple[int, dict]]]) -> list[SourceError]:
-    """Dates after ``data_as_of``, 公示 periods that end before they begin, and personal
-    data in public text (:mod:`kiosk.privacy`), one defect per finding."""
+    """Dates after ``data_as_of`` and personal data in public text (:mod:`kiosk.privacy`),
+    one defect per finding."""
     from kiosk import privacy
 
     out: list[SourceError] = []
@@ -772,9 +772,6 @@ def _after_checks(source: "Source", rows: dict[str, list[tuple[int, dict]]]) -> 
                     if st["date"] > as_of:
                         out.append(c.fail(f"stages[{i}].date", f"{st['date']} is after the export's data_as_of {as_of}",
                                           f"{st['date']} 晚于数据截止日期 {as_of}"))
-            if kind == "services" and r.get("notice_from") and r.get("notice_to") and r["notice_to"] < r["notice_from"]:
-                out.append(c.fail("notice_to", f"the notice ends ({r['notice_to']}) before it begins ({r['notice_from']})",
-                                  f"公示结束日期 {r['notice_to']} 早于开始日期 {r['notice_from']}"))
             for spec in _PUBLIC_TEXT.get(kind, ()):
                 for label, text in _texts(r, spec):
                     for found in privacy.find(text, frozenset() if spec in _OFFICIAL_FIELDS else names, officials):

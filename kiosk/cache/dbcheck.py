@@ -9,26 +9,29 @@ a dropped column crashed a detail screen. So ``sqlite_master`` must equal, row f
 (type, name, table, SQL text), what the schema of the database's revision creates: no view,
 no trigger, no extra table or index, no column changed. The expected rows come from running
 the revision's SQL in an in-memory database with this kiosk's SQLite (so FTS5's shadow
-tables are the ones it makes). ``sqlite_stat1``/``sqlite_stat4`` from ``ANALYZE`` are the
-only objects allowed beyond it.
+tables are the ones it makes). The SQL text is compared with its comments taken out and its
+white space collapsed: a builder may lay the documented schema out its own way, not change
+one word of it. ``sqlite_stat1``/``sqlite_stat4`` from ``ANALYZE`` are the only objects
+allowed beyond it.
 
-Schema revisions (docs/bundle-format.md; ``meta.schema_revision``, absent = 1): adding one is
-one line in :data:`REVISIONS` and its frozen SQL file beside this module.
+Schema revisions (docs/bundle-format.md; ``meta.schema_revision``, absent = 1) are listed in
+:data:`kiosk.cache.schemas.FILES`: adding one is one line there and its SQL file. A kiosk
+accepts every revision it knows, each compared exactly; a revision it does not know is
+refused (update the kiosk software).
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
+from kiosk.cache import schemas
 from kiosk.cache.bundle import COUNTED, FORMAT_VERSION, BundleError, Manifest
 
-#: schema revision → its SQL file in kiosk/cache (frozen once released)
-REVISIONS: dict[int, str] = {
-    1: "schema-r1.sql",
-}
+#: schema revision → its SQL file (one table for the builder and this check)
+REVISIONS = schemas.FILES
 
 #: what ANALYZE may add (statistics for the query planner; no SQL of the builder runs from them)
 STAT_TABLES = frozenset({"sqlite_stat1", "sqlite_stat4"})
@@ -41,7 +44,7 @@ Row = tuple[str, str, str, str | None]  # type, name, tbl_name, sql
 @lru_cache(maxsize=None)
 def expected_schema(revision: int) -> frozenset[Row]:
     """``sqlite_master`` rows that revision ``revision``'s SQL creates (statistics excluded)."""
-    sql = resources.files("kiosk.cache").joinpath(REVISIONS[revision]).read_text(encoding="utf-8")
+    sql = schemas.schema_sql(revision)
     con = sqlite3.connect(":memory:")
     try:
         con.executescript(sql)
@@ -51,8 +54,48 @@ def expected_schema(revision: int) -> frozenset[Row]:
 
 
 def _rows(con: sqlite3.Connection) -> list[Row]:
-    return [r for r in con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
-            if r[1] not in STAT_TABLES]
+    return [(t, n, tbl, normalise(sql)) for t, n, tbl, sql in
+            con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master") if n not in STAT_TABLES]
+
+
+def normalise(sql: str | None) -> str | None:
+    """SQL text without its ``--`` and ``/* */`` comments, white space collapsed to one
+    space (none next to ``(``, ``)`` and ``,``). Quoted strings and identifiers are kept as
+    they are."""
+    if not isinstance(sql, str):
+        return sql
+    out: list[str] = []
+    i, n = 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if c in "'\"`[":  # a quoted string or identifier: as it is
+            close = "]" if c == "[" else c
+            j = i + 1
+            while j < n:
+                if sql[j] == close:
+                    if close != "]" and j + 1 < n and sql[j + 1] == close:  # a doubled quote
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(sql[i:j + 1])
+            i = j + 1
+        elif sql.startswith("--", i):
+            j = sql.find("\n", i)
+            i = n if j < 0 else j
+            out.append(" ")
+        elif sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            out.append(" ")
+        elif c.isspace():
+            out.append(" ")
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    text = re.sub(r" +", " ", "".join(out)).strip()
+    return re.sub(r" ?([(),]) ?", r"\1", text)
 
 
 def _describe(rows: set[Row]) -> str:
@@ -76,6 +119,11 @@ def check_schema(con: sqlite3.Connection) -> int:
         if actual == expected_schema(revision):
             break
     else:
+        declared = _declared_revision(con, actual)
+        if declared is not None and declared not in REVISIONS:
+            raise BundleError(f"database schema revision {declared} is unknown to this kiosk (it reads "
+                              f"{', '.join(map(str, sorted(REVISIONS)))}) — update the kiosk software",
+                              "数据包的数据库结构版本未知，请升级终端软件")
         want = expected_schema(max(REVISIONS))
         extra, missing = actual - want, want - actual
         what = (f"has {_describe(extra)}" + (" where the schema has " + _describe(missing) if missing else "")
@@ -89,6 +137,19 @@ def check_schema(con: sqlite3.Connection) -> int:
         raise BundleError(f"database schema is revision {revision} but meta.schema_revision says {declared!r}",
                           "数据库结构版本与记录不符，拒绝")
     return revision
+
+
+def _declared_revision(con: sqlite3.Connection, actual: set[Row]) -> int | None:
+    """``meta.schema_revision`` of a database whose schema matched no known revision, read
+    only when ``meta`` is the plain table of revision 1 (never a view); None otherwise."""
+    meta = {r for r in expected_schema(1) if r[2] == "meta"}
+    if not meta <= actual or any(r[2] == "meta" and r not in meta for r in actual):
+        return None
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_revision'").fetchone()
+        return int(row[0]) if row else 1
+    except (sqlite3.DatabaseError, ValueError, TypeError):
+        return None
 
 
 def check_database(db: Path, m: Manifest, time_limit: float) -> int:
