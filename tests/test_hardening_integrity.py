@@ -359,3 +359,37 @@ def test_a_key_record_from_before_is_completed_at_the_next_check(home, two):
     assert integrity.recheck(home).status == "ok"
     hw = highwater.read(home)
     assert set(hw["keys"]["public_keys"]) == set(hw["keys"]["ids"]) and set(hw["versions"]) == set(two)
+
+
+def test_a_newer_revision_may_only_add_tables_and_indexes(home, small_bundle, test_key, tmp_path, capsys):
+    from kiosk.cache import schemas
+
+    newer = str(max(schemas.FILES) + 1)
+
+    def add(extra_sql):
+        def edit(con):
+            con.executescript(extra_sql)
+            con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_revision', ?)", (newer,))
+        return edit
+
+    ok = tmp_path / "newer"
+    shutil.copytree(small_bundle, ok)
+    resign(ok, test_key, edit_db=add("CREATE TABLE later_table (id TEXT PRIMARY KEY, note TEXT);"
+                                     "CREATE INDEX later_by_note ON later_table (note);"))
+    assert run_cli("import", ok) == 0  # an older kiosk reads a newer bundle (docs: revisions only add)
+    capsys.readouterr()
+    bad = tmp_path / "newer-view"
+    shutil.copytree(small_bundle, bad)
+    resign(bad, test_key, edit_db=add("CREATE VIEW later_view AS SELECT 1;"),
+           edit_manifest=lambda m: m.update(seq=2))
+    assert run_cli("import", bad) == Exit.BUNDLE
+    assert "does not only add tables and indexes" in capsys.readouterr().err
+
+
+def test_the_schema_text_may_be_laid_out_differently_but_not_changed():
+    from kiosk.cache.dbcheck import normalise
+
+    a = "CREATE TABLE t (  -- what it is\n  x TEXT NOT NULL CHECK (x IN ('a, b', 'c')),  /* note */ y INTEGER\n)"
+    assert normalise(a) == normalise("CREATE TABLE t(x TEXT NOT NULL CHECK(x IN('a, b','c')),y INTEGER)")
+    assert normalise(a) != normalise("CREATE TABLE t(x TEXT NOT NULL CHECK(x IN('a,b','c')),y INTEGER)")
+    assert normalise(a) != normalise("CREATE TABLE t(x TEXT CHECK(x IN('a, b','c')),y INTEGER)")

@@ -16,8 +16,10 @@ allowed beyond it.
 
 Schema revisions (docs/bundle-format.md; ``meta.schema_revision``, absent = 1) are listed in
 :data:`kiosk.cache.schemas.FILES`: adding one is one line there and its SQL file. A kiosk
-accepts every revision it knows, each compared exactly; a revision it does not know is
-refused (update the kiosk software).
+accepts every revision it knows, each compared exactly. A newer revision than it knows
+(declared in ``meta``) only adds (docs/bundle-format.md, "Schema revisions"): it is accepted
+when the newest known revision's objects are there exactly and everything else is a plain
+table, an FTS5 table or an index — never a view or a trigger.
 """
 from __future__ import annotations
 
@@ -60,15 +62,22 @@ def _rows(con: sqlite3.Connection) -> list[Row]:
 
 def normalise(sql: str | None) -> str | None:
     """SQL text without its ``--`` and ``/* */`` comments, white space collapsed to one
-    space (none next to ``(``, ``)`` and ``,``). Quoted strings and identifiers are kept as
-    they are."""
+    space (none next to ``(``, ``)`` and ``,``). Quoted strings and identifiers are kept
+    exactly as they are."""
     if not isinstance(sql, str):
         return sql
-    out: list[str] = []
+    parts: list[tuple[bool, str]] = []  # (quoted, text)
+    plain: list[str] = []
     i, n = 0, len(sql)
+
+    def flush() -> None:
+        if plain:
+            parts.append((False, "".join(plain)))
+            plain.clear()
+
     while i < n:
         c = sql[i]
-        if c in "'\"`[":  # a quoted string or identifier: as it is
+        if c in "'\"`[":  # a quoted string or identifier: kept as it is
             close = "]" if c == "[" else c
             j = i + 1
             while j < n:
@@ -78,24 +87,26 @@ def normalise(sql: str | None) -> str | None:
                         continue
                     break
                 j += 1
-            out.append(sql[i:j + 1])
+            flush()
+            parts.append((True, sql[i:j + 1]))
             i = j + 1
         elif sql.startswith("--", i):
             j = sql.find("\n", i)
             i = n if j < 0 else j
-            out.append(" ")
+            plain.append(" ")
         elif sql.startswith("/*", i):
             j = sql.find("*/", i + 2)
             i = n if j < 0 else j + 2
-            out.append(" ")
-        elif c.isspace():
-            out.append(" ")
-            i += 1
+            plain.append(" ")
         else:
-            out.append(c)
+            plain.append(" " if c.isspace() else c)
             i += 1
-    text = re.sub(r" +", " ", "".join(out)).strip()
-    return re.sub(r" ?([(),]) ?", r"\1", text)
+    flush()
+    out = []
+    for quoted, t in parts:
+        out.append(t if quoted else re.sub(r" ?([(),]) ?", r"\1", re.sub(r"\s+", " ", t)))
+    text = "".join(out)
+    return text.strip()
 
 
 def _describe(rows: set[Row]) -> str:
@@ -120,10 +131,17 @@ def check_schema(con: sqlite3.Connection) -> int:
             break
     else:
         declared = _declared_revision(con, actual)
-        if declared is not None and declared not in REVISIONS:
-            raise BundleError(f"database schema revision {declared} is unknown to this kiosk (it reads "
-                              f"{', '.join(map(str, sorted(REVISIONS)))}) — update the kiosk software",
-                              "数据包的数据库结构版本未知，请升级终端软件")
+        newest = max(REVISIONS)
+        if declared is not None and declared > newest:
+            # a newer revision only adds (docs/bundle-format.md, "Schema revisions"): what this
+            # kiosk knows must be there exactly, and the rest may only be tables and indexes
+            known = expected_schema(newest)
+            added = actual - known
+            if known <= actual and all(_only_adds(r) for r in added):
+                return declared
+            raise BundleError(f"database schema revision {declared} is newer than this kiosk's {newest} and does "
+                              "not only add tables and indexes to it (views, triggers and changed objects are refused)",
+                              "数据库结构与数据包格式不符（含有视图、触发器、未知对象或缺少字段），拒绝")
         want = expected_schema(max(REVISIONS))
         extra, missing = actual - want, want - actual
         what = (f"has {_describe(extra)}" + (" where the schema has " + _describe(missing) if missing else "")
@@ -137,6 +155,21 @@ def check_schema(con: sqlite3.Connection) -> int:
         raise BundleError(f"database schema is revision {revision} but meta.schema_revision says {declared!r}",
                           "数据库结构版本与记录不符，拒绝")
     return revision
+
+
+_ADDED_TABLE = re.compile(r"CREATE TABLE |CREATE VIRTUAL TABLE \S+ USING fts5\(", re.I)
+_ADDED_INDEX = re.compile(r"CREATE (UNIQUE )?INDEX ", re.I)
+
+
+def _only_adds(r: Row) -> bool:
+    """An object a newer revision may add: a plain table (or an FTS5 table and its shadow
+    tables), an index. Never a view or a trigger."""
+    kind, _, _, sql = r
+    if kind == "table":
+        return sql is not None and bool(_ADDED_TABLE.match(sql))
+    if kind == "index":
+        return sql is None or bool(_ADDED_INDEX.match(sql))  # None: a UNIQUE/PRIMARY KEY autoindex
+    return False
 
 
 def _declared_revision(con: sqlite3.Connection, actual: set[Row]) -> int | None:
