@@ -164,3 +164,11 @@ def test_damaged_pin_file_never_looks_unset(tmp_path):
         pin.check("technician", GOOD, tmp_path)
     with pytest.raises(pin.PinError):
         pin.set_pin("technician", "246802", home=tmp_path)
+
+
+def test_a_damaged_count_file_leaves_one_try(tmp_path):
+    pin.set_pin("technician", GOOD, home=tmp_path)
+    (tmp_path / "trust/pin-lock.json").write_text("garbage")
+    assert pin.check("technician", WRONG, tmp_path) is False
+    with pytest.raises(pin.PinLocked):
+        pin.check("technician", GOOD, tmp_path)

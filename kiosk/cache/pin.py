@@ -130,8 +130,11 @@ def _locks(d: Path) -> dict:
     try:
         locks = read_json(d / "pin-lock.json", {})
     except (ValueError, OSError):
-        return {}  # a damaged count file: counting starts again (the PIN stays required)
-    return locks if isinstance(locks, dict) else {}
+        locks = None
+    if not isinstance(locks, dict):
+        # a damaged count file does not give a fresh set of tries: one try is left
+        return {n: {"failures": MAX_TRIES - 1} for n in NAMES}
+    return locks
 
 
 def _hash(pin: str, salt: bytes, n: int, r: int, p: int) -> bytes:
