@@ -8,7 +8,7 @@ export KIVY_NO_ARGS := 1
 export KIVY_NO_FILELOG := 1
 export KIVY_NO_CONSOLELOG := 1
 
-.PHONY: setup demo test test-core test-ui clean screenshots bench icons speech-phrases viewer bench-viewer
+.PHONY: setup demo test test-core test-ui clean screenshots bench icons speech-phrases viewer bench-viewer fuzz
 
 $(BIN)/kiosk: pyproject.toml deploy/install-system-packages.sh
 	./deploy/install-system-packages.sh
@@ -51,6 +51,13 @@ demo: setup
 test: setup
 	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m pytest -q -m "not ui" tests
 	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m pytest -q -m ui tests
+
+# The fuzz targets (tests/test_fuzz.py: reader frames, card text, printer status, manifests,
+# key lists, source lines) for long: FUZZ_EXAMPLES random inputs each (make test runs 40).
+FUZZ_EXAMPLES ?= 20000
+fuzz: setup
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m pytest -q -m fuzz \
+	  --hypothesis-profile=fuzz --hypothesis-show-statistics tests/test_fuzz.py
 
 screenshots: setup
 	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m kiosk.tools.screenshots docs/screenshots

@@ -12,7 +12,7 @@ import sys
 #: Modules that define ``register(subparsers)``; each sub-command sets ``func(args) -> int``.
 COMMAND_MODULES = [
     "kiosk.commands.data",       # demo-data
-    "kiosk.commands.keys",       # keygen, trust, pin
+    "kiosk.commands.keys",       # keygen, trust, scope, pin
     "kiosk.commands.bundles",    # bundle build/verify, import, status
     "kiosk.commands.ui",         # run, screenshot
     "kiosk.commands.devices",    # devices, print-test, print
@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kiosk: error: {exc}", file=sys.stderr)
         return Exit.USAGE
     except KioskError as exc:
-        print(f"kiosk: error: {exc}", file=sys.stderr)
+        for line in getattr(exc, "lines", None) or [str(exc)]:  # one line per defect (SourceError)
+            print(f"kiosk: error: {line}", file=sys.stderr)
         return int(exc.exit_code)
     except OSError as exc:
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""

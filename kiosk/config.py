@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,12 @@ TIMEOUTS: dict[str, float] = {
     "card_poll_interval": 0.5,
     "http_connect": 5,
     "http_read": 30,
+    "sync_run_deadline": 3 * 3600,  # one sync run, manifest to last byte (a partial file resumes next run)
+    "sync_rate_window": 120,        # a sync slower than sync.min_bytes_per_s over this many seconds stops
     "technician_pin_lockout": 300,  # 5 minutes after 5 wrong tries
     "integrity_recheck_interval": 24 * 3600,  # re-hash installed data (also at every start); config.json may lower it
     "speech_synth": 10,             # espeak-ng gets this long for one sentence, then is killed
+    "database_check": 900,          # the checks of a bundle's database (schema, quick_check, counts) at most
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -50,7 +54,13 @@ DEFAULTS: dict[str, Any] = {
     # bundle installed; afterwards install refuses any other scope.
     "scope": None,
     "contact_when_empty": "请联系乡镇（街道）纪委或县互联网+监督平台技术人员",
-    "sync": {"base_url": "", "every_hours": 6},
+    # sync: min_bytes_per_s: below this over timeouts.sync_rate_window a sync gives up (a server
+    # trickling bytes must not hold background updates for good). The server may ask for HTTP
+    # basic auth (username + password_file: a file holding the password, mode 0600) and/or a TLS
+    # client certificate (client_cert + client_key, PEM); ca_file: the county's CA for https.
+    # Relative paths are under KIOSK_HOME. docs/updates.md.
+    "sync": {"base_url": "", "every_hours": 6, "min_bytes_per_s": 1024, "username": "", "password_file": "",
+             "client_cert": "", "client_key": "", "ca_file": ""},
     # The public web tree phones read (kiosk publish --web), e.g. "https://jiandu.example.org/cunwu".
     # Receipts' QR codes open the printed record there; "" = receipts print no QR code.
     "viewer": {"base_url": ""},
@@ -106,11 +116,64 @@ def load(home: Path | None = None) -> dict[str, Any]:
         user = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"cannot read {path}: JSON nested too deeply") from None
     if not isinstance(user, dict):
         raise ConfigError(f"{path} must hold a JSON object")
     for key, value in user.items():
-        if key in cfg and isinstance(cfg[key], dict) and isinstance(value, dict):
+        if key not in cfg:
+            continue  # unknown keys are ignored (a newer config on an older kiosk)
+        value = _checked(path, key, cfg[key], value)
+        if isinstance(cfg[key], dict):
             cfg[key].update(value)
-        elif key in cfg:
+        else:
             cfg[key] = value
     return cfg
+
+
+def load_or_defaults(home: Path | None = None) -> tuple[dict[str, Any], ConfigError | None]:
+    """``(config, problem)``: :func:`load`, or the defaults and the :class:`ConfigError` when
+    ``config.json`` is malformed. For the app, which must start (and show 暂停服务) rather
+    than die when a technician broke the file."""
+    try:
+        return load(home), None
+    except ConfigError as exc:
+        return copy.deepcopy(DEFAULTS), exc
+
+
+def _checked(path: Path, name: str, default: Any, value: Any) -> Any:
+    """``value`` checked against the shape of its default: a table must be an object, a
+    number a finite number ≥ 0 (not true/false), a text a string; ``null`` means the
+    default. Keys a default table does not have are kept unchecked (other modules' options).
+
+    Raises:
+        ConfigError: one line naming the key, e.g. ``timeouts.technician_pin_lockout must be
+            a number, not 'abc'``.
+    """
+    def bad(what: str) -> ConfigError:
+        shown = json.dumps(value, ensure_ascii=False)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        return ConfigError(f"{path}: {name} must be {what}, not {shown}")
+
+    if value is None:
+        return copy.deepcopy(default) if default is not None else None
+    if isinstance(default, dict):
+        if not isinstance(value, dict):
+            raise bad("an object")
+        return {k: _checked(path, f"{name}.{k}", default[k], v) if k in default else v for k, v in value.items()}
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise bad("true or false")
+    elif isinstance(default, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise bad("a number ≥ 0")
+    elif isinstance(default, str):
+        if not isinstance(value, str):
+            raise bad("text")
+    elif isinstance(default, list) and not isinstance(value, list):
+        raise bad("a list")
+    if name == "scope" and not (isinstance(value, str) and value.isascii() and value.isdigit()
+                                and len(value) in (6, 9, 12)):
+        raise bad("a 6-, 9- or 12-digit division code")
+    return value
+

@@ -5,6 +5,7 @@ All amounts are ``decimal.Decimal`` in 元; floats are refused.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN = Decimal("0.01")
@@ -29,9 +30,13 @@ def to_decimal(value: str | int | Decimal) -> Decimal:
         raise ValueError(f"not a number: {value!r}") from exc
     if not d.is_finite():
         raise ValueError(f"not a finite number: {value!r}")
-    if d != d.quantize(FEN):
+    try:
+        q = d.quantize(FEN)
+    except InvalidOperation:  # more digits than the context holds (1e30)
+        raise ValueError(f"amount too large: {value!r}") from None
+    if d != q:
         raise ValueError(f"more than two decimal places: {value!r}")
-    return d.quantize(FEN)
+    return q
 
 
 def to_fen(amount: Decimal) -> int:
@@ -180,13 +185,18 @@ def village_display_name(official_name: str) -> str:
     return official_name
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_date(s: str) -> _dt.date:
     """Parse ISO 8601 ``YYYY-MM-DD``.
 
     Raises:
         ValueError: not a valid calendar date in that exact form.
     """
-    if not isinstance(s, str) or len(s) != 10:
+    # fromisoformat alone also takes ISO week dates (2024-W01-1) and, in 3.11, 20240105:
+    # such a record would have a year but no month on the screens
+    if not isinstance(s, str) or not _ISO_DATE.fullmatch(s):
         raise ValueError(f"not an ISO date YYYY-MM-DD: {s!r}")
     return _dt.date.fromisoformat(s)
 

@@ -4,13 +4,20 @@
 builder: amounts as ``Decimal``, dates checked, references resolved, private names still
 in full and ID numbers still plain (masking and hashing happen in the builder).
 
-Every defect raises :class:`SourceError` naming file, line and field in one line.
+Every defect is one line naming file, line and field. :func:`load_source` goes on after a
+defective record (it drops that record and validates the rest) and raises one
+:class:`SourceError` whose ``defects`` hold every line found: all defective records of every
+file (each with its first defect), every date after ``data_as_of``, and every ID number,
+mobile number or private person's full name in public text (:mod:`kiosk.privacy`).
 """
 from __future__ import annotations
 
+import contextvars
 import csv
+import functools
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
@@ -33,10 +40,25 @@ STEP_KINDS = ("start", "step", "decision", "end")
 
 
 class SourceError(KioskError):
-    """The source export is malformed. ``str()`` is one line: ``file:line: field: reason``."""
+    """The source export is malformed. ``str()`` is one line: ``file:line: field: reason``.
+
+    ``defects``: every defect found, each a SourceError of one line (just ``[self]`` for a
+    single one); the CLI prints one line per defect. ``file``/``line``: where, when known.
+    """
 
     exit_code = Exit.SOURCE
     default_zh = "数据源格式有误，未生成数据包"
+
+    def __init__(self, message: str, message_zh: str | None = None, defects: list["SourceError"] | None = None):
+        super().__init__(message, message_zh)
+        self.defects: list[SourceError] = defects or [self]
+        self.file: str | None = None
+        self.line: int | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        """One line per defect, as printed."""
+        return [str(d) for d in self.defects]
 
 
 def read_csv_resource(name: str) -> list[dict[str, str]]:
@@ -83,9 +105,11 @@ class _Ctx:
     def __init__(self, file: str, line: int | None = None):
         self.file, self.line = file, line
 
-    def fail(self, fld: str, reason: str) -> SourceError:
+    def fail(self, fld: str, reason: str, reason_zh: str | None = None) -> SourceError:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return SourceError(f"{where}: {fld}: {reason}", f"数据源有误：{where} 字段 {fld}：{reason}")
+        err = SourceError(f"{where}: {fld}: {reason}", f"数据源有误：{where} 字段 {fld}：{reason_zh or reason}")
+        err.file, err.line = self.file, self.line
+        return err
 
 
 def _get(rec: dict, ctx: _Ctx, name: str, typ: type | tuple = str, optional: bool = False) -> Any:
@@ -98,7 +122,14 @@ def _get(rec: dict, ctx: _Ctx, name: str, typ: type | tuple = str, optional: boo
         raise ctx.fail(name, "empty")
     if not isinstance(v, typ) or isinstance(v, bool) and typ is not bool:
         raise ctx.fail(name, f"expected {getattr(typ, '__name__', typ)}, got {type(v).__name__}")
+    if typ is int and not -MAX_INT <= v <= MAX_INT:
+        raise ctx.fail(name, f"number out of range (±{MAX_INT})")
     return v
+
+
+_AMOUNT = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,2})?")
+#: the largest whole number a source field may hold (attachments, a power's number)
+MAX_INT = 10 ** 9
 
 
 def _amount(rec: dict, ctx: _Ctx, name: str, optional: bool = False, allow_negative: bool = False) -> Decimal | None:
@@ -109,6 +140,10 @@ def _amount(rec: dict, ctx: _Ctx, name: str, optional: bool = False, allow_negat
         raise ctx.fail(name, "missing")
     if not isinstance(v, str):
         raise ctx.fail(name, f"amount must be a decimal string, got {type(v).__name__}")
+    if not _AMOUNT.fullmatch(v.strip()):
+        # not "1e3", "1,000", "+5", "NaN"; and below 10¹² 元, so 分 fit SQLite's 64-bit integers
+        raise ctx.fail(name, f"not a number in plain decimal form (digits, at most two places, below 10^12 元): {v[:30]!r}",
+                       f"不是规范的金额（数字，最多两位小数，小于一万亿元）：{v[:30]!r}")
     try:
         d = to_decimal(v)
     except ValueError as exc:
@@ -140,25 +175,34 @@ def _idnum(rec: dict, ctx: _Ctx, name: str) -> str:
 
 
 def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
+    """``(line number, object)`` of each non-blank line. While :func:`load_source` collects
+    defects, a bad line is reported and skipped and a missing file reads as empty."""
     out = []
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise SourceError(f"{path.name}: file missing", f"数据源缺少文件 {path.name}") from None
+        _report(SourceError(f"{path.name}: file missing", f"数据源缺少文件 {path.name}"))
+        return []
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise _Ctx(path.name, line).fail("-", "invalid UTF-8") from None
+        _report(_Ctx(path.name, line).fail("-", "invalid UTF-8"))
+        return []
     for no, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise _Ctx(path.name, no).fail("-", f"invalid JSON ({exc.msg})") from None
+            _report(_Ctx(path.name, no).fail("-", f"invalid JSON ({exc.msg})"))
+            continue
+        except RecursionError:
+            _report(_Ctx(path.name, no).fail("-", "JSON nested too deeply"))
+            continue
         if not isinstance(obj, dict):
-            raise _Ctx(path.name, no).fail("-", "each line must be a JSON object")
+            _report(_Ctx(path.name, no).fail("-", "each line must be a JSON object"))
+            continue
         out.append((no, obj))
     return out
 
@@ -457,6 +501,8 @@ def _village(src: Path) -> tuple[dict, dict]:
         raise SourceError("village.json: file missing", "数据源缺少 village.json") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _Ctx("village.json").fail("-", f"invalid JSON/UTF-8 ({exc})") from None
+    except RecursionError:
+        raise _Ctx("village.json").fail("-", "JSON nested too deeply") from None
     c = _Ctx("village.json")
     if not isinstance(v, dict):
         raise c.fail("-", "must be a JSON object")
@@ -520,16 +566,27 @@ def load_rules(src: Path) -> RuleSet | None:
 
 
 def load_source(src: Path | str, cfg: dict | None = None, progress: Callable[[str], None] | None = None) -> Source:
+    """Read and validate ``SRC/``; see :func:`_load_source`. Every defect found is collected
+    (module doc) and raised together as one :class:`SourceError`."""
+    token = _COLLECTOR.set(_Defects())
+    try:
+        return _load_source(src, cfg, progress)
+    finally:
+        _COLLECTOR.reset(token)
+
+
+def _load_source(src: Path | str, cfg: dict | None = None, progress: Callable[[str], None] | None = None) -> Source:
     """Read and validate ``SRC/`` (docs/data-model.md), with its optional ``rules.json`` and
     ``explanations.jsonl``. ``cfg`` is accepted for callers that pass the kiosk config; the
     rules' numbers come from ``rules.json``, not from it.
 
     Raises:
-        SourceError: first defect found, as one line naming file, line and field.
+        SourceError: with one line per defect in ``defects`` (see module doc).
     """
     src = Path(src)
     if not src.is_dir():
         raise SourceError(f"{src}: not a folder", f"找不到数据源文件夹 {src}")
+    defects = _COLLECTOR.get() or _Defects.start()
     village, div = _village(src)
     source = Source(village=village, division=div, rules=load_rules(src))
     # projects and assets first: finance lines refer to them
@@ -547,5 +604,181 @@ def load_source(src: Path | str, cfg: dict | None = None, progress: Callable[[st
         progress("services")
     powers = {p["id"]: p for p in source.records["powers"]}
     source.records["services"] = _services(_read_jsonl(src / "services.jsonl"), powers)
-    source.explanations = _explanations(src / "explanations.jsonl", source.records, village["code"])
+    try:
+        source.explanations = _explanations(src / "explanations.jsonl", source.records, village["code"])
+    except SourceError as exc:
+        _report(exc)
+    defects.finish(source)
     return source
+
+
+# ---------------------------------------------------------------- every defect, not the first
+#
+# Why a wrapper and not a try/except in each loader's loop: the loaders stay plain
+# "raise at the first defect of a record" code. The wrapper runs a loader, and when a record
+# fails it reports the defect, drops that record and runs the loader again on the rest, so
+# every defective record is found (one line each, its first defect) and cross-record checks
+# (duplicate ids, references) still see every other record.
+
+MAX_DEFECTS = 1000  # then stop: the export is broken wholesale
+_COLLECTOR: contextvars.ContextVar["_Defects | None"] = contextvars.ContextVar("source_defects", default=None)
+
+
+class _Defects:
+    """The defects of one :func:`load_source` call, and each kind's records with their lines."""
+
+    def __init__(self) -> None:
+        self.found: list[SourceError] = []
+        self.rows: dict[str, list[tuple[int, dict]]] = {}  # kind → (line, record) of records kept
+
+    @classmethod
+    def start(cls) -> "_Defects":
+        d = cls()
+        _COLLECTOR.set(d)
+        return d
+
+    def add(self, err: SourceError) -> None:
+        self.found.extend(err.defects)
+        if len(self.found) >= MAX_DEFECTS:
+            self._raise(stopped=True)
+
+    def _raise(self, stopped: bool = False) -> None:
+        _COLLECTOR.set(None)
+        found = self.found[:MAX_DEFECTS]
+        if stopped:
+            found.append(SourceError(f"stopped after {MAX_DEFECTS} defects", f"错误超过 {MAX_DEFECTS} 处，已停止检查"))
+        if len(found) == 1:
+            raise found[0]
+        raise SourceError(f"{len(self.found)} defects in the source export, first: {found[0].message}",
+                          f"数据源有 {len(self.found)} 处错误，未生成数据包", defects=found)
+
+    def finish(self, source: "Source") -> None:
+        """Checks across files, then raise every defect found (nothing when clean)."""
+        _COLLECTOR.set(None)
+        for err in _after_checks(source, self.rows):
+            self.found.append(err)
+        if self.found:
+            self._raise()
+
+
+def _report(err: SourceError) -> None:
+    """Record ``err`` when collecting, else raise it (callers outside :func:`load_source`)."""
+    col = _COLLECTOR.get()
+    if col is None:
+        raise err
+    col.add(err)
+
+
+def _each_record(kind: str, loader: Callable) -> Callable:
+    """Wrap a loader ``(rows, *args) -> records`` to report every defective record (see above)."""
+
+    @functools.wraps(loader)
+    def run(rows, *args, **kwargs):
+        col = _COLLECTOR.get()
+        if col is None:
+            return loader(rows, *args, **kwargs)
+        rows = list(rows)
+        dropped: set[str] = set()
+        while True:
+            try:
+                out = loader(rows, *args, **kwargs)
+            except SourceError as exc:
+                # a reference to a record dropped for its own defect says nothing new
+                if not any(f"{rid!r}" in exc.message for rid in dropped):
+                    col.add(exc)
+                at = next((i for i, (no, _) in enumerate(rows) if no == exc.line), None) \
+                    if exc.file == f"{kind}.jsonl" else None
+                if at is None:
+                    col.rows[kind] = []
+                    return []  # not one record's fault: this file cannot be checked further
+                rid = rows[at][1].get("id")
+                if isinstance(rid, str):
+                    dropped.add(rid)
+                del rows[at]
+                continue
+            col.rows[kind] = list(zip((no for no, _ in rows), out)) if len(out) == len(rows) else []
+            return out
+
+    return run
+
+
+#: dates of things that happened: none may lie after the export's data_as_of
+_HAPPENED = {"finance": ("date",), "payments": ("paid_on",), "services": ("decided_on",)}
+
+#: public text fields per kind (shown on screens, printed on receipts); ``[]``: in each item
+_PUBLIC_TEXT = {
+    "finance": ("summary", "voucher_no", "account_name", "handler", "reviewer", "approver"),
+    "projects": ("name", "category", "location", "procurement_method", "contractor", "supervisors[]",
+                 "stages[].note", "fund_sources[].source"),
+    "assets": ("name", "category", "status", "disposal_method", "reserve_review", "area_unit"),
+    "services": ("group", "result", "steps[].step", "steps[].note"),
+    "powers": ("name", "basis", "executor", "supervisor", "materials", "time_limit", "steps[].label", "edges[].label"),
+    "payments": ("item", "basis", "period"),
+}
+#: fields that name officials in office in full: no private name check there (ID/mobile still)
+_OFFICIAL_FIELDS = {"handler", "reviewer", "approver", "supervisors[]", "executor", "supervisor"}
+
+
+def _texts(rec: dict, spec: str):
+    """``(label, text)`` of one public field spec (``steps[].note``: each item's note)."""
+    if "[]" not in spec:
+        v = rec.get(spec)
+        if isinstance(v, str):
+            yield spec, v
+        return
+    lst, _, sub = spec.partition("[]")
+    for i, item in enumerate(rec.get(lst) or []):
+        v = item.get(sub.lstrip(".")) if sub and isinstance(item, dict) else item
+        if isinstance(v, str):
+            yield f"{lst}[{i}]{sub}", v
+
+
+def _official_names(source: "Source") -> set[str]:
+    names: set[str] = set()
+    v = source.village
+    for group in ("cadres", "supervision_committee"):
+        for person in v.get(group) or []:
+            if isinstance(person, dict) and isinstance(person.get("name"), str):
+                names.add(person["name"])
+    for r in source.records.get("finance", []):
+        names.update(r[f] for f in ("handler", "reviewer", "approver"))
+    for r in source.records.get("projects", []):
+        names.update(re.split(r"\s*[（(]", s, maxsplit=1)[0] for s in r["supervisors"])  # "name (role)"
+    return names
+
+
+def _after_checks(source: "Source", rows: dict[str, list[tuple[int, dict]]]) -> list[SourceError]:
+    """Dates after ``data_as_of`` and personal data in public text (:mod:`kiosk.privacy`),
+    one defect per finding."""
+    from kiosk import privacy
+
+    out: list[SourceError] = []
+    as_of = source.village.get("data_as_of")
+    recs = source.records
+    persons = [r["applicant"] for r in recs.get("services", [])] + \
+        [r[f] for r in recs.get("payments", []) for f in ("holder", "household_head")] + \
+        [r["counterparty"] for r in recs.get("assets", []) if r.get("counterparty_type") == "person"]
+    officials = frozenset(privacy.normalise(n).strip() for n in _official_names(source))
+    names = privacy.private_names(persons, officials)
+    for kind in KINDS:
+        for no, r in rows.get(kind, []):
+            c = _Ctx(f"{kind}.jsonl", no)
+            for f in _HAPPENED.get(kind, ()):
+                if isinstance(as_of, str) and isinstance(r.get(f), str) and r[f] > as_of:
+                    out.append(c.fail(f, f"{r[f]} is after the export's data_as_of {as_of}",
+                                      f"{r[f]} 晚于数据截止日期 {as_of}"))
+            if kind == "projects" and isinstance(as_of, str):
+                for i, st in enumerate(r["stages"]):
+                    if st["date"] > as_of:
+                        out.append(c.fail(f"stages[{i}].date", f"{st['date']} is after the export's data_as_of {as_of}",
+                                          f"{st['date']} 晚于数据截止日期 {as_of}"))
+            for spec in _PUBLIC_TEXT.get(kind, ()):
+                for label, text in _texts(r, spec):
+                    for found in privacy.find(text, frozenset() if spec in _OFFICIAL_FIELDS else names, officials):
+                        out.append(c.fail(label, found.reason, found.reason_zh))
+    return out
+
+
+for _kind in ("finance", "projects", "assets", "powers", "payments", "services"):
+    globals()[f"_{_kind}"] = _each_record(_kind, globals()[f"_{_kind}"])
+del _kind

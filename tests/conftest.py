@@ -11,8 +11,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# Property and fuzz tests: brief and repeatable in `make test`, long in `make fuzz`
+# (pytest --hypothesis-profile=fuzz). A test's own @settings(max_examples=…) still wins.
+settings.register_profile("brief", max_examples=40, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "5000")), deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("brief")
 
 from sourcekit import write_source  # noqa: E402
 

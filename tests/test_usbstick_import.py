@@ -330,7 +330,7 @@ def _fill(path: Path, leave: int) -> None:
         f.write(b"\0" * max(0, free - leave))
 
 
-def test_full_disk_before_and_during_copy(tiny_home, stick_tree, small_bundle):
+def test_full_disk_before_and_during_copy(tiny_home, stick_tree, small_bundle, monkeypatch):
     assert run_cli("import", small_bundle) == 0
     before = tree_digest(tiny_home / "mirror")
     _fill(tiny_home, 10 << 20)  # less than the 32 MB margin
@@ -340,6 +340,10 @@ def test_full_disk_before_and_during_copy(tiny_home, stick_tree, small_bundle):
     (tiny_home / "filler").unlink()
     p = stickimport.plan(stick_tree, tiny_home)  # enough space now
     _fill(tiny_home, 20_000)  # ...then something else fills the disk before the copy
+    with pytest.raises(sync.DiskFull) as ei:
+        stickimport.run(p, tiny_home)  # the install checks again before copying
+    assert ei.value.message_zh.startswith("终端存储空间不足")
+    monkeypatch.setattr(I, "check_free_space", lambda *a, **k: None)  # ...or fills it during the copy
     with pytest.raises(sync.DiskFull) as ei:
         stickimport.run(p, tiny_home)
     assert ei.value.message_zh == "终端存储空间已满，未导入，原数据不变"

@@ -28,6 +28,9 @@ from kiosk.cache.clock import parse_utc
 from kiosk.errors import Exit, KioskError
 
 FORMAT_VERSION = 1
+#: the largest integer a manifest may hold (seq, sizes, counts): 2⁵³ − 1, exact in every JSON
+#: reader (RFC 7493, I-JSON); a seq up to it names its version folder (``v`` + its digits)
+MAX_INT = 2 ** 53 - 1
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 SIGNATURE_BYTES = 64
@@ -332,10 +335,12 @@ def _match(m: dict, key: str, pattern: re.Pattern, what: str, optional: bool = F
     return v
 
 
-def _int(m: dict, key: str, minimum: int, where: str | None = None) -> int:
+def _int(m: dict, key: str, minimum: int, where: str | None = None, maximum: int = MAX_INT) -> int:
     v = m.get(key)
     if type(v) is not int or v < minimum:  # type(), not isinstance: true and 1.0 are not integers here
         raise _field(where or key, f"must be an integer ≥ {minimum}, got {_show(v)}")
+    if v > maximum:
+        raise _field(where or key, f"must be an integer ≤ {maximum} (2^53 - 1), got {v}")
     return v
 
 

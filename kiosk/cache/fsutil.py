@@ -27,6 +27,33 @@ class HomeNotWritable(KioskError):
     default_zh = "终端数据目录无法写入"
 
 
+#: errors that mean "the disk is full"
+FULL = {errno.ENOSPC, errno.EDQUOT}
+#: free space kept on top of what an update needs (SQLite temp files, logs)
+SPACE_MARGIN = 32 << 20
+
+
+class DiskFull(KioskError):
+    """Not enough free internal space (checked before copying; or the disk filled up while
+    writing). Nothing half-written remains."""
+
+    exit_code = Exit.DISK_FULL
+    default_zh = "终端存储空间不足，未导入，原数据不变"
+
+
+def disk_full(exc: OSError) -> DiskFull:
+    return DiskFull(f"the kiosk's disk is full ({exc.strerror or exc}: {exc.filename or ''}); nothing was changed",
+                    "终端存储空间已满，未导入，原数据不变")
+
+
+def check_free_space(path: Path, need: int, margin: int = SPACE_MARGIN) -> None:
+    """Raise :class:`DiskFull` unless ``path``'s file system has ``need + margin`` bytes free."""
+    free = shutil.disk_usage(path).free
+    if free < need + margin:
+        raise DiskFull(f"not enough free space: {need + margin} bytes needed, {free} free",
+                       f"终端存储空间不足（需要 {(need + margin) / 1e6:.0f} MB，剩余 {free / 1e6:.0f} MB），未导入，原数据不变")
+
+
 def not_writable(home: Path | str, exc: OSError) -> HomeNotWritable:
     why = "read-only file system" if exc.errno == errno.EROFS else (exc.strerror or str(exc)).lower()
     return HomeNotWritable(f"cannot write to KIOSK_HOME {home}: {why} ({exc.filename or home})",
@@ -35,13 +62,15 @@ def not_writable(home: Path | str, exc: OSError) -> HomeNotWritable:
 
 @contextmanager
 def writing(home: Path | str) -> Iterator[None]:
-    """Turn a write failure (read-only file system, permissions) into one clear
-    :class:`HomeNotWritable` line instead of a traceback."""
+    """Turn a write failure (read-only file system, permissions; a full disk) into one clear
+    :class:`HomeNotWritable` (:class:`DiskFull`) line instead of a traceback."""
     try:
         yield
     except OSError as exc:
         if exc.errno in NOT_WRITABLE:
             raise not_writable(home, exc) from None
+        if exc.errno in FULL:
+            raise disk_full(exc) from None
         raise
 
 
@@ -97,6 +126,8 @@ def atomic_write_bytes(path: Path | str, data: bytes, mode: int = 0o644) -> None
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     fd = os.open(str(tmp), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
+        if mode != 0o644:  # a stale temp file keeps its old mode through O_CREAT
+            os.fchmod(fd, mode)
         os.write(fd, data)
         os.fsync(fd)
     finally:
@@ -105,14 +136,22 @@ def atomic_write_bytes(path: Path | str, data: bytes, mode: int = 0o644) -> None
     fsync_dir(path.parent)
 
 
-def atomic_write_json(path: Path | str, obj: Any) -> None:
+def atomic_write_json(path: Path | str, obj: Any, mode: int = 0o644) -> None:
     """:func:`atomic_write_bytes` of UTF-8 JSON (sorted keys, indented)."""
-    atomic_write_bytes(path, (json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8"))
+    atomic_write_bytes(path, (json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8"),
+                       mode)
 
 
 def read_json(path: Path | str, default: Any = None) -> Any:
-    """JSON content of ``path``, or ``default`` if it does not exist."""
+    """JSON content of ``path``, or ``default`` if it does not exist.
+
+    Raises:
+        ValueError: not UTF-8 JSON, or nested too deeply to parse (json raises RecursionError,
+            which callers that catch ValueError would miss).
+    """
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return default
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply") from None

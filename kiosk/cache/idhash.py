@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -45,10 +46,33 @@ def _one(args: tuple[str, IdHashParams]) -> str:
     return id_hash(*args)
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: the kernel SIGKILLs this worker when the builder dies (Linux
+    prctl), so a SIGKILLed build leaves no worker hashing on for minutes."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the build guard still kills the workers it was told about
+    if os.getppid() != parent:  # the builder died before prctl took effect
+        os._exit(1)
+
+
 def id_hash_many(numbers: set[str] | list[str], params: IdHashParams) -> dict[str, str]:
     """Hash each distinct number once, on all cores. Returns ``{number: hex}``."""
+    from kiosk.cache import buildguard
+
     uniq = sorted(set(numbers))
     if len(uniq) < 64:
         return {n: id_hash(n, params) for n in uniq}
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as ex:
-        return dict(zip(uniq, ex.map(_one, [(n, params) for n in uniq], chunksize=32)))
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, initializer=_die_with_parent,
+                             initargs=(os.getpid(),)) as ex:
+        it = ex.map(_one, [(n, params) for n in uniq], chunksize=32)
+        if guard := buildguard.current():
+            for pid in list(ex._processes or {}):  # started by map(); no public accessor
+                guard.watch(pid)
+        return dict(zip(uniq, it))

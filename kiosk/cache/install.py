@@ -47,9 +47,9 @@ from kiosk.cache import bundle as B
 from kiosk.cache import verify as V
 from kiosk.cache.clock import FUTURE_TOLERANCE, SYSTEM, Clock, parse_utc
 from kiosk.cache import highwater
-from kiosk.cache.fsutil import (HomeNotWritable, atomic_write_json, fsync_dir, make_read_only, make_writable_dirs,
-                                not_writable, read_json, remove_tree, writing)
-from kiosk.cache.keys import TrustStore
+from kiosk.cache.fsutil import (FULL, HomeNotWritable, atomic_write_json, check_free_space, disk_full, fsync_dir,
+                                make_read_only, make_writable_dirs, not_writable, read_json, remove_tree, writing)
+from kiosk.cache.keys import TrustStore, verification_keys
 from kiosk.errors import Exit, KioskError
 
 COPY_CHUNK = 1 << 20
@@ -86,7 +86,8 @@ def read_state(home: Path) -> dict[str, Any]:
     return st if isinstance(st, dict) else {}
 
 
-VERSION_NAME = re.compile(r"^v(\d{6})-([0-9a-f]{8})$")
+#: ``v`` + the seq, at least six digits (``v000007``, ``v1000000``, ``v2026120701``) + the fingerprint
+VERSION_NAME = re.compile(r"^v([0-9]{6,16})-([0-9a-f]{8})$")
 STATE_DAMAGED_ZH = "本机数据记录（state.json）被删除、损坏或改动，请联系技术人员"
 
 
@@ -143,9 +144,21 @@ def highest(home: Path, state: dict[str, Any], damaged: bool = False) -> tuple[i
 
 
 def verify_version(home: Path, name: str | None, state: dict[str, Any]) -> str | None:
-    """Re-check an installed version folder (layout, every file's size and SHA-256, the
-    manifest against the SHA-256 recorded at install or else its signature against the
-    trusted keys). Returns None if intact, else a one-line reason."""
+    """Re-check an installed version folder. Returns None if intact, else a one-line reason.
+
+    Everything is checked again, nothing is taken from state.json on trust (root could
+    rewrite a database, its manifest, the folder name and state.json together):
+
+    * the manifest's **signature** against the keys recorded beside the high-water mark
+      (``kiosk.cache.keys.verification_keys``: retired keys of a rotation included);
+    * the manifest against the **records outside state.json**: the SHA-256 recorded for this
+      folder, and for the highest version the high-water mark's (a different signed bundle
+      of the same seq is a fork), and against state.json's own record;
+    * the folder name (seq and fingerprint) and the scope;
+    * the layout and every file's size and SHA-256;
+    * the **database**: exact schema, quick_check, meta and each table's record count
+      against the manifest's (:func:`check_database`).
+    """
     if not name:
         return "no version"
     mt = VERSION_NAME.match(name)
@@ -154,19 +167,21 @@ def verify_version(home: Path, name: str | None, state: dict[str, Any]) -> str |
         return f"version folder {name} is missing"
     try:
         present = V.list_files(vdir)
+        m = V.verify_manifest(*V.read_manifest(vdir), verification_keys(home))
         recorded = (state.get("manifests") or {}).get(name)
-        if recorded:
-            mbytes = (vdir / B.MANIFEST).read_bytes()
-            if hashlib.sha256(mbytes).hexdigest() != recorded:
-                return "manifest.json differs from the one installed"
-            m = B.Manifest.parse(mbytes)
-        else:
-            m = V.verify_manifest(*V.read_manifest(vdir), TrustStore(home).keys())
+        if recorded and m.sha256 != recorded:
+            return "manifest.json differs from the one installed"
+        hw = highwater.read(home)
+        if (rec := hw["versions"].get(name)) and rec != m.sha256:
+            return "manifest.json differs from the high-water record of this version"
+        if m.seq == hw["highest_seq"] and hw["highest_manifest_sha256"] and m.sha256 != hw["highest_manifest_sha256"]:
+            return f"manifest.json of 第{m.seq}版 differs from the high-water record (another bundle of the same version)"
         if m.fingerprint != mt.group(2) or m.seq != int(mt.group(1)):
             return "manifest does not belong to this version folder"
         if state.get("scope") and m.scope != state["scope"]:
             return "manifest is for another scope"
         V.check_files(vdir, m, present)
+        check_database(vdir / B.DB_PATH, m, home)
     except KioskError as exc:
         return exc.message
     except (OSError, ValueError) as exc:
@@ -231,7 +246,7 @@ def reconstruct(home: Path, problem: str, clock: Clock | None = None) -> dict[st
                 os.replace(mdir / "versions" / name, mdir / "quarantine" / name)
             fsync_dir(mdir / "versions")
         write_state(home, state)
-        highwater.raise_to(home, top, top_sha, state["newest_issued_at"], state["scope"])
+        highwater.raise_to(home, top, top_sha, state["newest_issued_at"], state["scope"], state["manifests"])
     return state
 
 
@@ -337,8 +352,21 @@ def _clean_leftovers(mdir: Path, state: dict) -> None:
     keep = {state.get("current"), state.get("last_known_good")}
     if keep == {None}:  # a state that names no version never makes the folders "leftovers"
         keep = {d.name for d in (mdir / "versions").iterdir()} if (mdir / "versions").is_dir() else set()
+    failed = (state.get("failed") or {}).get("version")
     for d in (mdir / "versions").iterdir() if (mdir / "versions").is_dir() else ():
-        if d.name not in keep:
+        if d.name in keep:
+            continue
+        if d.name == failed and VERSION_NAME.match(d.name):
+            # a fallback switched but was cut off before it moved the damaged copy aside:
+            # it is evidence (and its name a high-water record), never deleted
+            q = mdir / "quarantine"
+            q.mkdir(exist_ok=True)
+            make_writable_dirs(q / d.name)
+            remove_tree(q / d.name)
+            os.replace(d, q / d.name)
+            fsync_dir(q)
+            fsync_dir(mdir / "versions")
+        else:
             remove_tree(d)
     for t in mdir.glob(".state.json.tmp*") if mdir.is_dir() else ():
         t.unlink(missing_ok=True)
@@ -378,46 +406,52 @@ def _copy(src: Path, dst: Path, progress: Progress | None, done: list[int], tota
             if exc.errno in (30, 13, 1):  # EROFS, EACCES, EPERM on the kiosk side
                 raise not_writable(home, exc) from None
             raise
-        _copy_to(fi, fo, progress, done, total)
+        _copy_to(fi, fo, progress, done, total, home)
 
 
-def _copy_to(fi, fo, progress: Progress | None, done: list[int], total: int) -> None:
-    with fo:
-        while chunk := fi.read(COPY_CHUNK):
-            fo.write(chunk)
-            done[0] += len(chunk)
-            if progress:
-                progress("copy", done[0], total)
-        fo.flush()
-        os.fsync(fo.fileno())
-        _drop_cache(fo)
+def _copy_to(fi, fo, progress: Progress | None, done: list[int], total: int, home: Path) -> None:
+    """Copy ``fi`` (the stick or download) to ``fo`` (the kiosk's disk). A failed read is
+    an OSError (the stick); a failed write is :class:`DiskFull` or :class:`HomeNotWritable`
+    (the kiosk), so a full disk is never blamed on the stick."""
+    try:
+        with fo:
+            while chunk := fi.read(COPY_CHUNK):
+                _ours(home, fo.write, chunk)
+                done[0] += len(chunk)
+                if progress:
+                    progress("copy", done[0], total)
+            _ours(home, fo.flush)
+            _ours(home, os.fsync, fo.fileno())
+            _drop_cache(fo)
+    except OSError as exc:  # closing a file whose buffered write failed
+        if exc.errno in FULL:
+            raise disk_full(exc) from None
+        raise
 
 
-def check_database(db: Path, m: B.Manifest) -> None:
-    """SQLite quick_check and meta/counts against the manifest.
+def _ours(home: Path, fn, *args) -> None:
+    """A write to the kiosk's own disk: its failure is the kiosk's, never the stick's."""
+    try:
+        fn(*args)
+    except OSError as exc:
+        if exc.errno in FULL:
+            raise disk_full(exc) from None
+        raise not_writable(home, exc) from None
+
+
+def check_database(db: Path, m: B.Manifest, home: Path | None = None) -> int:
+    """The database checks of docs/bundle-format.md §5 (:func:`kiosk.cache.dbcheck.check_database`),
+    within ``timeouts.database_check`` seconds of ``home``'s config. Returns the schema revision.
 
     Raises:
-        BundleError: the database is damaged or does not match its manifest.
+        BundleError: the database does not have its revision's exact schema, is damaged,
+            does not match its manifest, or took too long to check.
     """
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            if (r := con.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
-                raise B.BundleError(f"database check failed: {r}", "数据库自检失败")
-            meta = dict(con.execute("SELECT key, value FROM meta"))
-            if meta.get("format_version") != str(B.FORMAT_VERSION) or meta.get("scope") != m.scope:
-                raise B.BundleError("database meta does not match the manifest", "数据库与清单不符")
-            tables = {"finance": "finance", "projects": "projects", "assets": "assets", "services": "services",
-                      "powers": "powers", "payments": "payments"}
-            for kind, table in tables.items():
-                n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                if n != m.counts.get(kind):
-                    raise B.BundleError(f"database has {n} {kind} records, manifest says {m.counts.get(kind)}",
-                                        "数据库记录数与清单不符")
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as exc:
-        raise B.BundleError(f"database cannot be read: {exc}", "数据库无法读取") from None
+    from kiosk import config
+    from kiosk.cache import dbcheck
+
+    limit = float(config.load(home)["timeouts"]["database_check"]) if home is not None else config.TIMEOUTS["database_check"]
+    return dbcheck.check_database(db, m, limit)
 
 
 def install(bundle_dir: Path, home: Path, scope: str | None = None, progress: Progress | None = None,
@@ -458,11 +492,14 @@ def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: P
         state = reconstruct(home, problem, clock)
     top, top_sha = highest(home, state)
     state = {**state, "highest_seq": top, "highest_manifest_sha256": top_sha}
+    scope = kiosk_scope(home, scope, state)  # config.json alone cannot move a kiosk to another village
     _check_acceptable(m, state, scope, clock)
     V.check_layout(m, present)
     total = m.data_size
 
     mdir = mirror_dir(home)
+    # before copying anything: room for the copy (a full disk mid-copy said "stick pulled")
+    check_free_space(mdir if mdir.is_dir() else home, total)
     step("clean")
     _clean_leftovers(mdir, state)
     created = [d for d in (mdir, mdir / "staging", mdir / "versions") if not d.exists()]
@@ -500,7 +537,7 @@ def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: P
         # the staged copy is what counts (the stick may have changed under us)
         chain = _check_acceptable(vm, state, scope, clock)
         step("check_db")
-        check_database(stage / B.DB_PATH, vm)
+        check_database(stage / B.DB_PATH, vm, home)
         step("publish")
         name = version_name(vm.seq, vm.fingerprint)
         target = mdir / "versions" / name
@@ -543,8 +580,91 @@ def _install_locked(bundle_dir: Path, home: Path, scope: str | None, progress: P
     # the second, independent record of the mark (after the switch: a crash in between
     # leaves state.json ahead, which the next check copies over; never the reverse)
     highwater.raise_to(home, new_state["highest_seq"], new_state["highest_manifest_sha256"], newest,
-                       new_state["scope"])
+                       new_state["scope"], new_state["manifests"])
     step("gc")
     _clean_leftovers(mdir, new_state)
     old = state.get("highest_seq")
     return InstallResult(old, vm.seq, vm.fingerprint, vm.data_as_of, dict(vm.counts), name, chain)
+
+
+# ---------------------------------------------------------------- the kiosk's scope
+
+SCOPE_CODE = re.compile(r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$")
+
+
+def recorded_scope(home: Path, state: dict[str, Any] | None = None) -> str | None:
+    """The scope this kiosk is bound to: the one recorded beside the high-water mark (set by
+    the first install, changed only with the technician PIN), else state.json's; None on a
+    kiosk that never installed anything."""
+    hw = highwater.read(home)["scope"]
+    return hw if isinstance(hw, str) and hw else (state if state is not None else read_state(home)).get("scope")
+
+
+def kiosk_scope(home: Path, configured: str | None, state: dict[str, Any] | None = None) -> str | None:
+    """The scope to accept bundles for: the recorded one; ``configured`` (config.json
+    ``scope``) only on a kiosk that has none yet.
+
+    Raises:
+        BundleError: config.json names another scope than the recorded one (a neighbour's
+            bundle must not install because someone edited config.json): changing it needs
+            the technician PIN (``kiosk scope CODE``).
+    """
+    rec = recorded_scope(home, state)
+    if rec and configured and configured != rec:
+        raise B.BundleError(
+            f"config.json scope {configured} differs from this kiosk's scope {rec}; changing the scope needs the "
+            "technician PIN (kiosk scope CODE --pin-stdin)",
+            f"配置文件中的所属地区（{configured}）与本机（{rec}）不符，更改所属地区须技术人员密码")
+    return rec or configured
+
+
+def change_scope(home: Path, new: str, clock: Clock | None = None) -> str | None:
+    """Bind the kiosk to another scope (the caller has checked the technician PIN). Returns
+    the old scope.
+
+    The old scope's data stays as evidence in ``mirror-retired/<old>-<time>/`` (the whole
+    mirror: state, versions, quarantine) and its high-water mark under ``retired`` in the
+    high-water record, so going back to it later still refuses its older bundles. The kiosk
+    shows nothing (尚无数据) until a bundle of the new scope is imported. The change is
+    recorded like a key change (:mod:`kiosk.cache.trustlog`, ``scope_changed``) and shown on
+    every screen until a county-signed key list confirms it.
+
+    Raises:
+        BundleError: ``new`` is not a 6-, 9- or 12-digit code, or is the scope already.
+        ImportBusy, HomeNotWritable.
+    """
+    clock = clock or SYSTEM
+    home = Path(home)
+    if not isinstance(new, str) or not SCOPE_CODE.match(new):
+        raise B.BundleError(f"scope must be a 6-, 9- or 12-digit division code, not {new!r}", "所属地区代码应为6、9或12位数字")
+    with import_lock(home), writing(home):
+        state = read_state(home)
+        old = recorded_scope(home, state)
+        if old == new:
+            raise B.BundleError(f"this kiosk's scope is {new} already", f"本机所属地区已是 {new}")
+        highwater.record_event(home, "scope_changed", f"{old or '-'}→{new}")  # first: never a change unrecorded
+        hw = highwater.read(home)
+        top, top_sha = highest(home, state)
+        retired = dict(hw.get("retired") or {})
+        if old:
+            retired[old] = {"highest_seq": max(top, int((retired.get(old) or {}).get("highest_seq", 0))),
+                            "highest_manifest_sha256": top_sha, "newest_issued_at": hw["newest_issued_at"]}
+        back = retired.pop(new, None) or {}
+        mdir = mirror_dir(home)
+        when = now_iso(clock)
+        if mdir.is_dir():
+            rdir = home / "mirror-retired"
+            rdir.mkdir(exist_ok=True)
+            os.replace(mdir, rdir / f"{old or 'none'}-{when.replace(':', '')}")
+            fsync_dir(rdir)
+        mdir.mkdir()
+        fsync_dir(home)
+        seq = int(back.get("highest_seq", 0) or 0)
+        write_state(home, {"current": None, "last_known_good": None, "highest_seq": seq,
+                           "highest_manifest_sha256": back.get("highest_manifest_sha256"), "manifests": {},
+                           "scope": new, "newest_issued_at": back.get("newest_issued_at"), "installed_at": None,
+                           "chain": None, "banner": None, "failed": None,
+                           "history": [{"event": "scope_changed", "at": when, "from": old, "to": new}]})
+        highwater.replace_mark(home, seq, back.get("highest_manifest_sha256"), back.get("newest_issued_at"), new,
+                               retired)
+    return old

@@ -28,6 +28,7 @@ The callbacks run in the checker thread.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import threading
@@ -41,6 +42,7 @@ from kiosk.cache import install as I
 from kiosk.cache.clock import SYSTEM, Clock, parse_utc
 from kiosk.cache.fsutil import HomeNotWritable, atomic_write_bytes, atomic_write_json, fsync_dir, read_json, writing
 from kiosk.cache.keys import TrustStore, keys_problem
+from kiosk.cache.keys import raw_public as keys_raw
 
 VERSION_NAME = I.VERSION_NAME
 verify_version = I.verify_version  # moved to install (state reconstruction needs it); kept here for callers
@@ -66,6 +68,8 @@ class CheckResult:
     reason: str | None = None         # English, one line
     banner: str | None = None         # Chinese, as on screen
     checked_at: str = ""
+    saved: bool = True                # False: the fallback could not be written (full or read-only disk);
+                                      # it holds in memory (:func:`memory_override`) and is retried
 
     @property
     def changed(self) -> bool:
@@ -126,8 +130,43 @@ def _record(home: Path, res: CheckResult) -> None:
         with writing(home):
             run_dir(home).mkdir(parents=True, exist_ok=True)
             atomic_write_json(_check_file(home), res.as_dict())
-    except HomeNotWritable:
-        pass  # the result is still returned; only the "when last checked" record is lost
+    except (OSError, I.KioskError):
+        pass  # a full or read-only disk: the result is still returned; only "when last checked" is lost
+
+
+# ---------------------------------------------------------------- a fallback that cannot be written
+#
+# Why in memory: on a full (or read-only) disk the fallback cannot be written into
+# state.json, which still names the damaged version. The process that found the damage
+# then decides what the screens show — the last known good version, or nothing — and
+# :func:`kiosk.cache.mirror.assess` asks here before it believes state.json. The decision
+# lasts while state.json still names the damaged version; the monitor retries the write.
+
+@dataclass(frozen=True)
+class Override:
+    failed: str              # the damaged version state.json still names
+    shown: str | None        # what to show instead (None: nothing)
+    banner: str
+    at: str
+
+
+_memory: dict[str, Override] = {}
+_memory_lock = threading.Lock()
+UNSAVED_ZH = "（终端存储空间已满或无法写入，本次结果未能记录）"
+
+
+def memory_override(home: Path) -> Override | None:
+    """The fallback decided in memory for ``home`` while it cannot be written, or None."""
+    with _memory_lock:
+        return _memory.get(str(Path(home).resolve()))
+
+
+def _remember(home: Path, o: Override | None) -> None:
+    with _memory_lock:
+        if o is None:
+            _memory.pop(str(Path(home).resolve()), None)
+        else:
+            _memory[str(Path(home).resolve())] = o
 
 
 def _sync_records(home: Path, state: dict[str, Any]) -> None:
@@ -138,23 +177,37 @@ def _sync_records(home: Path, state: dict[str, Any]) -> None:
         with writing(home):
             highwater.raise_to(home, int(state.get("highest_seq", 0)), state.get("highest_manifest_sha256"),
                                state.get("newest_issued_at"), state.get("scope"))
-            if highwater.read(home)["keys"] is None:
+            hw = highwater.read(home)
+            rec = hw["keys"]
+            if rec is None or not isinstance(rec.get("public_keys"), dict):
+                # a kiosk set up before the record (or before it held the public keys): record
+                # the trusted keys as they are, when keys.json agrees with the ids recorded
                 store = TrustStore(home)
-                if ids := [k.key_id for k in store.keys()]:
-                    highwater.record_keys(home, ids, store.keylist_seq(), "recorded at check")
-    except (HomeNotWritable, I.KioskError):
-        pass
+                have = store.keys()
+                if have and (rec is None or sorted(rec.get("ids") or []) == sorted(k.key_id for k in have)):
+                    highwater.record_keys(home, [k.key_id for k in have], store.keylist_seq(), "recorded at check",
+                                          public_keys={k.key_id: base64.b64encode(keys_raw(k.public_key)).decode()
+                                                       for k in have})
+            if not hw["versions"] and state.get("manifests"):
+                highwater.record_versions(home, state["manifests"])  # installed before this record existed
+    except (OSError, I.KioskError):
+        pass  # a full or read-only disk: the records are written at a later check
 
 
-def recheck(home: Path, clock: Clock | None = None) -> CheckResult:
+def recheck(home: Path, clock: Clock | None = None, remember: bool = False) -> CheckResult:
     """Check state.json, re-hash the version shown, compare the trusted keys with their
     record; on a damaged version switch to last known good (see module doc).
 
     Slow (reads the whole database) — run it off the UI thread. Never raises for damaged
     data; returns a :class:`CheckResult`.
 
+    ``remember`` (the app's monitor): when the fallback cannot be written (a full or
+    read-only disk), decide in memory what the screens show (:func:`memory_override`) and
+    return the result with ``saved=False`` instead of raising.
+
     Raises:
-        HomeNotWritable: a fallback or repair had to be written and KIOSK_HOME is read-only.
+        HomeNotWritable, DiskFull: without ``remember``, a fallback or repair had to be
+            written and KIOSK_HOME is read-only or full.
     """
     clock = clock or SYSTEM
     home = Path(home)
@@ -180,6 +233,7 @@ def recheck(home: Path, clock: Clock | None = None) -> CheckResult:
                            failed.get("reason"), state.get("banner"), when)
     reason = verify_version(home, cur, state)  # hashing outside the lock: imports are not held up
     if reason is None:
+        _remember(home, None)
         _sync_records(home, state)
         kp = keys_problem(home)
         if kp:
@@ -188,6 +242,8 @@ def recheck(home: Path, clock: Clock | None = None) -> CheckResult:
             res = CheckResult("ok", cur, _seq(cur), None, None, None, when)
         _record(home, res)
         return res
+    shown: str | None = None
+    banner = ""
     try:
         with I.import_lock(home), writing(home):
             state = I.read_state(home)
@@ -203,7 +259,17 @@ def recheck(home: Path, clock: Clock | None = None) -> CheckResult:
                          "manifests": {k: v for k, v in (state.get("manifests") or {}).items() if k == shown},
                          "history": I.add_history(state, {"event": "fallback", "at": when, "from": cur, "to": shown,
                                                           "reason": reason})}
-            I.write_state(home, new_state)  # the switch; then move the damaged copies aside
+            try:
+                I.write_state(home, new_state)  # the switch; then move the damaged copies aside
+            except (OSError, I.KioskError):
+                if not remember:
+                    raise
+                # nothing could be written: the screens follow this decision from memory
+                _remember(home, Override(cur, shown, banner + UNSAVED_ZH, when))
+                return CheckResult("fallback" if shown else "no_trusted_version", shown, _seq(shown), cur, reason,
+                                   banner + UNSAVED_ZH, when, saved=False)
+            _remember(home, None)
+            highwater.record_versions(home, new_state["manifests"])
             # quarantine/ is kept (evidence, and the seq in its folder names is a high-water record)
             qdir = I.mirror_dir(home) / "quarantine"
             qdir.mkdir(exist_ok=True)
@@ -262,25 +328,36 @@ class IntegrityMonitor:
     def _run(self) -> None:
         try:
             I.cleanup(self.home)
-        except I.KioskError:
-            pass  # e.g. a read-only KIOSK_HOME: the check below still runs and reports
+        except Exception:  # noqa: BLE001 - e.g. a read-only or full KIOSK_HOME: the check below still runs
+            pass
         force = True  # every start re-hashes (in this thread: start-up is never delayed)
+        reported: tuple | None = None
         while not self._stop.is_set():
             wait = self.interval
             if force or due(self.home, self.interval, self.clock):
                 try:
-                    res = recheck(self.home, self.clock)
-                except I.KioskError as exc:  # read-only KIOSK_HOME during a fallback: say so, retry later
-                    res = CheckResult("busy", None, None, None, exc.message, exc.message_zh, I.now_iso(self.clock))
+                    res = recheck(self.home, self.clock, remember=True)
+                except Exception as exc:  # noqa: BLE001 - the check must never stop: report, retry later
+                    msg = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+                    res = CheckResult("busy", None, None, None, msg, getattr(exc, "message_zh", None),
+                                      I.now_iso(self.clock))
                 self.results.append(res)
                 if self.on_result:
-                    self.on_result(res)
-                if res.status == "busy":
-                    wait = self.RETRY_BUSY
+                    try:
+                        self.on_result(res)
+                    except Exception:  # noqa: BLE001 - the app's callback must not end the checks
+                        pass
+                if res.status == "busy" or not res.saved:
+                    wait = self.RETRY_BUSY  # until the fallback could be written
                 else:
                     force = False
-                if res.changed and self.on_change:
-                    self.on_change(res)
+                key = (res.status, res.shown, res.failed_version, res.saved)
+                if res.changed and self.on_change and key != reported:
+                    reported = key
+                    try:
+                        self.on_change(res)
+                    except Exception:  # noqa: BLE001 - the app's callback must not end the checks
+                        pass
             self._wake.wait(wait)
             if self._wake.is_set():
                 self._wake.clear()

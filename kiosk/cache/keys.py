@@ -147,6 +147,39 @@ def _keylist_files(path: Path) -> tuple[Path, Path]:
     return path, path.with_name(KEYLIST_SIG)
 
 
+def parse_keylist(data: bytes) -> tuple[dict, int, list[tuple[Ed25519PublicKey, str]]]:
+    """Parse the exact bytes of a ``keylist.json`` (its signature is checked by the caller).
+
+    Returns ``(document, seq, [(public key, label), ...])``.
+
+    Raises:
+        KeyError_: not UTF-8 JSON (or nested too deeply), an unknown type or version, a
+            ``seq`` that is not an integer, an entry whose ``key_id`` does not match its key.
+    """
+    try:
+        doc = json.loads(data.decode("utf-8"))
+        if not isinstance(doc, dict) or doc.get("type") != KEYLIST_TYPE:
+            raise ValueError("not a key list")
+        if type(doc.get("version")) is not int or doc["version"] != KEYLIST_VERSION:  # not 1.0, not true
+            raise KeyError_(f"unknown key list version {doc.get('version')!r}", "密钥清单版本未知，请升级终端软件")
+        seq = doc["seq"]
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            raise ValueError("seq is not an integer")
+        new = []
+        for e in doc["keys"]:
+            pub = Ed25519PublicKey.from_public_bytes(base64.b64decode(e["public_key"], validate=True))
+            if e.get("key_id") != key_id(pub):
+                raise KeyError_(f"key list entry {e.get('key_id')!r} does not match its public key", "密钥清单内容不一致")
+            new.append((pub, str(e.get("label", ""))))
+    except KeyError_:
+        raise
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError, RecursionError, AttributeError):
+        raise KeyError_("key list is malformed", "密钥清单格式错误") from None
+    if not new:
+        raise KeyError_("a key list must hold at least one key", "密钥清单不能为空")
+    return doc, seq, new
+
+
 class TrustStore:
     """Trusted public keys of one kiosk (``KIOSK_HOME/trust/keys.json``)."""
 
@@ -184,14 +217,19 @@ class TrustStore:
             old = {"keys": []}
         added = {k.get("key_id"): k.get("added_at") for k in old.get("keys", []) if isinstance(k, dict)}
         seq = int(old.get("keylist_seq", 0)) if keylist_seq is None else keylist_seq
+        b64 = {key_id(p): base64.b64encode(raw_public(p)).decode() for p, _ in keys}
+        # keys a signed key list takes away stay able to verify the versions they signed
+        retired = {k.get("key_id"): k.get("public_key") for k in old.get("keys", [])
+                   if isinstance(k, dict) and isinstance(k.get("key_id"), str) and isinstance(k.get("public_key"), str)
+                   and k["key_id"] not in b64} if keylist_seq is not None else {}
         with writing(self.home):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_json(self.path, {
                 "keylist_seq": seq, "changed_at": now, "changed_by": how,
-                "keys": [{"key_id": key_id(p), "public_key": base64.b64encode(raw_public(p)).decode(), "label": lbl,
+                "keys": [{"key_id": key_id(p), "public_key": b64[key_id(p)], "label": lbl,
                           "added_at": added.get(key_id(p)) or now} for p, lbl in keys]})
             # the record beside the high-water mark: a keys.json replaced by hand no longer matches it
-            highwater.record_keys(self.home, [key_id(p) for p, _ in keys], seq, how)
+            highwater.record_keys(self.home, list(b64), seq, how, public_keys=b64, retired=retired)
 
     def trust_first(self, pub: Ed25519PublicKey, label: str = "") -> str:
         """Trust ``pub`` when no key is trusted yet (first set-up). Returns its key id.
@@ -222,6 +260,9 @@ class TrustStore:
         except KeyError_:
             have = []
         current = [(k.public_key, k.label) for k in have if k.key_id != key_id(pub)]
+        if len(current) == len(have):  # a new key: recorded first, shown until a signed key list confirms it
+            with writing(self.home):
+                highwater.record_event(self.home, "key_added", key_id(pub))
         self._write(current + [(pub, label)], how="technician PIN")
         return key_id(pub)
 
@@ -231,6 +272,10 @@ class TrustStore:
         rest = [(k.public_key, k.label) for k in keys if k.key_id != kid]
         if len(rest) == len(keys):
             raise KeyError_(f"key {kid} is not trusted", f"密钥 {kid} 不在受信任列表中")
+        if not rest:
+            raise KeyError_("the last trusted key cannot be removed", "不能删除最后一个受信任的密钥")
+        with writing(self.home):
+            highwater.record_event(self.home, "key_removed", kid)
         self.replace_all(rest, how="technician PIN")
 
     def rotate(self, keylist: Path) -> dict:
@@ -250,29 +295,15 @@ class TrustStore:
             raise KeyError_("no key is trusted yet; trust the first key with kiosk trust PUBFILE", "终端尚未配置受信任的密钥")
         if len(sig) != 64 or not any(verify(k.public_key, sig, data) for k in trusted):
             raise KeyError_("key list signature does not verify with any trusted key", "密钥清单签名无效或签名密钥不受信任")
-        try:
-            doc = json.loads(data.decode("utf-8"))
-            assert isinstance(doc, dict) and doc.get("type") == KEYLIST_TYPE
-            if doc.get("version") != KEYLIST_VERSION:
-                raise KeyError_(f"unknown key list version {doc.get('version')!r}", "密钥清单版本未知，请升级终端软件")
-            seq = doc["seq"]
-            assert isinstance(seq, int) and not isinstance(seq, bool)
-            new = []
-            for e in doc["keys"]:
-                pub = Ed25519PublicKey.from_public_bytes(base64.b64decode(e["public_key"], validate=True))
-                if e.get("key_id") != key_id(pub):
-                    raise KeyError_(f"key list entry {e.get('key_id')!r} does not match its public key", "密钥清单内容不一致")
-                new.append((pub, str(e.get("label", ""))))
-        except KeyError_:
-            raise
-        except (AssertionError, KeyError, TypeError, ValueError, UnicodeDecodeError):
-            raise KeyError_("key list is malformed", "密钥清单格式错误") from None
+        doc, seq, new = parse_keylist(data)
         if seq <= self.keylist_seq():
             raise KeyError_(f"key list seq {seq} is not newer than {self.keylist_seq()} (replayed or old)",
                             "密钥清单不是最新的，拒绝")
         if not new:
             raise KeyError_("a key list must hold at least one key", "密钥清单不能为空")
         self._write(new, keylist_seq=seq, how=f"key list {seq}")
+        with writing(self.home):  # the county's signature confirms what was changed with the PIN before
+            highwater.confirm_events(self.home, seq)
         return doc
 
     def replace_all(self, keys: list[tuple[Ed25519PublicKey, str]], how: str = "") -> None:
@@ -280,6 +311,37 @@ class TrustStore:
         if not keys:
             raise KeyError_("a key list must hold at least one key", "密钥清单不能为空")
         self._write(keys, how=how)
+
+
+def _decode_key(kid: str, b64: str) -> TrustedKey | None:
+    try:
+        pub = Ed25519PublicKey.from_public_bytes(base64.b64decode(b64, validate=True))
+    except (ValueError, TypeError):
+        return None
+    return TrustedKey(kid, pub) if key_id(pub) == kid else None
+
+
+def verification_keys(home: Path) -> list[TrustedKey]:
+    """The keys an *installed* version's signature is checked against (kiosk/cache/install.py
+    ``verify_version``): the trusted keys as recorded beside the high-water mark by the
+    kiosk's own code (first set-up, technician PIN, signed key list), plus the keys a signed
+    key list retired since (their versions stay verifiable after a rotation).
+
+    Not ``trust/keys.json`` alone: a key added there by hand (reported by
+    :func:`keys_problem`) must not make data signed with it pass. A kiosk whose record holds
+    no public keys yet (set up before the record did) uses the keys of keys.json that the
+    record names.
+    """
+    rec = highwater.read(home)["keys"]
+    if rec and isinstance(rec.get("public_keys"), dict):
+        pairs = {**(rec.get("retired") or {}), **rec["public_keys"]}
+        return [k for k in (_decode_key(kid, b) for kid, b in pairs.items()
+                            if isinstance(kid, str) and isinstance(b, str)) if k]
+    try:
+        have = TrustStore(home).keys()
+    except KeyError_:
+        return []
+    return [k for k in have if k.key_id in (rec.get("ids") or [])] if rec else have
 
 
 def keys_problem(home: Path) -> tuple[str, str] | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.cache import bundle as B
+from kiosk.cache.dbcheck import check_schema
 from kiosk.cache.idhash import IdHashParams, id_hash
 from kiosk.cache.install import current_version_id, mirror_dir, read_state  # noqa: F401 (re-exported for the UI)
 from kiosk.formatting import from_fen
@@ -94,6 +95,13 @@ class Mirror:
         self.manifest_bytes = self.manifest.raw
         db = self.version_dir / B.DB_PATH
         self.con = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        try:
+            # exactly the schema the screens' queries were written for (no view, no dropped
+            # column): a version installed before this check existed cannot crash a screen
+            self.schema_revision = check_schema(self.con)
+        except B.BundleError:
+            self.con.close()
+            raise
         self.con.row_factory = _row
         self.meta = {r["key"]: r["value"] for r in self.con.execute("SELECT key, value FROM meta")}
         self.scope = self.manifest.scope
@@ -409,7 +417,12 @@ def assess(home: Path) -> tuple[Mirror | None, str | None]:
     from kiosk.cache import install as I
     from kiosk.cache.keys import keys_problem
 
+    from kiosk.cache.integrity import memory_override
+
     state, problem = I.state_check(home)
+    if (o := memory_override(home)) and state.get("current") == o.failed:
+        # a fallback found by this process that a full or read-only disk kept out of state.json
+        state = {**state, "current": o.shown, "last_known_good": None, "banner": o.banner}
     if problem and I.problem_kind(problem) != "lowered":
         return None, I.STATE_DAMAGED_ZH + "，暂停显示"
     top, _ = I.highest(home, state)

@@ -92,7 +92,7 @@ class SafeDisk(diskcache.Disk):
         if isinstance(data, str):
             try:
                 return json.loads(data)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 raise UnsafeCacheEntry("cache row is not valid JSON", "缓存内容格式异常，已忽略") from None
         return data  # a raw int/float row: plain data, harmless
 

@@ -22,7 +22,7 @@ from kiosk.cache import bundle as B
 from kiosk.cache import install as I
 from kiosk.cache.discovery import Candidate, choices, find_bundles
 from kiosk.cache.keys import TrustStore
-from kiosk.cache.sync import DiskFull, check_free_space
+from kiosk.cache.fsutil import DiskFull, check_free_space
 from kiosk.errors import KioskError, StickError
 
 

@@ -24,6 +24,16 @@ One sync (:func:`sync`):
 
 Why requests + urllib3 ``Retry`` and not our own loop: connect errors and 5xx/429 answers
 get exponential backoff for free; only a body cut off mid-file is ours to resume.
+
+Limits of one run (:class:`Budget`): a deadline (``timeouts.sync_run_deadline``) and a
+minimum rate (``sync.min_bytes_per_s`` over ``timeouts.sync_rate_window`` seconds). A
+server that trickles bytes never trips the per-read timeout, so bodies are read with
+``read1`` (whatever one ``recv`` brings) and the budget is checked after each read; what
+was downloaded is kept and resumed by the next run.
+
+A county may keep the tree private: HTTP basic auth (``sync.username`` and
+``sync.password_file``) and/or a TLS client certificate (``sync.client_cert`` and
+``sync.client_key``), with its own CA (``sync.ca_file``), all handled by requests.
 """
 from __future__ import annotations
 
@@ -31,6 +41,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +49,7 @@ from typing import Callable, Iterator
 from urllib.parse import quote
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -45,7 +57,7 @@ from kiosk import config
 from kiosk.cache import bundle as B
 from kiosk.cache import install as I
 from kiosk.cache.bundle import INDEX, LATEST, version_dir  # noqa: F401 (the published layout, docs/updates.md)
-from kiosk.cache.fsutil import atomic_write_bytes, fsync_dir
+from kiosk.cache.fsutil import DiskFull, atomic_write_bytes, check_free_space, fsync_dir  # noqa: F401 (DiskFull: re-exported)
 from kiosk.cache.verify import verify_manifest
 from kiosk.cache.keys import TrustStore
 from kiosk.cache.safecache import open_cache
@@ -55,8 +67,6 @@ CHUNK = 1 << 16
 MAX_SIG_BYTES = 1024
 #: resumes of one file within one sync after the connection dropped mid-body
 RESUMES_PER_FILE = 3
-#: free space kept on top of what an update needs (SQLite temp files, logs)
-SPACE_MARGIN = 32 << 20
 
 Progress = Callable[[str, int, int], None]  # (phase, done_bytes, total_bytes)
 
@@ -68,11 +78,8 @@ class SyncError(KioskError):
     default_zh = "无法从服务器获取更新，稍后自动重试"
 
 
-class DiskFull(KioskError):
-    """Not enough free internal space for an update (checked before copying)."""
-
-    exit_code = Exit.DISK_FULL
-    default_zh = "终端存储空间不足，未导入，原数据不变"
+class SyncStopped(SyncError):
+    """A run stopped at its deadline or for a rate below the minimum; the next run resumes."""
 
 
 @dataclass
@@ -100,6 +107,54 @@ def scope_url(base_url: str, scope: str) -> str:
     return base_url.rstrip("/") + "/" + quote(scope, safe="")
 
 
+class Budget:
+    """The limits of one sync run: an overall deadline and a minimum rate.
+
+    ``check(total)`` after each read with the bytes received so far in the run;
+    ``timeouts(connect, read)`` gives per-request timeouts that never outlast the deadline.
+    ``clock`` is ``time.monotonic`` (tests may pass another).
+
+    Raises (from ``check``):
+        SyncError: past the deadline, or fewer than ``min_rate * window`` bytes arrived in
+            the last ``window`` seconds (counted from the start of the run).
+    """
+
+    def __init__(self, deadline_s: float, min_rate: float, window_s: float, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self.start = clock()
+        self.deadline = self.start + deadline_s
+        self.deadline_s, self.min_rate, self.window = deadline_s, min_rate, window_s
+        self._marks: list[tuple[float, int]] = [(self.start, 0)]  # (time, total bytes), one per window at most
+
+    def remaining(self) -> float:
+        return self.deadline - self.clock()
+
+    def timeouts(self, connect: float, read: float) -> tuple[float, float]:
+        left = max(0.1, self.remaining())
+        return min(connect, left), min(read, left)
+
+    def check(self, total: int) -> None:
+        now = self.clock()
+        if now > self.deadline:
+            raise SyncStopped(f"sync stopped after its deadline of {self.deadline_s:.0f} s "
+                            f"({total} bytes received; the rest resumes at the next sync)",
+                            "更新下载超时，下次自动续传（原数据不变）")
+        if self.min_rate <= 0 or self.window <= 0:
+            return
+        if now - self._marks[-1][0] >= self.window / 4:
+            self._marks.append((now, total))
+        # the newest mark at least one window old: bytes since then must reach the minimum
+        old = [m for m in self._marks if now - m[0] >= self.window]
+        if old:
+            t0, b0 = old[-1]
+            self._marks = self._marks[self._marks.index(old[-1]):]
+            rate = (total - b0) / (now - t0)
+            if rate < self.min_rate:
+                raise SyncStopped(f"sync too slow: {rate:.0f} bytes/s over the last {now - t0:.0f} s, below the minimum "
+                                f"{self.min_rate:.0f} (the rest resumes at the next sync)",
+                                "更新服务器传输过慢，已停止，下次自动续传（原数据不变）")
+
+
 def make_session(retries: int = 3, backoff: float = 1.0) -> requests.Session:
     """A Session whose connect errors and 429/5xx answers are retried with backoff
     (``backoff * 2**n`` seconds, urllib3 Retry; Retry-After is honoured)."""
@@ -114,12 +169,35 @@ def make_session(retries: int = 3, backoff: float = 1.0) -> requests.Session:
     return s
 
 
-def check_free_space(path: Path, need: int, margin: int = SPACE_MARGIN) -> None:
-    """Raise :class:`DiskFull` unless ``path``'s file system has ``need + margin`` bytes free."""
-    free = shutil.disk_usage(path).free
-    if free < need + margin:
-        raise DiskFull(f"not enough free space: {need + margin} bytes needed, {free} free",
-                       f"终端存储空间不足（需要 {(need + margin) / 1e6:.0f} MB，剩余 {free / 1e6:.0f} MB），未导入，原数据不变")
+def authenticate(session: requests.Session, home: Path, sc: dict) -> None:
+    """Apply the config's ``sync`` credentials to ``session`` (see module doc).
+
+    Raises:
+        SyncError: a named credential file is missing or unreadable (one line naming the key).
+    """
+    home = Path(home)
+
+    def path(key: str) -> str | None:
+        v = sc.get(key) or ""
+        if not v:
+            return None
+        p = (home / v) if not Path(v).is_absolute() else Path(v)
+        if not p.is_file():
+            raise SyncError(f"sync.{key}: {p} is not a readable file", "更新服务器的账号或证书文件缺失，请联系技术人员")
+        return str(p)
+
+    if sc.get("username"):
+        pw = path("password_file")
+        try:
+            password = Path(pw).read_text(encoding="utf-8").strip("\r\n") if pw else ""
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SyncError(f"sync.password_file: cannot read {pw}: {exc}", "更新服务器的账号文件无法读取，请联系技术人员") from None
+        session.auth = (sc["username"], password)
+    cert, key = path("client_cert"), path("client_key")
+    if cert:
+        session.cert = (cert, key) if key else cert
+    if ca := path("ca_file"):
+        session.verify = ca
 
 
 @contextmanager
@@ -140,16 +218,43 @@ def _net_error(url: str, exc: Exception) -> SyncError:
                      "无法连接更新服务器，稍后自动重试（原数据不变）")
 
 
+def _refused(url: str, status: int) -> SyncError:
+    if status in (401, 403):
+        return SyncError(f"{url}: HTTP {status}: the server refuses this kiosk (check sync.username/password_file "
+                         "or the client certificate)", "更新服务器拒绝访问，请检查终端的账号或证书")
+    return SyncError(f"{url}: HTTP {status}", f"更新服务器返回错误 {status}，稍后自动重试")
+
+
 class _Fetcher:
-    def __init__(self, session: requests.Session, timeouts: tuple[float, float], log: list[str]):
+    def __init__(self, session: requests.Session, timeouts: tuple[float, float], log: list[str],
+                 budget: Budget | None = None):
         self.s, self.timeouts, self.log = session, timeouts, log
+        self.budget = budget or Budget(float("inf"), 0, 0)
+        self.received = 0  # body bytes of this run, for the rate
 
     def get(self, url: str, headers: dict | None = None) -> requests.Response:
+        self.budget.check(self.received)
         self.log.append(url)
         try:
-            return self.s.get(url, headers=headers or {}, timeout=self.timeouts, stream=True, allow_redirects=True)
+            # verify given per request: requests lets REQUESTS_CA_BUNDLE override a session's CA
+            return self.s.get(url, headers=headers or {}, timeout=self.budget.timeouts(*self.timeouts), stream=True,
+                              allow_redirects=True, verify=self.s.verify)
         except requests.RequestException as exc:
             raise _net_error(url, exc) from None
+
+    def chunks(self, r: requests.Response) -> Iterator[bytes]:
+        """The body as it arrives (``read1``: one ``recv`` at a time), the budget checked
+        after each read. urllib3's own errors are raised as requests' (as iter_content does)."""
+        while True:
+            try:
+                data = r.raw.read1(CHUNK, decode_content=True)
+            except urllib3.exceptions.HTTPError as exc:
+                raise requests.ConnectionError(exc) from None
+            if not data:
+                return
+            self.received += len(data)
+            self.budget.check(self.received)
+            yield data
 
     def small(self, url: str, limit: int, headers: dict | None = None) -> requests.Response:
         """GET a small file into ``resp._content`` (at most ``limit`` bytes)."""
@@ -158,10 +263,10 @@ class _Fetcher:
             return r
         if r.status_code != 200:
             r.close()
-            raise SyncError(f"{url}: HTTP {r.status_code}", f"更新服务器返回错误 {r.status_code}，稍后自动重试")
+            raise _refused(url, r.status_code)
         buf = bytearray()
         try:
-            for chunk in r.iter_content(CHUNK):
+            for chunk in self.chunks(r):
                 buf += chunk
                 if len(buf) > limit:
                     raise SyncError(f"{url}: larger than {limit} bytes", "更新服务器上的清单过大，拒绝")
@@ -222,7 +327,7 @@ def _download(f: _Fetcher, url: str, dest: Path, size: int, sha: str, cache, pro
             elif r.status_code == 416 and have == size:
                 break
             else:
-                raise SyncError(f"{url}: HTTP {r.status_code}", f"更新服务器返回错误 {r.status_code}，稍后自动重试")
+                raise _refused(url, r.status_code)
             remaining = size - have
             clen = r.headers.get("Content-Length")
             if clen is not None and clen.isdigit() and int(clen) > remaining:
@@ -237,7 +342,7 @@ def _download(f: _Fetcher, url: str, dest: Path, size: int, sha: str, cache, pro
             try:
                 with open(part, mode) as out:
                     try:
-                        for chunk in r.iter_content(CHUNK):
+                        for chunk in f.chunks(r):
                             if len(chunk) > size - have:
                                 raise SyncError(f"{url}: more bytes than the manifest lists ({size})",
                                                 "服务器上的文件比清单所列更大，拒绝下载")
@@ -250,6 +355,8 @@ def _download(f: _Fetcher, url: str, dest: Path, size: int, sha: str, cache, pro
                     finally:
                         out.flush()
                         os.fsync(out.fileno())
+            except SyncStopped:
+                raise  # too slow or out of time: keep the part and its validator for the next run
             except SyncError:
                 part.unlink(missing_ok=True)
                 cache.delete(key)
@@ -291,7 +398,7 @@ def sync(base_url: str, home: Path, scope: str | None = None, progress: Progress
     home = Path(home)
     cfg = config.load(home)
     state = I.read_state(home)
-    scope = scope or cfg.get("scope") or state.get("scope")
+    scope = I.kiosk_scope(home, scope or cfg.get("scope"), state)  # config.json cannot move the kiosk
     if not scope:
         raise SyncError("this kiosk has no scope yet (set \"scope\" in config.json or import a bundle first)",
                         "本终端尚未设定所属村，请先用U盘导入数据")
@@ -302,8 +409,12 @@ def sync(base_url: str, home: Path, scope: str | None = None, progress: Progress
     sc = cfg.get("sync", {})
     own_session = session is None
     session = session or make_session(int(sc.get("retries", 3)), float(sc.get("backoff", 1.0)))
+    if own_session:
+        authenticate(session, home, sc)
     res = SyncResult("unchanged")
-    f = _Fetcher(session, timeouts, res.requests)
+    budget = Budget(float(t["sync_run_deadline"]), float(sc.get("min_bytes_per_s", 0) or 0),
+                    float(t["sync_rate_window"]))
+    f = _Fetcher(session, timeouts, res.requests, budget)
     trusted = TrustStore(home).keys()
     dl_root = home / "downloads"
     dl_root.mkdir(exist_ok=True)

@@ -71,15 +71,20 @@ def status_dict(home: Path, verify: bool = False) -> dict:
     """What the screens show: the same ``assess``/``open_current`` the UI uses (so the two
     always agree). ``ok`` is False whenever nothing trustworthy is shown, a banner is up
     (older version, fallback, state or keys damaged) or, with ``verify`` (slow: re-hashes
-    the database), the shown files do not match their manifest (``verify_error``)."""
+    the database), the shown files do not match their manifest (``verify_error``).
+    ``notice``: the footer line while a change made with the PIN is unconfirmed."""
+    from kiosk.cache import trustlog
+
     m, line = assess(home)
     state, problem = install.state_check(home)
     kp = keys.keys_problem(home)
     problems = [p for p in (problem, kp[0] if kp else None) if p]
+    # changes made with the technician PIN, not yet confirmed by a county-signed key list
+    extra = {"notice": notice} if (notice := trustlog.public_notice(home)) else {}
     if m is None:
         out = {"installed": False, **({"problem": line} if line else {})}
         out["ok"] = not line and not problems
-        return {**out, **({"problems": problems} if problems else {})}
+        return {**out, **({"problems": problems} if problems else {}), **extra}
     try:
         i = m.info
         out = {"installed": True, "village_code": i.village_code, "village_name": i.village_name,
@@ -92,7 +97,7 @@ def status_dict(home: Path, verify: bool = False) -> dict:
         out["verify_error"] = install.verify_version(home, out["version"], state)
         out["verified"] = out["verify_error"] is None
     out["ok"] = not out["banner"] and not problems and not out.get("verify_error")
-    return {**out, **({"problems": problems} if problems else {})}
+    return {**out, **({"problems": problems} if problems else {}), **extra}
 
 
 def flags_summary(m) -> dict:
@@ -115,12 +120,14 @@ def _status(args) -> int:
         if st["flags"]["schema_revision"] >= 2:
             print(f"  监督提示 {st['flags']['total']} 条 (supervision flags; kiosk flags list)")
         if st["verified"]:
-            print("  files: verified (SHA-256 of every file matches the installed manifest)")
+            print("  files: verified (signature, SHA-256 of every file, database schema and record counts)")
         if st.get("banner"):
             print(f"  注意: {st['banner']}")
     if not args.json:
         for p in st.get("problems", []):
             print(f"  problem: {p}")
+        if st.get("notice"):  # changes made with the technician PIN, not yet confirmed by the county
+            print(f"  {st['notice']}")
     if st.get("verify_error"):
         print(f"kiosk: error: installed files do not match their manifest: {st['verify_error']} "
               "(run kiosk check) (已安装数据与清单不符，请运行 kiosk check 并联系技术人员)", file=sys.stderr)

@@ -1,5 +1,7 @@
 """``kiosk read-card``: read one ID card (reader, simulator, or a captured reply) and print it
-with the ID number masked and the address cut to the township."""
+with the ID number masked to its first four digits, the birth date cut to the year and the
+address cut to the township: with the last four characters and the full birth date, the
+county code (from the address) would give the whole number."""
 from __future__ import annotations
 
 import argparse
@@ -14,7 +16,7 @@ FIELDS_ZH = (("name", "姓名"), ("sex", "性别"), ("nation", "民族"), ("birt
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("read-card", help="read one resident ID card (ID number masked, address cut to the township)")
+    p = sub.add_parser("read-card", help="read one resident ID card (ID number masked, birth year only, address cut to the township)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--simulate", action="store_true",
                      help="use the simulated reader (a demo card is placed on it)")
@@ -39,7 +41,11 @@ def _load_replay(path: Path) -> bytes:
         raise FrameError(f"cannot read {path}: {exc.strerror}", "无法读取文件") from None
     text = data.decode("ascii", errors="replace")
     if re.fullmatch(r"[0-9A-Fa-f\s:]+", text):  # a hex dump, as logged by many tools
-        return bytes.fromhex(re.sub(r"[\s:]", "", text))
+        digits = re.sub(r"[\s:]", "", text)
+        if len(digits) % 2:
+            raise FrameError(f"{path}: odd number of hex digits ({len(digits)}): a byte is cut in half",
+                             "抓包文件格式有误（十六进制位数为奇数）")
+        return bytes.fromhex(digits)
     return data
 
 

@@ -1,4 +1,4 @@
-"""``kiosk keygen``, ``kiosk keylist build``, ``kiosk trust`` and ``kiosk pin``.
+"""``kiosk keygen``, ``kiosk keylist build``, ``kiosk trust``, ``kiosk scope`` and ``kiosk pin``.
 
 PINs are read with getpass on a terminal, or one per line from stdin with ``--pin-stdin``
 (tests, scripted set-up); they are never taken as command-line arguments (``ps`` shows those).
@@ -57,9 +57,13 @@ def _trust(args) -> int:
     home = kiosk_home()
     store = keys.TrustStore(home)
     if args.list:
+        from kiosk.cache import trustlog
+
         for k in store.keys():
             print(f"{k.key_id}  {k.label}")
         print(f"key list seq {store.keylist_seq()}")
+        for e in trustlog.events(home):  # changes made with the PIN, newest first
+            print(f"  {e.line_zh}")
         return 0
     if args.rotate:
         doc = store.rotate(Path(args.rotate))
@@ -86,6 +90,33 @@ def _trust(args) -> int:
         _technician(args, home)
         kid = store.add(pub, label=Path(args.pubfile).name)
     print(f"trusted key {kid}")
+    return 0
+
+
+def _scope(args) -> int:
+    """Show the kiosk's scope, or bind it to another (technician PIN; recorded, shown on
+    every screen until a county-signed key list confirms it)."""
+    import json
+
+    from kiosk import config
+    from kiosk.cache import install
+    from kiosk.cache.fsutil import atomic_write_json
+
+    home = kiosk_home()
+    cfg = config.load(home)
+    if not args.code:
+        print(f"scope {install.recorded_scope(home) or 'not set (the first bundle sets it)'}"
+              + (f"; config.json says {cfg['scope']}" if cfg.get("scope") else ""))
+        return 0
+    _technician(args, home)
+    old = install.change_scope(home, args.code.strip())
+    path = home / "config.json"
+    if cfg.get("scope"):  # keep config.json in step, or every later import would be refused
+        user = json.loads(path.read_text(encoding="utf-8"))
+        user["scope"] = args.code.strip()
+        atomic_write_json(path, user)
+    print(f"scope changed from {old or 'none'} to {args.code.strip()}; import a bundle of the new scope. "
+          "The change is shown on every screen until a county-signed key list confirms it.")
     return 0
 
 
@@ -136,9 +167,16 @@ def register(sub) -> None:
     p.add_argument("pubfile", nargs="?", metavar="PUBFILE")
     p.add_argument("--rotate", metavar="KEYLIST", help="apply a key list signed by a trusted key")
     p.add_argument("--remove", metavar="KEYID", help="stop trusting a key (technician PIN)")
-    p.add_argument("--list", action="store_true", help="list trusted keys")
+    p.add_argument("--list", action="store_true",
+                   help="list trusted keys and the changes made with the technician PIN (PIN resets, keys, scope)")
     p.add_argument("--pin-stdin", action="store_true", help="read the technician PIN from stdin")
     p.set_defaults(func=_trust)
+
+    p = sub.add_parser("scope", help="show this kiosk's village/township/county code, or change it "
+                                     "(technician PIN; recorded and shown until the county confirms it)")
+    p.add_argument("code", nargs="?", metavar="CODE", help="new 12-, 9- or 6-digit division code")
+    p.add_argument("--pin-stdin", action="store_true", help="read the technician PIN from stdin")
+    p.set_defaults(func=_scope)
 
     pn = sub.add_parser("pin", help="technician PIN").add_subparsers(dest="pin_cmd", required=True)
     p = pn.add_parser("set", help="set or change a PIN (changing needs the current one)")

@@ -36,19 +36,45 @@ def _kivy_env(quiet: bool = False) -> None:
 
 
 def cmd_run(args) -> int:
+    """Start the UI. Whatever goes wrong ends in one line on stderr, never a traceback
+    (a kiosk's console is a technician's only view of it); the traceback goes to
+    ``KIOSK_HOME/run/last-crash.txt`` when that can be written."""
     from kiosk import config
+    from kiosk.errors import Exit, KioskError
 
     home = config.kiosk_home()
-    panel = config.load(home)["panel"]
+    panel = config.load(home)["panel"]  # a malformed config.json: one line (ConfigError) before Kivy starts
     _kivy_env()
-    from kiosk.screens.kivyconfig import configure_kivy
+    try:
+        from kiosk.screens.kivyconfig import configure_kivy
 
-    # before kivy.app is imported: it creates the clock, whose kind is configuration
-    configure_kivy(args.windowed, size=(int(panel["width_px"]), int(panel["height_px"])))
-    from kiosk.app import KioskApp
+        # before kivy.app is imported: it creates the clock, whose kind is configuration
+        configure_kivy(args.windowed, size=(int(panel["width_px"]), int(panel["height_px"])))
+        from kiosk.app import KioskApp
 
-    KioskApp(home).run()
-    return 0
+        KioskApp(home).run()
+        return 0
+    except (KioskError, OSError, KeyboardInterrupt):
+        raise  # kiosk.cli prints these as one line
+    except Exception as exc:  # noqa: BLE001 - anything else: one line too
+        where = _save_crash(home)
+        print(f"kiosk: error: the kiosk stopped: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+              + (f" (details in {where})" if where else "") + " (终端程序异常退出，请联系技术人员)", file=sys.stderr)
+        return Exit.FAILED
+
+
+def _save_crash(home) -> str | None:
+    import traceback
+
+    try:
+        d = os.path.join(home, "run")
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, "last-crash.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            traceback.print_exc(file=f)
+        return path
+    except OSError:
+        return None
 
 
 def _size(text: str | None):
@@ -77,6 +103,10 @@ def cmd_screenshot(args) -> int:
             raise CliError(f"--out must name a .png file, not {args.out!r}")
         if not os.path.isdir(os.path.dirname(out)):
             raise CliError(f"folder {os.path.dirname(out)!r} does not exist")
+    if not args.list:
+        from kiosk import config
+
+        config.load(config.kiosk_home())  # a malformed config.json: one line, before Kivy starts
     _kivy_env(quiet=True)
     from kiosk.tools.screenshots import SCREENSHOT_NAMES, render
 

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 from kiosk import accounts
 from kiosk.cache import flagstore, keys as keymod, schemas
+from kiosk.cache.buildguard import BuildGuard
 from kiosk.cache.bundle import DB_PATH, FORMAT_VERSION, MANIFEST, SIGNATURE, BundleError, Manifest, sha256_file
 from kiosk.cache.fsutil import fsync_dir, fsync_file
 from kiosk.cache.idhash import IdHashParams, id_hash_many
@@ -286,7 +287,7 @@ def village_sources(src_dir: Path) -> dict[str, Path] | None:
     for d in sorted(p for p in src_dir.iterdir() if p.is_dir() and (p / "village.json").exists()):
         try:
             code = json.loads((d / "village.json").read_bytes().decode("utf-8"))["code"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise SourceError(f"{d.name}/village.json: code: missing or invalid JSON",
                               f"数据源 {d.name}/village.json 格式有误") from None
         if code in found:
@@ -350,6 +351,7 @@ def build(src_dir: Path, key_path: Path, seq: int, out: Path, previous: Path | N
     tmp = out.with_name(f".{out.name}.building{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "data").mkdir(parents=True)
+    guard = BuildGuard(tmp)  # removes tmp and the hashing workers even if this process is SIGKILLed
     try:
         issued = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         counts = write_database(sources, tmp / DB_PATH, IdHashParams.new(id_hash_n), issued.isoformat(), progress, scope,
@@ -391,6 +393,8 @@ def build(src_dir: Path, key_path: Path, seq: int, out: Path, previous: Path | N
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        guard.done()
     return parsed
 
 

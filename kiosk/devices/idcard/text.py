@@ -106,12 +106,13 @@ class IdCard:
         return d
 
     def masked_dict(self) -> dict:
-        """Like :meth:`to_dict`, with the ID number masked (first 4 + last 4) and the
-        address cut to the township (乡/镇/街道)."""
-        from kiosk.formatting import mask_id_number
-
+        """Like :meth:`to_dict`, with the ID number cut to its first four digits (province
+        and city: ``4313**************``), the birth date to its year (``1950``) and the
+        address to the township (乡/镇/街道). Not the last four characters nor the full birth
+        date: with the county code (from the address) those two give the whole number."""
         d = self.to_dict()
-        d["id_number"] = mask_id_number(self.id_number)
+        d["id_number"] = self.id_number[:4] + "*" * (len(self.id_number) - 4)
+        d["birth"] = f"{self.birth.year}"
         d["address"] = township_address(self.address)
         return d
 
