@@ -38,13 +38,12 @@ class IntegrityService(Service):
         super().start()
         from kiosk.cache import integrity
 
-        self._monitor = integrity.start_background_checks(self.home, on_change=None, interval=self.interval,
-                                                          clock=self.clock, on_result=self._result)
-
-    def _result(self, res) -> None:
-        self.publish(IntegrityChecked(res))
-        if res.changed:
-            self.publish(IntegrityProblem(res))
+        # the monitor reports a changed outcome once (a fallback that could not be written is
+        # retried every minute but said only again when the outcome differs)
+        self._monitor = integrity.start_background_checks(
+            self.home, interval=self.interval, clock=self.clock,
+            on_result=lambda res: self.publish(IntegrityChecked(res)),
+            on_change=lambda res: self.publish(IntegrityProblem(res)))
 
     def check_now(self) -> None:
         """Re-check at once (e.g. from the technician menu)."""
