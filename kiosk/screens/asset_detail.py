@@ -41,8 +41,8 @@ class AssetDetailScreen(DetailScreen):
     def fetch(self, m, id):
         return m.asset_get(id)
 
-    def receipt(self, r, info):
-        return receipts.asset(r, info)
+    def receipt(self, r, info, link=None):
+        return receipts.asset(r, info, link)
 
     def show(self, r):
         self.title = r["name"]

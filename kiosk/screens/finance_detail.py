@@ -49,8 +49,8 @@ class FinanceDetailScreen(DetailScreen):
         self.title = f"收支明细 · {DIRECTION[r['direction']]}"
         kv_rows(self.ids.rows, finance_detail_pairs(r))
 
-    def receipt(self, r, info):
-        return receipts.finance_line(r, info)
+    def receipt(self, r, info, link=None):
+        return receipts.finance_line(r, info, link)
 
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "finance_detail.kv"))

@@ -67,8 +67,8 @@ class ProjectDetailScreen(DetailScreen):
     def fetch(self, m, id):
         return m.project_get(id)
 
-    def receipt(self, p, info):
-        return receipts.project(p, info)
+    def receipt(self, p, info, link=None):
+        return receipts.project(p, info, link)
 
     def show(self, p):
         self.title = p["name"]

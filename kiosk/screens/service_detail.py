@@ -37,8 +37,8 @@ class ServiceDetailScreen(DetailScreen):
     def fetch(self, m, id):
         return m.service_get(id)
 
-    def receipt(self, r, info):
-        return receipts.service(r, info)
+    def receipt(self, r, info, link=None):
+        return receipts.service(r, info, link)
 
     def show(self, r):
         self.title = f"{r['power_name']} · {r['result']}"
