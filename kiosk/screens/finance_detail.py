@@ -9,6 +9,7 @@ from kivy.lang import Builder
 from kiosk.formatting import amount_in_capitals, date_cn, money
 from kiosk import receipts
 from kiosk.receipts import DIRECTION
+from kiosk.screens.attention import Flagged
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
 from kiosk.screens.widgets import DetailScreen, kv_rows, warm_pool
 
@@ -36,7 +37,8 @@ def finance_detail_pairs(r: dict) -> list[tuple[str, str | None]]:
     return pairs
 
 
-class FinanceDetailScreen(DetailScreen):
+class FinanceDetailScreen(Flagged, DetailScreen):
+    flag_kind = "finance"
     heading = "收支明细"
 
     def prebuild(self):
