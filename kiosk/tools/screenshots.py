@@ -17,7 +17,7 @@ from pathlib import Path
 SCREENSHOT_NAMES = [
     "home", "finance", "finance_detail", "projects", "project_detail", "services",
     "service_detail", "assets", "asset_detail", "powers", "power_detail", "mine",
-    "complaints", "nodata",
+    "complaints", "nodata", "flags", "rules", "flag_detail",
 ]
 _MAX_SCAN = 200  # records looked at when picking a representative one (never a whole table)
 
@@ -134,6 +134,16 @@ def show(app, name: str) -> None:
         return
     app.go_home()
     if name == "home":
+        return
+    if name == "flag_detail":  # the village's own flags, as 首页's notice opens them
+        app.go("flags")
+        pump(app)
+        app.go(name, id=app.info.village_code)
+        return
+    if name == "rules":  # reached from 监督提示
+        app.go("flags")
+        pump(app)
+        app.go(name)
         return
     if name.endswith("_detail"):
         box = {}
