@@ -50,8 +50,10 @@ def people_sections(profile: dict, ch) -> list[tuple[str, list[tuple[str, str]]]
 
 
 def channel_lines(ch) -> list[tuple[str, str]]:
-    """The channels without a QR code as (label, text) lines; a note follows its text."""
-    return [(c.label, c.text + (f"（{c.note}）" if c.note else "")) for c in ch.lines]
+    """The channels without a QR code as (label, text) lines, the 12388 hotline first; a note
+    follows its text."""
+    lines = sorted(ch.lines, key=lambda c: c.label != "纪检监察举报电话")
+    return [(c.label, c.text + (f"（{c.note}）" if c.note else "")) for c in lines]
 
 
 #: QR codes side by side (the channels give four at most)
