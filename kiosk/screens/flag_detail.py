@@ -14,6 +14,8 @@ from kiosk.screens.widgets import KioskScreen
 class FlagDetailScreen(KioskScreen):
     """``app.go("flag_detail", id=<village code>)``; ``id`` may be left out (the village shown)."""
 
+    warm_on_idle = True  # prepared while idle, once per data version (kiosk/screens/workahead.py)
+
     #: the village has flags (else a line says there are none)
     found = BooleanProperty(False)
 

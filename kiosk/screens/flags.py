@@ -94,6 +94,8 @@ def summary_text(s: dict) -> str:
 class FlagsScreen(KioskScreen):
     """监督提示 (``app.go("flags")``)."""
 
+    warm_on_idle = True  # prepared while idle, once per data version (kiosk/screens/workahead.py)
+
     #: the list has entries to show (else the message alone)
     listed = BooleanProperty(False)
     message = StringProperty("")

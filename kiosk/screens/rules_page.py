@@ -46,6 +46,8 @@ def count_text(rule: dict) -> str:
 class RulesPage(KioskScreen):
     """本县规则 (``app.go("rules")``)."""
 
+    warm_on_idle = True  # prepared while idle, once per data version (kiosk/screens/workahead.py)
+
     intro = StringProperty("")
 
     def open(self, **params):
