@@ -388,3 +388,19 @@ def test_complaints_qr_codes_decode_to_the_configured_addresses(ui, tmp_path):
     assert "二维码11月7日前有效" in shown_text(screen(ui))
     said = screen(ui).spoken()
     assert ("村务监督微信群", f"扫码，{g['name']}，二维码11月7日前有效") in said
+
+
+def test_a_power_list_item_prints_its_question_slip(ui, printer):
+    """No rule concerns the power list, so its items have no box, but a question about one
+    can still be printed and handed on."""
+    pid, name = ask(ui, lambda m: (m.powers()[0]["id"], m.powers()[0]["name"]))
+    ui.go("powers")
+    pump(ui)
+    ui.go("power_detail", id=pid)
+    pump(ui)
+    det = screen(ui)
+    until(ui, lambda: det.askable)
+    assert "attention" not in det.ids and det.ids.slip_btn.opacity == 1
+    lines, qr = printed(ui, printer, det.ids.slip_btn)
+    assert "反映的记录：权力清单" in lines and flat(name) in lines.replace(" ", "") and "监督提示：" not in lines
+    assert qr == [ui.info.profile["complaints"]["platform_url"]]

@@ -171,7 +171,7 @@ class Flagged:
     shows them in ``ids.attention``; ``ids.slip_btn`` prints the slip once the record is there.
 
     ``flag_kind``: the record's kind in the flags table and on the slip (finance, projects,
-    assets, services; powers: no rule concerns them, the slip still prints).
+    assets, services; powers: no rule concerns them, so no ``attention`` panel, only the slip).
     """
 
     flag_kind = ""
@@ -181,15 +181,21 @@ class Flagged:
     def open(self, id=None, **params):
         self.askable = False
         self._flags_id = id
-        self.ids.attention.clear()
+        panel = self.ids.get("attention")
+        if panel is not None:
+            panel.clear()
         super().open(id=id, **params)
         kind = self.flag_kind
+        if panel is None:  # a kind no rule concerns (powers): the slip only
+            self.load(lambda m: [], lambda flags: self._got_flags(id, flags))
+            return
         self.load(lambda m: load_flags(m, kind, id), lambda flags: self._got_flags(id, flags))
 
     def _got_flags(self, id, flags: list[ShownFlag]) -> None:
         if id != self._flags_id or self.record is None:  # opened again meanwhile, or no such record
             return
-        self.ids.attention.show(flags)
+        if "attention" in self.ids:
+            self.ids.attention.show(flags)
         self.ids.slip_btn.kind, self.ids.slip_btn.record_id = self.flag_kind, id
         self.askable = True
 
@@ -197,7 +203,8 @@ class Flagged:
         """The screen's reading (the detail screen's own, else its title), then each box."""
         own = getattr(super(), "spoken", None)
         pairs = list(own()) if own is not None else [("", self.title)]
-        return pairs + self.ids.attention.spoken()
+        panel = self.ids.get("attention")
+        return pairs + (panel.spoken() if panel is not None else [])
 
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "attention.kv"))
