@@ -404,3 +404,24 @@ def test_a_power_list_item_prints_its_question_slip(ui, printer):
     lines, qr = printed(ui, printer, det.ids.slip_btn)
     assert "反映的记录：权力清单" in lines and flat(name) in lines.replace(" ", "") and "监督提示：" not in lines
     assert qr == [ui.info.profile["complaints"]["platform_url"]]
+
+
+def test_complaints_viewer_qr_falls_back_to_the_configured_base_url(ui, ui_home, viewer, tmp_path):
+    """A bundle whose profile names no viewer address: 用手机查看本村公开 opens
+    ``viewer.base_url`` + the village."""
+    from kivy.core.window import Window
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+
+    def without_viewer_url(m):
+        profile = json.loads(json.dumps(m.info.profile))
+        del profile["complaints"]["viewer_url"]
+        m.info = dataclasses.replace(m.info, profile=profile, fingerprint="0000cafe")  # switched back after
+
+    show_data(ui, ui_home, without_viewer_url)
+    tap(ui, screen(ui).ids.complaints)
+    until(ui, lambda: screen(ui).printable)
+    pump(ui, 3)
+    png = Window.screenshot(name=str(tmp_path / "complaints.png"))
+    found = {d.data.decode() for d in decode(Image.open(png))}
+    assert f"{BASE}/{DEMO_VILLAGE}/" in found and len(found) == 3
