@@ -43,6 +43,9 @@ SCREENS = [
     ("powers", "kiosk.screens.powers", "PowersScreen"),
     ("power_detail", "kiosk.screens.power_detail", "PowerDetailScreen"),
     ("mine", "kiosk.screens.mine", "MineScreen"),
+    ("flags", "kiosk.screens.flags", "FlagsScreen"),
+    ("rules", "kiosk.screens.rules_page", "RulesPage"),
+    ("flag_detail", "kiosk.screens.flag_detail", "FlagDetailScreen"),
     ("complaints", "kiosk.screens.complaints", "ComplaintsScreen"),
     ("search", "kiosk.screens.search", "SearchScreen"),
     ("villages", "kiosk.screens.villages", "VillagesScreen"),
@@ -367,17 +370,21 @@ class KioskApp(App):
 
     # ---- printing ---------------------------------------------------------------------------
     def print_record(self, build):
-        """Open the print dialog and print the receipt ``build(mirror) -> Receipt | None``
-        makes (built on the data worker; None or ValueError: nothing to print). Returns the
-        dialog."""
+        """Open the print dialog and print the receipt ``build(mirror, link) -> Receipt | None``
+        makes (built on the data worker; None or ValueError: nothing to print). ``link`` is the
+        viewer link of the version shown (:attr:`DataService.viewer_link`; None without
+        ``viewer.base_url``): every receipt gets it, so its QR code opens that record at that
+        version. Returns the dialog."""
         from kiosk.screens.printing import PrintDialog
 
         dlg = self.print_dialog = PrintDialog()
         dlg.open()
 
+        data = self.services.data
+
         def safe_build(m):
             try:
-                return build(m)
+                return build(m, data.viewer_link)
             except ValueError:  # nothing to print (e.g. no payments)
                 return None
 

@@ -218,7 +218,8 @@ def _fit(seq: list[str], width: float, w: _Widths) -> list[str]:
     for p in seq:
         if len(p) > 1 and not _is_gap(p) and w([p]) > width:
             parts = re.findall(r"\d+[年月日号]", p) if _CN_DATE.fullmatch(p) else []
-            out.extend(_fit(parts, width, w) if "".join(parts) == p else list(p))
+            # a date cut into 2025年 / 7月 / 16日 (a part still too wide: into characters)
+            out.extend(_fit(parts, width, w) if len(parts) > 1 and "".join(parts) == p else list(p))
         else:
             out.append(p)
     return out

@@ -401,9 +401,11 @@ def question_slip(kind: str, rec: dict[str, Any], info, flags: list[dict[str, An
     return _finish(r, info, link, route)
 
 
-def question_slip_from(mirror, kind: str, record_id: str, link: ViewerLink | None = None) -> Receipt:
+def question_slip_from(mirror, kind: str, record_id: str, link: ViewerLink | None = None,
+                       rule: str | None = None) -> Receipt:
     """:func:`question_slip` for record ``record_id`` of ``kind`` read from ``mirror``
-    (worker thread). ``kind`` ``village`` prints the village's own flags (首页).
+    (worker thread). ``kind`` ``village`` prints the village's own flags (首页). ``rule``: only
+    that rule's flag (the button in one 请关注 box); None: every flag of the record.
 
     Raises:
         ValueError: no such record, or unknown ``kind``.
@@ -420,4 +422,6 @@ def question_slip_from(mirror, kind: str, record_id: str, link: ViewerLink | Non
         flags = mirror.flags_for(kind, record_id)
     else:
         raise ValueError(f"unknown record kind {kind!r}")
+    if rule is not None:
+        flags = [f for f in flags if f["rule_id"] == rule]
     return question_slip(kind, rec, mirror.info, flags, link=link)

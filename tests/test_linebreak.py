@@ -79,6 +79,12 @@ def test_a_measure_in_pixels():
     assert sorted(set(calls)) == sorted(calls)  # each piece measured once
 
 
+def test_a_date_wider_than_a_line_is_cut():
+    # "2026年" alone is wider than 4 columns: it is cut into characters, not cut again forever
+    assert wrap("2026年10月15日", 4) == ["2026", "年", "10月", "15日"]
+    assert "".join(wrap("支付 2025年7月16日 的款项", 3)).replace(" ", "") == "支付2025年7月16日的款项"
+
+
 def test_bad_width_and_marks():
     with pytest.raises(ValueError):
         wrap("村", 0)

@@ -96,3 +96,15 @@ def test_slip_without_a_platform_address_has_one_qr(mirror):
                                                  LINK))
     assert qr == [receipts.record_url(LINK, mirror.info, f"/r/finance/{rec['id']}")]
     assert "县互联网+监督平台" not in "".join(lines)
+
+
+def test_slip_for_one_flag_of_a_record(mirror):
+    """The button in one 请关注 box prints that flag only (``rule``); a rule the record does not
+    break leaves the slip without a flag."""
+    rid = mirror.flags_page(rule="approval_level").rows[0]["record_id"]
+    lines, _qr, _ = _print(receipts.question_slip_from(mirror, "finance", rid, rule="approval_level"))
+    flat = "".join(ln.strip() for ln in lines)
+    assert flat.count("监督提示：") == 1 and "监督提示：审批程序与金额不符" in flat
+    lines, _qr, _ = _print(receipts.question_slip_from(mirror, "finance", rid, rule="cash_payment"))
+    flat = "".join(ln.strip() for ln in lines)
+    assert "监督提示：" not in flat and f"编号{rid}" in flat.replace(" ", "")

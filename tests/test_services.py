@@ -16,6 +16,7 @@ from recorder import Recorder
 from kiosk.cache import install as I
 from kiosk.cache.stickimport import StickRemoved as StickGone
 from kiosk.navigation import Navigator
+from kiosk.receipts import ViewerLink
 from kiosk.services import events as E
 from kiosk.services.card import CardService
 from kiosk.services.data import DataService
@@ -254,6 +255,45 @@ def test_navigation_rules_without_data_and_idle_times():
     assert not nav.tick()
     t[0] = 120.0
     assert nav.tick() and nav.current == "home"
+
+
+def test_viewer_link_once_per_version_shown(home, small_src, test_key, small_bundle, tmp_path):
+    """The receipts' viewer link belongs to the version shown: read on the worker, it names the
+    key that signed that version and follows a switch; without viewer.base_url there is none."""
+    from kiosk.cache.keys import key_id, load_public
+
+    assert run_cli("import", small_bundle) == 0
+    base = "https://jiandu.example.org/cunwu"
+    rec = Recorder()
+    data = DataService(rec.bus, home, poll_s=0, cfg={"viewer": {"base_url": base}})
+    data.start()
+    assert rec.wait_for(E.DataShown).info.seq == 1
+    got = []
+    data.submit(lambda m: (m.info.seq, data.viewer_link), got.append)
+    assert run_cli("import", build_bundle(small_src, test_key, 2, tmp_path / "b2")) == 0
+    data.check()
+    rec.wait_for(E.DataVersionChanged)
+    data.switch()
+    assert rec.wait_for(E.DataShown, count=2).info.seq == 2
+    data.submit(lambda m: (m.info.seq, data.viewer_link), got.append)
+    data.close()
+    rec.wait_for(E.DataShown, count=3)
+    data.submit(lambda m: data.viewer_link, got.append)
+    done = threading.Event()
+    while (data.busy or len(got) < 3) and not done.wait(0.01):
+        pass
+    kid = key_id(load_public(test_key / "signing.pub"))
+    assert got[0] == (1, ViewerLink(base, kid)) and got[1] == (2, ViewerLink(base, kid)) and got[2] is None
+    data.stop()
+
+    plain = DataService(Recorder().bus, home, poll_s=0, cfg={"viewer": {"base_url": ""}})
+    plain.start()
+    seen = []
+    plain.submit(lambda m: (m.info.seq, plain.viewer_link), seen.append)
+    while not seen and not done.wait(0.01):
+        pass
+    assert seen == [(2, None)]
+    plain.stop()
 
 
 def test_data_job_failure_is_an_event_and_the_worker_goes_on(home, small_bundle):

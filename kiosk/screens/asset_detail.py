@@ -8,6 +8,7 @@ from kivy.lang import Builder
 from kiosk.formatting import counterparty_label, date_cn, money
 from kiosk import receipts
 from kiosk.screens.assets import area_text  # shared with the list
+from kiosk.screens.attention import Flagged
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
 from kiosk.screens.widgets import DetailScreen, kv_rows, rich, warm_pool
 
@@ -32,7 +33,8 @@ def asset_pairs(r: dict) -> list[tuple[str, str | None]]:
     ]
 
 
-class AssetDetailScreen(DetailScreen):
+class AssetDetailScreen(Flagged, DetailScreen):
+    flag_kind = "assets"
     heading = "资产资源"
 
     def prebuild(self):
@@ -41,8 +43,8 @@ class AssetDetailScreen(DetailScreen):
     def fetch(self, m, id):
         return m.asset_get(id)
 
-    def receipt(self, r, info):
-        return receipts.asset(r, info)
+    def receipt(self, r, info, link=None):
+        return receipts.asset(r, info, link)
 
     def show(self, r):
         self.title = r["name"]

@@ -1,75 +1,128 @@
-"""监督投诉: complaint channels, the 村务监督委员会 and the township discipline office, and
-complaint figures, from the village profile (village.json → villages.profile_json)."""
+"""监督投诉: where a villager can raise a question or a complaint (kiosk.complaints.channels):
+QR codes for the county platform's complaint page, the WeChat official account, 用手机查看本村公开
+(the phone viewer) and the village supervision group while its own QR code is current; the
+12388 hotline, the township and county discipline offices, the group's name and administrator
+once its QR code expired; the 村务监督委员会, the village cadres and the complaint figures from
+the village profile. 打印 prints it all as a slip (kiosk.complaints.slip).
+
+The channels are worked out on every open (a group's QR code expires after 7 days) on the data
+worker, with the viewer link of the version shown and the kiosk's date; the QR matrices are made
+there too and drawn on screen as textures (kiosk.screens.qr).
+"""
 from __future__ import annotations
 
 import os
 
 from kivy.app import App
 from kivy.lang import Builder
+from kivy.properties import BooleanProperty
 
-from kiosk.screens.widgets import KioskScreen, rich
+from kiosk import complaints
+from kiosk.screens.attention import WrapLabel  # noqa: F401  (kv)
+from kiosk.screens.qr import QRImage, qr_matrix  # noqa: F401  (kv)
+from kiosk.screens.widgets import KioskScreen, pooled
+
+def complaint_page(m, link, today) -> dict:
+    """What 监督投诉 shows (worker): ``channels`` (kiosk.complaints.Channels), ``qr`` (one
+    module matrix per QR channel), ``people`` [(heading, [(label, text)])] (村务监督委员会,
+    投诉办理情况, 村干部)."""
+    if m is None:
+        return {"channels": complaints.Channels(), "qr": [], "people": []}
+    profile = m.info.profile or {}
+    ch = complaints.channels(profile, m.info, link, today)
+    return {"channels": ch, "qr": [qr_matrix(c.qr) for c in ch.with_qr], "people": people_sections(profile, ch)}
 
 
-def profile_sections(profile: dict) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The profile as ``[(heading, [(key, value), ...]), ...]`` in plain text (not markup).
-
-    Missing parts are left out; ``received``/``handled`` only when present.
-    """
+def people_sections(profile: dict, ch) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The right-hand column: the 村务监督委员会, the complaint figures (received/handled only
+    when the profile has them) and the village cadres."""
     out = []
+    if ch.committee:
+        out.append(("村务监督委员会", [(c.label.replace("村务监督委员会", "") or "委员", c.text) for c in ch.committee]))
     comp = profile.get("complaints") or {}
-    ch = []
-    if comp.get("platform_url"):
-        ch.append(("互联网+监督平台", comp["platform_url"]))
-    if comp.get("wechat_official_account"):
-        ch.append(("微信公众号", comp["wechat_official_account"]))
-    grp = comp.get("village_group") or {}
-    if grp.get("name"):
-        ch.append(("村务监督微信群", grp["name"] + (f"（群主 {grp['admin']}）" if grp.get("admin") else "")))
-    if ch:
-        out.append(("投诉渠道", ch))
-    office = profile.get("discipline_office") or {}
-    if office:
-        out.append(("乡镇纪委", [(office.get("name", "纪委"), office.get("phone", ""))]))
-    fig = []
-    if "received" in comp:
-        fig.append(("收到投诉", f"{comp['received']} 件"))
-    if "handled" in comp:
-        fig.append(("已办结", f"{comp['handled']} 件"))
+    fig = [(k, f"{comp[key]} 件") for key, k in (("received", "收到投诉"), ("handled", "已办结")) if key in comp]
     if fig:
         out.append(("投诉办理情况", fig))
-    sup = profile.get("supervision_committee") or []
-    if sup:
-        out.append(("村务监督委员会", [(f"{p.get('role', '')} {p.get('name', '')}".strip(), p.get("phone", "")) for p in sup]))
     cad = profile.get("cadres") or []
     if cad:
-        out.append(("村干部", [(p.get("role", ""), f"{p.get('name', '')}  {p.get('phone', '')}".strip()) for p in cad]))
+        out.append(("村干部", [(p.get("role", ""), f"{p.get('name', '')} {p.get('phone', '')}".strip()) for p in cad]))
     return out
+
+
+def channel_lines(ch) -> list[tuple[str, str]]:
+    """The channels without a QR code as (label, text) lines, the 12388 hotline first; a note
+    follows its text."""
+    lines = sorted(ch.lines, key=lambda c: c.label != "纪检监察举报电话")
+    return [(c.label, c.text + (f"（{c.note}）" if c.note else "")) for c in lines]
+
+
+#: QR codes side by side (the channels give four at most)
+QR_PER_ROW = 4
 
 
 class ComplaintsScreen(KioskScreen):
     warm_on_idle = True
+    #: there is something to print (the channels always hold 12388)
+    printable = BooleanProperty(False)
 
     def open(self, **params):
-        from kiosk.screens.widgets import AutoLabel
-        from kiosk.screens.theme import COLORS
+        app = App.get_running_app()
+        data = app.data
+        today = app.today()
+        self.printable = False
+        self.load(lambda m: complaint_page(m, data.viewer_link, today), self._got)
 
-        left, right = self.ids.left, self.ids.right
-        info = App.get_running_app().info
-        profile = (info.profile if info else None) or {}
-        if left.children and profile == getattr(self, "_shown_profile", None):
-            return  # same data version: the page is already built (building it costs ~0.1 s)
-        self._shown_profile = profile
-        left.clear_widgets()
-        right.clear_widgets()
-        secs = profile_sections(profile)
-        if not secs:
-            left.add_widget(AutoLabel(text="暂无投诉渠道信息"))
-        for head, rows in secs:
-            # channels, figures and the discipline office left; people to call right
-            box = right if head in ("村务监督委员会", "村干部") else left
-            box.add_widget(AutoLabel(text=rich(head), role="large", bold=True, color=COLORS["button2_text"]))
-            for k, v in rows:
-                box.add_widget(AutoLabel(text=f"[b]{rich(k)}：[/b]{rich(v)}"))  # a line may break after the colon, never before
+    def _got(self, page: dict) -> None:
+        self.page = page
+        ch = page["channels"]
+        qrs = self.ids.qrs
+        qrs.clear_widgets()
+        qrs.cols = max(1, min(QR_PER_ROW, len(ch.with_qr)))
+        for c, matrix in zip(ch.with_qr, page["qr"]):
+            card = pooled(qrs, "QRCard", label=c.label, caption=c.text, note=c.note, data=c.qr, matrix=matrix)
+            card.unbind(minimum_height=self._fit_cards)
+            card.bind(minimum_height=self._fit_cards)
+            qrs.add_widget(card)
+        self._fit_cards()
+        lines = self.ids.lines
+        lines.clear_widgets()
+        self._section(lines, "电话与其他渠道", channel_lines(ch))
+        for head, rows in page["people"]:
+            self._section(lines, head, rows)
+        self.ids.scroll.scroll_y = 1
+        self.printable = True
+
+    def _fit_cards(self, *_):
+        """The QR cards of a row all as tall as the tallest (their texts wrap differently)."""
+        qrs = self.ids.qrs
+        qrs.row_default_height = max([c.minimum_height for c in qrs.children] or [0])
+
+    @staticmethod
+    def _section(box, head: str, rows: list[tuple[str, str]]) -> None:
+        box.add_widget(pooled(box, "ComplaintHeading", plain=head))
+        for k, v in rows:
+            box.add_widget(pooled(box, "AttentionRow", key=k, value=v, highlight=False))
+
+    def print_slip(self) -> None:
+        """打印: the slip with every channel and its QR code (built on the worker)."""
+        app = App.get_running_app()
+        today = app.today()
+        app.print_record(lambda m, link: complaints.slip(complaints.channels(m.info.profile, m.info, link, today), m.info))
+
+    def spoken(self) -> list[tuple[str, str]]:
+        """Each channel with its QR code (label, what it opens), the other channels, then the
+        people to call and the figures."""
+        page = getattr(self, "page", None)
+        if page is None:
+            return [("", "监督投诉")]
+        ch = page["channels"]
+        pairs = [("", "监督投诉")]
+        pairs += [(c.label, f"扫码，{c.text}" + (f"，{c.note}" if c.note else "")) for c in ch.with_qr]
+        pairs += channel_lines(ch)
+        for head, rows in page["people"]:
+            pairs.append(("", head))
+            pairs += rows
+        return pairs
 
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "complaints.kv"))

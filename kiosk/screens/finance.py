@@ -92,7 +92,7 @@ class FinanceScreen(KioskScreen):
         self.ids.balance.text = rich(f"结余 {money(t.balance)}")
         self.totals_text = rich(f"{period} 共 {t.count} 笔")
         year, month = self.year, self.month
-        self.ids.print_btn.build = (lambda m: receipts.finance_month_from(m, year, month)) if month else None
+        self.ids.print_btn.build = (lambda m, link: receipts.finance_month_from(m, year, month, link)) if month else None
 
 
 def _chip_values(box) -> list:

@@ -9,6 +9,7 @@ from kivy.lang import Builder
 from kiosk.formatting import amount_in_capitals, date_cn, money
 from kiosk import receipts
 from kiosk.receipts import DIRECTION
+from kiosk.screens.attention import Flagged
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
 from kiosk.screens.widgets import DetailScreen, kv_rows, warm_pool
 
@@ -36,7 +37,8 @@ def finance_detail_pairs(r: dict) -> list[tuple[str, str | None]]:
     return pairs
 
 
-class FinanceDetailScreen(DetailScreen):
+class FinanceDetailScreen(Flagged, DetailScreen):
+    flag_kind = "finance"
     heading = "收支明细"
 
     def prebuild(self):
@@ -49,8 +51,8 @@ class FinanceDetailScreen(DetailScreen):
         self.title = f"收支明细 · {DIRECTION[r['direction']]}"
         kv_rows(self.ids.rows, finance_detail_pairs(r))
 
-    def receipt(self, r, info):
-        return receipts.finance_line(r, info)
+    def receipt(self, r, info, link=None):
+        return receipts.finance_line(r, info, link)
 
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "finance_detail.kv"))

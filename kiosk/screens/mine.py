@@ -135,7 +135,7 @@ class MineScreen(KioskScreen):
         rec = self.records
         if rec is None:
             return
-        App.get_running_app().print_record(lambda m: receipts.payments(rec, m.info))
+        App.get_running_app().print_record(lambda m, link: receipts.payments(rec, m.info, link))
 
     # ---- demo (simulated reader only) -------------------------------------------------------
     def demo_place(self) -> None:

@@ -10,6 +10,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty
 from kivy.uix.widget import Widget
 
+from kiosk.screens.attention import Flagged
 from kiosk.screens.flowlayout import layout
 from kiosk.screens.theme import COLORS
 from kiosk.screens.widgets import DetailScreen, KLabel, kv_rows, rich, warm_pool
@@ -102,7 +103,8 @@ class FlowChart(Widget):
             Line(rectangle=(x, y, w, h), width=2.5)
 
 
-class PowerDetailScreen(DetailScreen):
+class PowerDetailScreen(Flagged, DetailScreen):
+    flag_kind = "powers"  # no rule concerns the power list: 打印问题反映单 only
     heading = "权力清单"
     cleared = ("rows", "chart")
 

@@ -50,7 +50,8 @@ class PrintDialog(ModalView):
 
 
 class PrintButton(KButton):
-    """打印 (for staff). ``build(mirror) -> Receipt`` is set by the screen."""
+    """打印 (for staff). ``build(mirror, link) -> Receipt`` is set by the screen (see
+    :meth:`kiosk.app.KioskApp.print_record`)."""
 
     def __init__(self, **kw):
         kw.setdefault("text", "打印")

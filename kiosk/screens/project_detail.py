@@ -8,6 +8,7 @@ from kivy.lang import Builder
 
 from kiosk.formatting import date_cn, money
 from kiosk import receipts
+from kiosk.screens.attention import Flagged
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
 from kiosk.screens.widgets import DetailScreen, kv_rows, pooled, rich, warm_pool
 
@@ -56,7 +57,8 @@ def project_pairs(p: dict) -> list[tuple[str, str | None]]:
     ]
 
 
-class ProjectDetailScreen(DetailScreen):
+class ProjectDetailScreen(Flagged, DetailScreen):
+    flag_kind = "projects"
     heading = "工程项目"
     cleared = ("stages", "rows")
 
@@ -67,8 +69,8 @@ class ProjectDetailScreen(DetailScreen):
     def fetch(self, m, id):
         return m.project_get(id)
 
-    def receipt(self, p, info):
-        return receipts.project(p, info)
+    def receipt(self, p, info, link=None):
+        return receipts.project(p, info, link)
 
     def show(self, p):
         self.title = p["name"]

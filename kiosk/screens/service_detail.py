@@ -8,6 +8,7 @@ from kivy.lang import Builder
 
 from kiosk.formatting import date_cn
 from kiosk import receipts
+from kiosk.screens.attention import Flagged
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
 from kiosk.screens.widgets import DetailScreen, kv_rows, pooled, rich, warm_pool
 
@@ -26,7 +27,8 @@ def service_pairs(r: dict) -> list[tuple[str, str | None]]:
     ]
 
 
-class ServiceDetailScreen(DetailScreen):
+class ServiceDetailScreen(Flagged, DetailScreen):
+    flag_kind = "services"
     heading = "办事结果"
     cleared = ("rows", "steps")
 
@@ -37,8 +39,8 @@ class ServiceDetailScreen(DetailScreen):
     def fetch(self, m, id):
         return m.service_get(id)
 
-    def receipt(self, r, info):
-        return receipts.service(r, info)
+    def receipt(self, r, info, link=None):
+        return receipts.service(r, info, link)
 
     def show(self, r):
         self.title = f"{r['power_name']} · {r['result']}"

@@ -302,8 +302,9 @@ class DetailScreen(KioskScreen):
         """Fill the screen from ``record``."""
         raise NotImplementedError
 
-    def receipt(self, record: dict, info):  # pragma: no cover - overridden where printed
-        """The receipt (kiosk.receipts) for ``record`` with the data version ``info``."""
+    def receipt(self, record: dict, info, link=None):  # pragma: no cover - overridden where printed
+        """The receipt (kiosk.receipts) for ``record`` with the data version ``info`` and the
+        viewer link ``link`` (its QR code; None: none)."""
         raise NotImplementedError
 
     def clear(self) -> None:
@@ -323,7 +324,7 @@ class DetailScreen(KioskScreen):
             return
         self.show(record)
         if "print_btn" in self.ids:
-            self.ids.print_btn.build = lambda m: self.receipt(record, m.info)
+            self.ids.print_btn.build = lambda m, link: self.receipt(record, m.info, link)
             self.printable = True
 
 

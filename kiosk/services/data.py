@@ -45,12 +45,14 @@ class DataService(Service):
         home: KIOSK_HOME.
         opener: ``opener(home) -> Mirror | None`` (default: the installed version).
         poll_s: seconds between two looks for a new version (0: only on :meth:`check`).
+        cfg: the loaded config (``viewer.base_url`` for :attr:`viewer_link`); None: no
+            viewer link, receipts print no QR code.
     """
 
     name = "data"
 
     def __init__(self, bus: EventBus, home: Path, opener: Callable[[Path], Any] | None = None,
-                 poll_s: float = POLL_S):
+                 poll_s: float = POLL_S, cfg: dict | None = None):
         super().__init__(bus)
         self.home = Path(home)
         self._opener = opener or open_current
@@ -61,6 +63,8 @@ class DataService(Service):
         self._checking = False   # a version check is queued or running
         self._mirror = None      # worker thread only
         self._next = None        # worker thread only: the version waiting to be switched to
+        self.cfg = cfg
+        self._link = None        # worker thread only: the viewer link of the version shown
         #: called where answers arrive once no query is left on its way (the App puts up a
         #: screen it held back for its data)
         self.on_idle: Callable[[], None] | None = None
@@ -132,6 +136,17 @@ class DataService(Service):
             with self._pending_lock:
                 self._pending -= 1
 
+    @property
+    def viewer_link(self):
+        """The receipts' link to the phone viewer for the version shown
+        (:class:`kiosk.receipts.ViewerLink`), or None without ``viewer.base_url`` (no QR code).
+
+        Computed once per version shown, on the worker, when the version is opened or
+        switched in (it checks the manifest's signature against the trusted keys). Read it in
+        a job on the worker: there it belongs to the same version as the job's mirror
+        (``App.print_record`` hands it to every receipt builder)."""
+        return self._link
+
     # ---- versions -------------------------------------------------------------------------
     def check(self) -> None:
         """Look for a newly installed (or fallen-back) version now; publishes
@@ -177,13 +192,26 @@ class DataService(Service):
     # ---- worker thread only ---------------------------------------------------------------
     def _w_open(self, _m):
         self._mirror = self._opener(self.home)
+        self._w_link()
         return self._mirror.info if self._mirror else None
+
+    def _w_link(self) -> None:
+        """Compute :attr:`viewer_link` for the version shown (once per version shown)."""
+        self._link = None
+        if self._mirror is None or not self.cfg:
+            return
+        from kiosk.cache.viewerlink import for_mirror
+
+        try:
+            self._link = for_mirror(self.home, self._mirror, self.cfg)
+        except Exception:  # noqa: BLE001 - an unreadable manifest or key list: a receipt without a QR code, not none
+            log.exception("viewer link")
 
     def _w_close(self) -> None:
         for m in (self._mirror, self._next):
             if m is not None:
                 m.close()
-        self._mirror = self._next = None
+        self._mirror = self._next = self._link = None
 
     def _w_check(self) -> tuple[int, str] | None:
         new = self._opener(self.home)
@@ -200,8 +228,10 @@ class DataService(Service):
 
     def _w_swap(self):
         if self._next is None:
+            self._w_link()  # the same version announced anew (e.g. after a config change)
             return self._mirror.info if self._mirror else None
         old, self._mirror, self._next = self._mirror, self._next, None
         if old is not None:
             old.close()
+        self._w_link()
         return self._mirror.info

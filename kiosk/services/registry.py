@@ -29,7 +29,7 @@ class Services:
     def __init__(self, bus: EventBus, home: Path, cfg: dict, opener=None,
                  overrides: dict[str, Callable[[EventBus], object]] | None = None):
         self.bus, self.home, self.cfg = bus, Path(home), cfg
-        self.data = DataService(bus, home, opener=opener)
+        self.data = DataService(bus, home, opener=opener, cfg=cfg)
         self._overrides = overrides or {}
         self._made: dict[str, object] = {}
         self.background_started = False

@@ -17,7 +17,7 @@ from pathlib import Path
 SCREENSHOT_NAMES = [
     "home", "finance", "finance_detail", "projects", "project_detail", "services",
     "service_detail", "assets", "asset_detail", "powers", "power_detail", "mine",
-    "complaints", "nodata",
+    "complaints", "nodata", "flags", "rules", "flag_detail",
 ]
 _MAX_SCAN = 200  # records looked at when picking a representative one (never a whole table)
 
@@ -33,8 +33,28 @@ def _pages(page_fn, **kw):
         after = page.next
 
 
+#: detail screen → the kind of its records in the flags table
+FLAG_KINDS = {"finance_detail": "finance", "project_detail": "projects", "asset_detail": "assets",
+              "service_detail": "services"}
+
+
+def _flagged(m, screen: str) -> str | None:
+    """A record of ``screen``'s kind with a 监督提示, one the county explained if there is one."""
+    kind = FLAG_KINDS.get(screen)
+    if kind is None or not m.has_flags:
+        return None
+    rows = [r for r in m.flags_page(limit=100).rows if r["kind"] == kind]
+    rows.sort(key=lambda r: not r.get("note"))
+    return rows[0]["record_id"] if rows else None
+
+
 def pick(m, screen: str) -> str | None:
-    """A representative record id for detail ``screen`` from mirror ``m`` (worker thread)."""
+    """A representative record id for detail ``screen`` from mirror ``m`` (worker thread): a
+    record with a 监督提示 where the data has one (its 请关注 box shows), else one that shows the
+    most fields."""
+    flagged = _flagged(m, screen)
+    if flagged:
+        return flagged
     if screen == "finance_detail":
         years = m.finance_years()
         if not years:
@@ -134,6 +154,16 @@ def show(app, name: str) -> None:
         return
     app.go_home()
     if name == "home":
+        return
+    if name == "flag_detail":  # the village's own flags, as 首页's notice opens them
+        app.go("flags")
+        pump(app)
+        app.go(name, id=app.info.village_code)
+        return
+    if name == "rules":  # reached from 监督提示
+        app.go("flags")
+        pump(app)
+        app.go(name)
         return
     if name.endswith("_detail"):
         box = {}
