@@ -54,5 +54,9 @@ class FinanceDetailScreen(Flagged, DetailScreen):
     def receipt(self, r, info, link=None):
         return receipts.finance_line(r, info, link)
 
+    def pairs(self, r):
+        """As shown, but the amount once (not again in capitals)."""
+        return [("金额", f"{money(r['amount'])}") if k == "金额" else (k, v) for k, v in finance_detail_pairs(r)]
+
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "finance_detail.kv"))
