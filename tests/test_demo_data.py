@@ -152,7 +152,7 @@ def test_power_graphs(data):
             assert p["materials"] and p["time_limit"]
     major = next(p for p in pw if p["class"] == "重大决策")
     assert [s["label"] for s in major["steps"]] == [
-        "村党组织提议", '村"两委"会议商议', "党员大会审议", "村民(代表)会议决议", "决议公开", "实施结果公开"]
+        "村党组织提议", "村“两委”会议商议", "党员大会审议", "村民（代表）会议决议", "决议公开", "实施结果公开"]
 
 
 def test_services_reference_service_powers(data):
@@ -222,3 +222,29 @@ def test_other_loudi_village(tmp_path):
     v = _read(tmp_path / "x", "village.json")
     assert v["county"]["code"] == "431302" and counts["payments"] >= 3000
     assert _read(tmp_path / "x", "payments.jsonl")[0]["holder_id_number"].startswith("431302")
+
+
+def test_chinese_punctuation_in_every_text(data):
+    """村“两委”, 村民（代表）会议, 张三（村务监督委员会主任）: no ASCII quotes, brackets or
+    clause punctuation in any text with Chinese in it (digits keep 1,200.00 and 14:05)."""
+    import re
+
+    cjk = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f]")
+    bad = re.compile(r'["\'();?!]|(?<!\d),|,(?!\d)|(?<!\d):|:(?!\d)')
+
+    def texts(o, path):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                yield from texts(v, f"{path}.{k}")
+        elif isinstance(o, list):
+            for v in o:
+                yield from texts(v, path)
+        elif isinstance(o, str):
+            yield path, o
+
+    found = sorted({(path, s) for name, recs in data.items() for path, s in texts(recs, name)
+                    if cjk.search(s) and bad.search(s)})
+    assert not found, found[:5]
+    powers = data["powers.jsonl"]
+    assert any("村“两委”" in s["label"] for p in powers for s in p["steps"])
+    assert all(s.endswith("）") for p in data["projects.jsonl"] for s in p["supervisors"])
