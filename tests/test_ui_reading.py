@@ -83,7 +83,7 @@ def test_finance_detail_reads_every_field_in_order(ui, source):
     pairs = scr.spoken()
     assert pairs[0] == ("", "收支明细 · 支出")
     labels = [k for k, _ in pairs[1:]]
-    assert labels[:11] == ["日期", "凭证号", "摘要", "收支", "金额", "科目", "经手人", "审核人", "审批人", "审批程序", "附件"]
+    assert labels[:12] == ["日期", "凭证号", "摘要", "收支", "金额", "科目", "科目代码", "经手人", "审核人", "审批人", "审批程序", "附件"]
     d = dict(pairs[1:])
     assert d["日期"] == date_cn(rec["date"]) and d["凭证号"] == rec["voucher_no"] and d["摘要"] == rec["summary"]
     assert d["金额"] == money(Decimal(rec["amount"]))  # once, not again in capitals
