@@ -256,3 +256,19 @@ def test_quiet_hours_say_why_nothing_is_read(ui, monkeypatch):
         assert ui.notice.text == "现在是休息时间（22:00—07:00），不朗读"
     finally:
         ui.notice.hide()
+
+
+@pytest.mark.parametrize("name", ["home", "finance", "projects", "services", "assets", "powers", "mine",
+                                  "complaints", "search", "technician"])
+def test_every_screen_says_its_title_first_in_plain_text(ui, name):
+    import re
+
+    scr = go(ui, name)
+    pairs = scr.spoken()
+    title = scr.frame_title()
+    assert title and pairs[0] == ("", title)
+    assert len(pairs) >= 2  # and something of what the screen shows
+    for label, text in pairs:
+        assert isinstance(text, str) and text.strip()
+        assert not re.search(r"\[/?(b|size|font|color)\b", text) and "\u00a0" not in text, (label, text)
+    ui.go_home()
