@@ -304,3 +304,24 @@ def test_mine_opens_at_the_top_for_each_holder(ui):
     until(ui, lambda: mine.phase == "shown" and not ui.busy)
     views = _scrolls(mine)
     assert views and [sv.scroll_y for sv in views] == [1] * len(views)
+
+
+def test_taller_rows_keep_the_same_row_at_the_top(ui):
+    """大字 makes every row taller: the row at the top stays the row at the top."""
+    scr = open_section(ui, "services")
+    lst = scr.ids.list
+    for _ in range(3):
+        drag(ui, lst, 600, steps=20)
+    until(ui, lambda: not ui.busy)
+    top_before = on_screen(lst)[0]
+    assert top_before[0] >= 8
+    lm = lst.children[0]
+    h = lm.default_size[1]
+    try:
+        lm.default_size = (None, h * 1.5)
+        until(ui, lambda: abs(lst.children[0].children[0].height - h * 1.5) < 1)
+        pump(ui, 2)
+        assert on_screen(lst)[0] == top_before
+    finally:
+        lm.default_size = (None, h)
+        pump(ui, 3)

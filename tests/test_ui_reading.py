@@ -272,3 +272,17 @@ def test_every_screen_says_its_title_first_in_plain_text(ui, name):
         assert isinstance(text, str) and text.strip()
         assert not re.search(r"\[/?(b|size|font|color)\b", text) and "\u00a0" not in text, (label, text)
     ui.go_home()
+
+
+@needs_espeak
+def test_a_filter_tapped_while_reading_stops_it(ui):
+    rec = Recorder(ui.bus)
+    try:
+        scr = go(ui, "finance")
+        _start_reading(ui, rec)
+        chip = next(c for c in scr.ids.years.children if c.value != scr.year)
+        tap(ui, chip)
+        assert not ui.reading and not ui.speaker.speaking  # what it read is no longer shown
+        until(ui, lambda: scr.year == chip.value and not ui.busy)
+    finally:
+        rec.close()

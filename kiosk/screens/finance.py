@@ -15,7 +15,7 @@ from kiosk import receipts
 from kiosk.formatting import date_cn, money
 from kiosk.receipts import DIRECTION
 from kiosk.screens import listtools
-from kiosk.screens.listtools import JumpDialog, chip_values, select_chip
+from kiosk.screens.listtools import JumpDialog, chip_values, chosen, select_chip
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
 from kiosk.screens.theme import COLORS
 from kiosk.screens.widgets import Chip, KioskScreen, rich, row_spoken
@@ -73,8 +73,9 @@ class FinanceScreen(KioskScreen):
         box = self.ids.years
         if chip_values(box) != list(years):  # chips are kept while they stay the same
             box.clear_widgets()
+            pick = chosen(lambda y: self.select(y, 0))
             for y in years:
-                box.add_widget(Chip(text=f"{y}年", value=y, on_release=lambda c: self.select(c.value, 0)))
+                box.add_widget(Chip(text=f"{y}年", value=y, on_release=lambda c: pick(c.value)))
         if years:
             self.select(years[0], 0)
         else:
@@ -96,9 +97,10 @@ class FinanceScreen(KioskScreen):
         if chip_values(self.ids.months) != [0] + list(months):
             box = self.ids.months
             box.clear_widgets()
-            box.add_widget(Chip(text="全年", value=0, on_release=lambda c: self.select(self.year, 0)))
+            pick = chosen(lambda mth: self.select(self.year, mth))
+            box.add_widget(Chip(text="全年", value=0, on_release=lambda c: pick(c.value)))
             for mth in months:
-                box.add_widget(Chip(text=f"{mth}月", value=mth, on_release=lambda c: self.select(self.year, c.value)))
+                box.add_widget(Chip(text=f"{mth}月", value=mth, on_release=lambda c: pick(c.value)))
         select_chip(self.ids.months, self.month)
         self.totals = t
         self.ids.income.text = rich(f"收入 {money(t.income)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Iterable
 
+from kivy.app import App
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.uix.modalview import ModalView
@@ -31,7 +32,18 @@ class ToTopButton(KButton):
 
     def on_release(self):
         if self.list is not None:
-            self.list.to_top()
+            chosen(lambda _v: self.list.to_top())(None)
+
+
+def chosen(on_select: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``on_select`` for a tap that changes what a list shows: 朗读 stops first (what it was
+    reading is no longer on the screen)."""
+    def tapped(value):
+        app = App.get_running_app()
+        if app is not None and getattr(app, "reading", False):
+            app.stop_reading()
+        on_select(value)
+    return tapped
 
 
 def chip_values(box) -> list:
@@ -46,8 +58,9 @@ def set_chips(box, items: Iterable[tuple[str, Any]], on_select: Callable[[Any], 
     if chip_values(box) == [v for _, v in items] and [c.label for c in reversed(box.children)] == [t for t, _ in items]:
         return
     box.clear_widgets()
+    pick = chosen(on_select)
     for label, value in items:
-        chip = Chip(text=rich(label), value=value, on_release=lambda c: on_select(c.value))
+        chip = Chip(text=rich(label), value=value, on_release=lambda c: pick(c.value))
         chip.label = label
         box.add_widget(chip)
 
@@ -74,7 +87,7 @@ class JumpDialog(ModalView):
     def __init__(self, choose: Callable[[Any], None], **kw):
         kw.setdefault("auto_dismiss", True)
         super().__init__(**kw)
-        self._choose = choose
+        self._choose = chosen(choose)
 
     def on_items(self, *_):
         grid = self.ids.grid

@@ -482,6 +482,7 @@ class PagedList(RecycleView):
         self._busy = False
         self._gen = 0
         self._content_h = 0.0
+        self._content_rows = 0  # rows the content height was last measured with
         self._after_page = None  # called once the next page has arrived (jump_to)
         self.bind(scroll_y=self._maybe_more, viewport_size=self._content_resized, height=self._maybe_more)
 
@@ -551,10 +552,13 @@ class PagedList(RecycleView):
         App.get_running_app().data.submit(lambda m: fetch(m, after), done)
 
     def _content_resized(self, _inst, size) -> None:
-        """The rows' height changed (a page appended, the first page shown): keep the
-        distance from the top, so the rows shown stay under the finger."""
+        """The rows' height changed (a page appended, the first page shown, rows made taller
+        by 大字): keep the same row at the top, at the same place, so the rows shown stay
+        under the finger. Rows are of one height (the layout's default_size), so the row
+        at the top is the distance scrolled divided by a row's height."""
         old, new = self._content_h, float(size[1])
-        self._content_h = new
+        old_n, new_n = self._content_rows, len(self.data)
+        self._content_h, self._content_rows = new, new_n
         if old <= 0 or new == old:
             return
         h = self.height
@@ -562,6 +566,8 @@ class PagedList(RecycleView):
         if old_range <= 0 or new_range <= 0:
             return
         from_top = (1.0 - self.scroll_y) * old_range  # px scrolled down (overscroll included)
+        if old_n and new_n:
+            from_top *= (new / new_n) / (old / old_n)  # a row's new height over its old one
         self.scroll_y = 1.0 - from_top / new_range
         self._update_effect_y_bounds()  # the scroll effect (drag, fling) continues from here
 
