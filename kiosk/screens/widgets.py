@@ -355,12 +355,7 @@ class DetailScreen(KioskScreen):
         """The title, then the record's fields in order (:meth:`pairs`)."""
         if self.record is None:
             return [("", self.frame_title() or self.heading)] + ([("", "没有这条记录")] if self.missing else [])
-        return ([("", self.frame_title())] + [(k, str(v)) for k, v in self.pairs(self.record) if v not in (None, "")]
-                + self.spoken_extra())
-
-    def spoken_extra(self) -> list[tuple[str, str]]:
-        """Pairs read after the record's fields (e.g. a box of notes below them)."""
-        return []
+        return [("", self.frame_title())] + [(k, str(v)) for k, v in self.pairs(self.record) if v not in (None, "")]
 
     def _got(self, record):
         self.record = record
