@@ -26,7 +26,7 @@ def on_screen(lst) -> list[tuple[int, str]]:
     rows = []
     for w in lst.children[0].children:
         _wx, wy = w.to_window(w.x, w.y)
-        if wy >= y0 - 0.5 and wy + w.height <= top + 0.5 and w.rec_id:
+        if wy >= y0 - 0.5 and wy + w.height <= top + 0.5 and getattr(w, "rec_id", ""):
             rows.append((-wy, int(w.index), w.rec_id))
     return [(i, rid) for _, i, rid in sorted(rows)]
 

@@ -549,8 +549,8 @@ class PagedList(RecycleView):
     def _content_resized(self, _inst, size) -> None:
         """The rows' height changed (a page appended, the first page shown, rows made taller
         by 大字): keep the same row at the top, at the same place, so the rows shown stay
-        under the finger. Rows are of one height (the layout's default_size), so the row
-        at the top is the distance scrolled divided by a row's height."""
+        under the finger. A page appended below changes nothing above: the distance from
+        the top stays. The same rows grown or shrunk (大字) scale it by their new height."""
         old, new = self._content_h, float(size[1])
         old_n, new_n = self._content_rows, len(self.data)
         self._content_h, self._content_rows = new, new_n
@@ -561,8 +561,8 @@ class PagedList(RecycleView):
         if old_range <= 0 or new_range <= 0:
             return
         from_top = (1.0 - self.scroll_y) * old_range  # px scrolled down (overscroll included)
-        if old_n and new_n:
-            from_top *= (new / new_n) / (old / old_n)  # a row's new height over its old one
+        if old_n and new_n == old_n:
+            from_top *= new / old  # the same rows, each as much taller
         self.scroll_y = 1.0 - from_top / new_range
         self._update_effect_y_bounds()  # the scroll effect (drag, fling) continues from here
 
