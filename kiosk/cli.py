@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "kiosk.commands.sync",       # sync, publish, stick
     "kiosk.commands.speech",     # speak
     "kiosk.commands.flags",      # flags check, flags list
+    "kiosk.commands.deploy",     # deploy (install.sh helpers)
 ]
 
 
