@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "kiosk.commands.speech",     # speak
     "kiosk.commands.flags",      # flags check, flags list
     "kiosk.commands.deploy",     # deploy (install.sh helpers)
+    "kiosk.commands.system",     # paused, display, stick-helper
 ]
 
 

@@ -256,4 +256,14 @@ class SpeechFailed(SpeechEvent):
     message: str = ""
 
 
+# ---- screen blanking (kiosk.services.display) -------------------------------------------------
+@dataclass(frozen=True)
+class ScreenBlankingSet(Event):
+    """Office hours began or ended: ``office_open`` (no blanking) or not (the screen blanks
+    after ``timeouts.night_blank_after`` untouched); ``ok``: X accepted every setting."""
+
+    office_open: bool
+    ok: bool = True
+
+
 # ---- the app's own software (kiosk.services.appupdate, watchdog) ------------------------------
