@@ -162,6 +162,7 @@ def test_app_side_goes_through_the_helper(fat_loop, base, monkeypatch):
     name = Path(fat_loop).name
     with mount.mount_ro(fat_loop) as m:
         assert m.helper and m.path == base / name and (m.path / "hello.txt").exists()
+        assert m.fstype == "vfat"  # probed by the helper: the app cannot read the device itself
     assert not os.path.ismount(base / name)
     assert fake.calls == [["start", f"cunwu-kiosk-stick@{name}.service"], ["stop", f"cunwu-kiosk-stick@{name}.service"]]
 

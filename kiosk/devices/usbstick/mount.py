@@ -95,12 +95,12 @@ def mount_ro(dev: str, base: Path | None = None, fstype: str | None = None) -> M
     Raises:
         UnreadableStick: unknown or unsupported file system, or every driver refused it.
     """
+    if not _is_root():  # the kiosk's user cannot read the device: the root helper probes it
+        return _mount_helper(dev, fstype)
     fstype = fstype or probe_fstype(dev)
     if fstype not in SUPPORTED:
         raise UnreadableStick(f"{dev}: file system {fstype or 'unknown'} is not supported (FAT32, exFAT, NTFS)",
                               "U盘格式无法识别（支持 FAT32、exFAT、NTFS），未导入，原数据不变")
-    if not _is_root():
-        return _mount_helper(dev, fstype)
     base = Path(base or "/run/cunwu-kiosk/usb")
     mp = base / _safe_name(dev)
     mp.mkdir(parents=True, exist_ok=True)
@@ -138,8 +138,9 @@ def _helper_name(dev: str) -> str:
     return Path(os.path.realpath(dev)).name
 
 
-def _mount_helper(dev: str, fstype: str) -> Mounted:
-    """Mount through the root helper unit (the kiosk app's way: it is not root)."""
+def _mount_helper(dev: str, fstype: str | None) -> Mounted:
+    """Mount through the root helper unit (the kiosk app's way: it is not root). ``fstype``
+    is only a hint (udev's): the helper probes the device itself."""
     name = _helper_name(dev)
     systemctl = shutil.which("systemctl") or "/usr/bin/systemctl"
     try:
@@ -147,8 +148,6 @@ def _mount_helper(dev: str, fstype: str) -> Mounted:
     except (OSError, subprocess.TimeoutExpired) as exc:
         r = subprocess.CompletedProcess([], 1, "", str(exc))
     path = HELPER_BASE / name
-    if r.returncode == 0 and os.path.ismount(path):
-        return Mounted(dev, path, fstype, "cunwu-kiosk-stick", helper=True)
     if r.returncode == _NO_UNIT:
         raise UnreadableStick(f"{dev}: not root, and the stick helper unit is not installed (deploy/install.sh)",
                               "本机未安装U盘读取组件，请联系技术人员")
@@ -156,11 +155,13 @@ def _mount_helper(dev: str, fstype: str) -> Mounted:
         doc = json.loads((HELPER_BASE / f"{name}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         doc = {}
+    if r.returncode == 0 and os.path.ismount(path):
+        return Mounted(dev, path, doc.get("fstype") or fstype or "", "cunwu-kiosk-stick", helper=True)
     if not doc.get("ok", True) and doc.get("message_zh"):
         raise UnreadableStick(f"{dev}: {doc.get('message', 'refused')}", doc["message_zh"])
+    what = f"U盘（{SUPPORTED[fstype]}）" if fstype in SUPPORTED else "U盘"
     raise UnreadableStick(f"{dev}: the stick helper could not mount it (systemctl exit {r.returncode}; see "
-                          f"journalctl -u {HELPER_UNIT.format(name)})",
-                          f"U盘（{SUPPORTED[fstype]}）无法读取，未导入，原数据不变")
+                          f"journalctl -u {HELPER_UNIT.format(name)})", f"{what}无法读取，未导入，原数据不变")
 
 
 def _umount_path(mp: Path) -> bool:
