@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "kiosk.commands.flags",      # flags check, flags list
     "kiosk.commands.deploy",     # deploy (install.sh helpers)
     "kiosk.commands.system",     # paused, display, stick-helper
+    "kiosk.commands.app",        # app build/verify/install/status/trust/…
 ]
 
 
