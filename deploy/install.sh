@@ -5,6 +5,7 @@
 #
 #   sudo deploy/install.sh [--dry-run] [--offline DIR] [--config FILE]
 #                          [--county-key PUB] [--app-key PUB] [--start] [--no-bootloader]
+#                          [--timezone ZONE]   (default Asia/Shanghai, if the box is on UTC)
 set -euo pipefail
 
 KUSER=cunwu-kiosk              # the unprivileged user the app runs as
@@ -23,9 +24,9 @@ ENABLE=(cunwu-kiosk-display.service cunwu-kiosk.service cunwu-kiosk-blanking.ser
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(dirname "$HERE")
 
-DRY=0 OFFLINE="" CONFIG="" COUNTY_KEY="" APP_KEY="" START=0 BOOTLOADER=1
+DRY=0 OFFLINE="" CONFIG="" COUNTY_KEY="" APP_KEY="" START=0 BOOTLOADER=1 TZ_WANTED=Asia/Shanghai
 usage() {
-    sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit "${1:-2}"
 }
 while [ $# -gt 0 ]; do
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
         --app-key) APP_KEY=${2:?--app-key needs a public key file}; shift ;;
         --start) START=1 ;;
         --no-bootloader) BOOTLOADER=0 ;;
+        --timezone) TZ_WANTED=${2:?--timezone needs a zone, e.g. Asia/Shanghai}; shift ;;
         -h|--help) usage 0 ;;
         *) echo "install.sh: unknown option $1" >&2; usage 2 ;;
     esac
@@ -49,7 +51,7 @@ die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 1; }
 run() {
     if [ "$DRY" = 1 ]; then printf 'would run: %s\n' "$*"; else printf '+ %s\n' "$*"; "$@"; fi
 }
-CHANGED=0        # some file under /etc changed: systemd must reload
+CHANGED=0        # files installed or changed so far (a counter: compare before and after a step)
 APP_CHANGED=0    # the app's venv was switched: restart the app
 
 # put_file SRC DEST MODE: install SRC at DEST (owner root) when it differs
@@ -58,7 +60,7 @@ put_file() {
     if [ -f "$dest" ] && cmp -s "$src" "$dest" && [ "$(stat -c %a "$dest")" = "${mode#0}" ]; then
         return 0
     fi
-    CHANGED=1
+    CHANGED=$((CHANGED + 1))
     if [ "$DRY" = 1 ]; then printf 'would install %s (mode %s)\n' "$dest" "$mode"; return 0; fi
     install -D -o root -g root -m "$mode" "$src" "$dest.new-$$"
     mv -f "$dest.new-$$" "$dest"
@@ -116,7 +118,7 @@ else
         mkdir -p "$APTDIR/lists/partial" "$APTDIR/parts"
         echo "deb [trusted=yes] file:$DEBS ./" > "$APTDIR/sources.list"
         APT+=(-o "Dir::Etc::SourceList=$APTDIR/sources.list" -o "Dir::Etc::SourceParts=$APTDIR/parts"
-              -o "Dir::State::Lists=$APTDIR/lists")
+              -o "Dir::State::Lists=$APTDIR/lists" -o "Acquire::Languages=none" -o "APT::Sandbox::User=root")
     fi
     run "${APT[@]}" update
     run "${APT[@]}" install --no-install-recommends "${MISSING[@]}"
@@ -196,6 +198,11 @@ else
         "$VENV/bin/python" -c "import kiosk.cli, kivy, cryptography"
     if [ "$DRY" = 0 ]; then echo "$VERSION $HASH" > "$VENV/.installed"; fi
 fi
+# the Simplified Chinese faces are cut out of Noto Sans CJK once; do it now, not at first boot
+if [ ! -d "$KCACHE/cunwu-kiosk/fonts" ]; then
+    run runuser -u "$KUSER" -- env XDG_CACHE_HOME="$KCACHE" "$VENV/bin/python" -c \
+        "from kiosk import fonts; fonts.main_font_path(False); fonts.main_font_path(True); fonts.fallback_font_paths()"
+fi
 if [ "$CURRENT" != "$TARGET" ]; then
     if [ -n "$CURRENT" ] && [ -d "$OPT/$CURRENT" ]; then run ln -sfn "$CURRENT" "$OPT/previous"; fi
     # switch atomically: a new link, renamed over the old one
@@ -206,6 +213,7 @@ fi
 if [ ! -e "$OPT/previous" ]; then run ln -sfn "$TARGET" "$OPT/previous"; fi
 KIOSK="$OPT/current/bin/kiosk"
 put_file "$HERE/lib/kiosk" /usr/local/bin/kiosk 0755
+before_x=$CHANGED
 for f in x-auth wait-for-x paused-retry; do put_file "$HERE/lib/$f" "$LIBDIR/$f" 0755; done
 
 # ---- 5. the kiosk's config ---------------------------------------------------------------------
@@ -226,28 +234,39 @@ fi
 
 # ---- 6. devices, lockdown, logs ----------------------------------------------------------------
 say "udev rules, polkit, X, logind, sysctl, journald, tmpfiles"
+before=$CHANGED
 for r in "$HERE"/udev/*.rules; do put_file "$r" "/etc/udev/rules.d/$(basename "$r")" 0644; done
+if [ "$CHANGED" != "$before" ] && [ -S /run/udev/control ]; then run udevadm control --reload; fi
 put_file "$HERE/polkit/50-cunwu-kiosk.rules" /etc/polkit-1/rules.d/50-cunwu-kiosk.rules 0644
 put_file "$HERE/x11/10-cunwu-kiosk.conf" /etc/X11/xorg.conf.d/10-cunwu-kiosk.conf 0644
 put_file "$HERE/system/logind.conf" /etc/systemd/logind.conf.d/cunwu-kiosk.conf 0644
 put_file "$HERE/system/sysctl.conf" /etc/sysctl.d/50-cunwu-kiosk.conf 0644
 put_file "$HERE/system/journald.conf" /etc/systemd/journald.conf.d/cunwu-kiosk.conf 0644
+before=$CHANGED
 put_file "$HERE/system/tmpfiles.conf" /etc/tmpfiles.d/cunwu-kiosk.conf 0644
-if [ "$BOOTED" = 1 ]; then
+if [ "$BOOTED" = 1 ] && { [ "$CHANGED" != "$before" ] || [ ! -d /run/cunwu-kiosk ]; }; then
     run systemd-tmpfiles --create /etc/tmpfiles.d/cunwu-kiosk.conf
-    if [ -S /run/udev/control ]; then run udevadm control --reload; fi
+fi
+# office hours are local time
+zone=$(readlink /etc/localtime 2>/dev/null | sed 's#.*/zoneinfo/##')
+if [ -z "$zone" ] || [ "$zone" = UTC ] || [ "$zone" = Etc/UTC ]; then
+    [ -e "/usr/share/zoneinfo/$TZ_WANTED" ] || die "unknown time zone $TZ_WANTED"
+    run ln -sfn "/usr/share/zoneinfo/$TZ_WANTED" /etc/localtime
+    if [ "$DRY" = 0 ]; then echo "$TZ_WANTED" > /etc/timezone; fi
 fi
 
 # ---- 7. systemd units --------------------------------------------------------------------------
 say "systemd units"
+before=$CHANGED
 for u in "${UNITS[@]}"; do put_file "$HERE/systemd/$u" "/etc/systemd/system/$u" 0644; done
+units_changed=$((CHANGED - before))
 if [ "$DRY" = 1 ] && [ ! -x "$KIOSK" ]; then
     echo "would write /etc/systemd/system/cunwu-kiosk.service.d/50-config.conf (kiosk deploy unit-settings)"
 else
     KIOSK_HOME="$KHOME" "$KIOSK" deploy unit-settings > "$WORK/50-config.conf"
     put_file "$WORK/50-config.conf" /etc/systemd/system/cunwu-kiosk.service.d/50-config.conf 0644
 fi
-if [ "$BOOTED" = 1 ] && [ "$CHANGED" = 1 ]; then run systemctl daemon-reload; fi
+if [ "$BOOTED" = 1 ] && [ "$units_changed" != 0 ]; then run systemctl daemon-reload; fi
 for u in "${ENABLE[@]}"; do
     systemctl is-enabled -q "$u" 2>/dev/null || run systemctl enable "$u"
 done
@@ -292,18 +311,34 @@ fi
 
 # ---- 9. keys -----------------------------------------------------------------------------------
 say "trusted keys"
+keyid() {  # the key id of a public key file (kiosk.cache.keys.key_id); "-" before the app exists
+    if [ ! -x "$OPT/current/bin/python" ]; then echo "-"; return; fi
+    "$OPT/current/bin/python" -c 'import sys; from kiosk.cache import keys as K; print(K.key_id(K.load_public(sys.argv[1])))' "$1"
+}
+as_kiosk() { runuser -u "$KUSER" -- env KIOSK_HOME="$KHOME" XDG_CACHE_HOME="$KCACHE" "$@"; }
 if [ -n "$COUNTY_KEY" ]; then
-    run runuser -u "$KUSER" -- env KIOSK_HOME="$KHOME" "$KIOSK" trust "$COUNTY_KEY" --if-new
-    run "$KIOSK" app trust "$COUNTY_KEY" --role data
+    kid=$(keyid "$COUNTY_KEY")
+    # the data key: in the app's trust store (bundles), and in root's (it signs key lists)
+    as_kiosk "$KIOSK" trust --list 2>/dev/null | grep -q "^$kid " ||
+        run runuser -u "$KUSER" -- env KIOSK_HOME="$KHOME" "$KIOSK" trust "$COUNTY_KEY" --if-new
+    "$KIOSK" app trust --list 2>/dev/null | grep -q "^$kid .*data" || run "$KIOSK" app trust "$COUNTY_KEY" --role data
 fi
-if [ -n "$APP_KEY" ]; then run "$KIOSK" app trust "$APP_KEY" --role app; fi
+if [ -n "$APP_KEY" ]; then
+    kid=$(keyid "$APP_KEY")
+    "$KIOSK" app trust --list 2>/dev/null | grep -q "^$kid .*app" || run "$KIOSK" app trust "$APP_KEY" --role app
+fi
 [ -n "$COUNTY_KEY$APP_KEY" ] || echo "none given (--county-key, --app-key); see deploy/README.md"
 
 # ---- 10. start ---------------------------------------------------------------------------------
 say "done: version $VERSION"
 if [ "$START" = 1 ] && [ "$BOOTED" = 1 ]; then
     run systemctl reset-failed cunwu-kiosk.service cunwu-kiosk-paused.service
-    if [ "$APP_CHANGED" = 1 ]; then run systemctl restart cunwu-kiosk.service; fi
+    # the X server's unit, its cookie script or its config changed: restart it (and the app)
+    if [ "$CHANGED" != "$before_x" ] && systemctl -q is-active cunwu-kiosk-display.service; then
+        run systemctl restart cunwu-kiosk-display.service
+        APP_CHANGED=1
+    fi
+    if [ "$APP_CHANGED" = 1 ]; then run systemctl restart cunwu-kiosk.service cunwu-kiosk-blanking.service; fi
     run systemctl start cunwu-kiosk-display.service cunwu-kiosk.service cunwu-kiosk-blanking.service
 else
     echo "reboot to start the kiosk (or run this again with --start)"

@@ -65,3 +65,48 @@ def test_paused_command_renders(home, tmp_path):
         # the title's dark blue is there
         assert any(abs(r - 14) < 12 and abs(g - 58) < 12 and abs(b - 103) < 12
                    for r, g, b in rgb.resize((480, 270)).getdata())
+
+
+def test_paused_on_x_fills_the_screen_and_ends_on_sigterm(home, tmp_path):
+    """On a real X server (Xvfb): the page covers the whole screen, and ``systemctl stop``
+    (SIGTERM) ends it, although it refuses every close request from a key."""
+    import shutil
+    import signal
+    import time
+
+    if not shutil.which("Xvfb"):
+        pytest.skip("Xvfb is not installed")
+    r, w = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x720x24", "-nolisten", "tcp",
+                             "-noreset"], pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    with os.fdopen(r) as f:
+        display = ":" + f.readline().strip()
+    env = {**os.environ, "DISPLAY": display, "KIOSK_HOME": str(home), "KIOSK_RUN_DIR": str(tmp_path)}
+    p = subprocess.Popen([sys.executable, "-m", "kiosk", "paused"], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        from kiosk.devices import display as D
+
+        deadline = time.monotonic() + 60
+        while True:  # wait for the page to be drawn
+            img = tmp_path / "shot.png"
+            D.screenshot(img, display)
+            from PIL import Image
+
+            with Image.open(img) as im:
+                rgb = im.convert("RGB")
+                if rgb.getpixel((2, 2)) == (247, 245, 239) and rgb.getpixel((1277, 717)) == (247, 245, 239):
+                    break
+            assert p.poll() is None, p.stderr.read()
+            assert time.monotonic() < deadline, "the page never covered the screen"
+            time.sleep(0.3)
+        assert (tmp_path / "paused-count").read_text() == "1\n"
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=15)
+        assert p.returncode == -signal.SIGTERM
+    finally:
+        if p.poll() is None:
+            p.kill()
+        xvfb.terminate()
+        xvfb.wait(10)

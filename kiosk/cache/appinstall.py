@@ -363,15 +363,16 @@ def health_check(layout: Layout | None = None, timeout: float = 120, settle: flo
 def commit(layout: Layout) -> None:
     """The version on trial is healthy: keep it, forget the trial, drop older venvs."""
     trial = read_json(layout.state / "trial.json", {})
+    # the outcome first, the trial last: a power cut in between only repeats the check
+    _record(layout, "healthy", version=trial.get("version"))
+    _result(layout, True, f"已更新到新版本 {trial.get('version')}", version=trial.get("version"),
+            previous=trial.get("previous_version"), committed=True)
     (layout.state / "trial.json").unlink()
     fsync_dir(layout.state)
     keep = {_target(layout.opt / "current"), _target(layout.opt / "previous")}
     for v in (layout.opt / "venvs").iterdir():
         if f"venvs/{v.name}" not in keep:
             shutil.rmtree(v, ignore_errors=True)
-    _record(layout, "healthy", version=trial.get("version"))
-    _result(layout, True, f"已更新到新版本 {trial.get('version')}", version=trial.get("version"),
-            previous=trial.get("previous_version"), committed=True)
     log.info("version %s is healthy: kept", trial.get("version"))
 
 
@@ -385,13 +386,14 @@ def rollback(layout: Layout, reason: str) -> None:
     st = _state(layout)
     st["failed"] = sorted(set(st.get("failed") or []) | {bad}) if bad else st.get("failed") or []
     atomic_write_json(layout.state / "state.json", st)
+    # the outcome first, the trial last: a power cut in between only repeats the (idempotent) rollback
+    _record(layout, "rolled back", version=bad, to=trial.get("previous_version"), reason=reason)
+    _result(layout, False, f"新版本 {bad} 启动失败，已自动退回原版本 {trial.get('previous_version')}", reason,
+            version=bad, previous=trial.get("previous_version"), rolled_back=True)
     (layout.state / "trial.json").unlink(missing_ok=True)
     fsync_dir(layout.state)
     if trial.get("venv") and trial.get("venv") != good:
         shutil.rmtree(layout.opt / trial["venv"], ignore_errors=True)
-    _record(layout, "rolled back", version=bad, to=trial.get("previous_version"), reason=reason)
-    _result(layout, False, f"新版本 {bad} 启动失败，已自动退回原版本 {trial.get('previous_version')}", reason,
-            version=bad, previous=trial.get("previous_version"), rolled_back=True)
     log.warning("rolled back from %s to %s: %s", bad, trial.get("previous_version"), reason)
     layout.run_systemctl("stop", PAUSED_UNIT)
     layout.run_systemctl("reset-failed", APP_UNIT)

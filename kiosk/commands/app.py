@@ -122,6 +122,9 @@ def _wait_health(layout, timeout: float) -> int:
     from kiosk.cache import appinstall as I
     from kiosk.cache.apppackage import AppPackageError
 
+    from kiosk.cache.fsutil import read_json
+
+    trial = read_json(layout.state / "trial.json", None) or {}
     deadline = time.monotonic() + timeout
     while (layout.state / "trial.json").exists():
         if time.monotonic() > deadline:
@@ -129,8 +132,9 @@ def _wait_health(layout, timeout: float) -> int:
         time.sleep(0.5)
     st = I.status(layout)
     res = st["result"] or {}
-    print(f"{'kept' if not res.get('rolled_back') else 'rolled back'}: running {st['current']}; {res.get('message_zh', '')}")
-    return 0 if not res.get("rolled_back") else int(AppPackageError.exit_code)
+    kept = st["current"] == trial.get("version") and not res.get("rolled_back")
+    print(f"{'kept' if kept else 'rolled back'}: running {st['current']}; {res.get('message_zh', '')}")
+    return 0 if kept else int(AppPackageError.exit_code)
 
 
 def _status(args) -> int:

@@ -20,6 +20,8 @@ def _log_to_journal() -> None:
 
 
 def _kivy_env() -> None:
+    # SIGTERM must end the program: SDL would make it a close request, which 暂停服务 refuses
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
@@ -75,11 +77,23 @@ def _paused(args) -> int:
     app = PausedApp(info, retry, size[1])
     if args.screenshot:
         from kivy.clock import Clock
+        from kivy.uix.label import Label
+
+        ticks = []
 
         def shoot(*_):
+            # a few clock ticks in, the layout has sized the labels (a loaded machine takes
+            # more wall time, never more ticks); then make sure every text is drawn
+            ticks.append(1)
+            if len(ticks) < 4:
+                return True
+            for w in app.root.walk():
+                if isinstance(w, Label):
+                    w.texture_update()
             app.root.export_to_png(os.path.abspath(args.screenshot))
             app.stop()
-        Clock.schedule_once(shoot, 0.5)
+            return False
+        app.bind(on_start=lambda *_: Clock.schedule_interval(shoot, 0))
     app.run()
     if app.retry_due:
         logging.getLogger("kiosk.paused").info("trying the app again")

@@ -6,6 +6,7 @@ owns the services will do the same itself.
 from __future__ import annotations
 
 import logging
+import os
 
 from kiosk.services import systemd
 
@@ -25,6 +26,10 @@ def prepare(windowed: bool) -> None:
     try:
         w, h = display.screen_size()
     except display.DisplayError as exc:
+        if os.environ.get("DISPLAY"):
+            # an X server is meant to be there: do not run invisibly; systemd restarts us
+            log.error("%s", exc)
+            raise SystemExit(1) from None
         log.warning("screen size unknown (%s); keeping the configured panel size", exc)
         return
     Config.set("graphics", "fullscreen", "1")
