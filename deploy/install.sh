@@ -131,9 +131,9 @@ if ! id "$KUSER" >/dev/null 2>&1; then
     run useradd --system --user-group --home-dir "$KHOME" --no-create-home --shell /usr/sbin/nologin \
         --comment "村务公开查询终端" "$KUSER"
 fi
-# kiosk: printer and card reader (udev rules); video/render: GPU; dialout/lp: readers and
-# printers the rules do not name; input: touch screens reached without X (not used by X)
-for g in "$DEVGROUP" video render dialout lp; do
+# kiosk: printer and card reader (udev rules); video/render: GPU; audio: 朗读; dialout/lp: readers and
+# printers the rules do not name
+for g in "$DEVGROUP" video render audio dialout lp; do
     if getent group "$g" >/dev/null && ! id -nG "$KUSER" 2>/dev/null | tr ' ' '\n' | grep -qx "$g"; then
         run usermod -aG "$g" "$KUSER"
     fi

@@ -361,3 +361,11 @@ def test_rollback_announced_once(layout, packages, tmp_path):
     assert isinstance(ev, AppRolledBack) and ev.failed_version == "0.2.0"
     assert "已自动退回" in ev.message_zh
     assert svc.announce_rollback() is None and len(events) == 1
+
+
+def test_registry_makes_the_service(tmp_path):
+    from kiosk.services.registry import Services
+
+    s = Services(EventBus(), tmp_path, {})
+    assert isinstance(s.appupdate, AppUpdateService) and s.appupdate is s.get("appupdate")
+    assert s.appupdate.started is False and "appupdate" not in Services.BACKGROUND

@@ -13,8 +13,9 @@ from kiosk.services import recovery
 def test_phone_from_the_installed_bundle(home, small_bundle):
     assert run_cli("import", small_bundle) == 0
     info = recovery.paused_info(home)
-    assert (info.contact_label, info.phone) == ("村委会", "0738-0000001")  # the first cadre (small_src)
-    assert info.reason_zh == "本机多次启动失败" and info.place
+    # the first cadre of the village (small_src), through kiosk.cache.contact
+    assert (info.contact_label, info.phone) == (f"{info.place}村委会", "0738-0000001") and info.place
+    assert info.reason_zh == "本机多次启动失败"
 
 
 def test_before_the_first_import(home):
@@ -36,15 +37,6 @@ def test_malformed_config_still_gives_the_page(home, small_bundle):
     info = recovery.paused_info(home)
     assert info.reason_zh == "终端配置文件（config.json）有误"
     assert "config.json" in info.reason and info.phone == "0738-0000001"
-
-
-def test_contact_order():
-    c = recovery._contact
-    cfg = config.DEFAULTS
-    assert c(cfg, {"office_phone": "0738-1", "cadres": [{"phone": "0738-2"}]}) == ("村委会", "0738-1")
-    assert c(cfg, {"cadres": [{"name": "x"}, {"phone": " 0738-2 "}]}) == ("村委会", "0738-2")
-    assert c(cfg, {"discipline_office": {"name": "白马镇纪委", "phone": "0738-3"}}) == ("白马镇纪委", "0738-3")
-    assert c(cfg, {"cadres": "garbage", "discipline_office": []}) == ("", "")
 
 
 def test_retry_doubles_up_to_the_limit(tmp_path):

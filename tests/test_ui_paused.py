@@ -36,9 +36,10 @@ def test_paused_page(home, small_bundle, tmp_path):
     assert r.returncode == 0, r.stderr
     lines = json.loads(r.stdout.strip().splitlines()[-1])
     texts = [t for t, _, _ in lines]
-    assert texts[1:] == ["暂停服务", "本机暂时无法使用，请稍后再来。", "如需帮助，请联系村委会：", "0738-0000001",
+    place = texts[0].removesuffix(" 村务公开查询终端")
+    assert place and texts[0] == f"{place} 村务公开查询终端"
+    assert texts[1:] == ["暂停服务", "本机暂时无法使用，请稍后再来。", f"如需帮助，请联系{place}村委会：", "0738-0000001",
                          "（原因：本机多次启动失败）"]
-    assert texts[0].endswith(" 村务公开查询终端")
     from kiosk.screens.paused import BG
     from kiosk.screens.theme import MIN_CONTRAST, MIN_TEXT_MM, contrast_ratio
 

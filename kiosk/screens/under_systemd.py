@@ -17,8 +17,8 @@ def prepare(windowed: bool) -> None:
     """After ``configure_kivy``, before the window exists: on a bare X server (no window
     manager) ``fullscreen = auto`` leaves the window at the requested size, so ask for
     ``fullscreen = 1`` at exactly the screen's size."""
-    if windowed:
-        return
+    if windowed or not os.environ.get("DISPLAY"):
+        return  # a window on a desktop, or headless (tests): Kivy's own choice
     from kivy.config import Config
 
     from kiosk.devices import display
@@ -26,12 +26,9 @@ def prepare(windowed: bool) -> None:
     try:
         w, h = display.screen_size()
     except display.DisplayError as exc:
-        if os.environ.get("DISPLAY"):
-            # an X server is meant to be there: do not run invisibly; systemd restarts us
-            log.error("%s", exc)
-            raise SystemExit(1) from None
-        log.warning("screen size unknown (%s); keeping the configured panel size", exc)
-        return
+        # an X server is meant to be there: do not run invisibly; systemd restarts us
+        log.error("%s", exc)
+        raise SystemExit(1) from None
     Config.set("graphics", "fullscreen", "1")
     Config.set("graphics", "width", str(w))
     Config.set("graphics", "height", str(h))
@@ -39,7 +36,10 @@ def prepare(windowed: bool) -> None:
 
 def attach(app) -> None:
     """READY=1 after the first frame drawn once the app started; then WATCHDOG=1 every
-    half ``WatchdogSec`` from the Kivy clock, so a frozen UI thread gets restarted."""
+    half ``WatchdogSec`` from the Kivy clock, so a frozen UI thread gets restarted. Nothing
+    outside systemd (no ``$NOTIFY_SOCKET``)."""
+    if not os.environ.get("NOTIFY_SOCKET"):
+        return
     from kivy.clock import Clock
     from kivy.core.window import Window
 

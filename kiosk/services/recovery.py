@@ -33,9 +33,9 @@ SORRY = "本机暂时无法使用，请稍后再来。"
 
 @dataclass(frozen=True)
 class PausedInfo:
-    """The page. ``contact_label``/``phone``: whom to call (phone "" when no number is known,
-    then ``contact_text`` says whom to ask); ``reason_zh``: one line for the technician;
-    ``reason``: English, for the log; ``place``: the village (or "" before the first import)."""
+    """The page. ``contact_label``/``phone``: whom to call (``洪泉村村委会``; phone "" when no
+    number is known, then ``contact_text`` says whom to ask); ``reason_zh``: one line for the
+    technician; ``reason``: English, for the log; ``place``: the village (or "")."""
 
     reason_zh: str
     reason: str
@@ -46,8 +46,12 @@ class PausedInfo:
 
 
 def paused_info(home: Path) -> PausedInfo:
-    """Read config (tolerating a malformed one) and the installed bundle's village profile;
+    """Read config (tolerating a malformed one) and whom to call (config
+    ``recovery.contact_phone``, else the installed data's village office:
+    :func:`kiosk.cache.contact.office_contact`, which needs neither config nor state);
     never raises."""
+    from kiosk.cache.contact import office_contact
+
     home = Path(home)
     try:
         cfg = config.load(home)
@@ -55,37 +59,16 @@ def paused_info(home: Path) -> PausedInfo:
     except config.ConfigError as exc:
         cfg = copy.deepcopy(config.DEFAULTS)
         reason_zh, reason = "终端配置文件（config.json）有误", exc.message
-    place, profile = "", {}
-    try:
-        from kiosk.cache.mirror import open_current
-
-        m = open_current(home)
-        if m is not None:
-            place = m.info.village_name
-            profile = m.info.profile or (m.with_village(m.villages[0]["code"]).info.profile if m.villages else {})
-            m.con.close()
-    except Exception as exc:  # noqa: BLE001 - the page must show whatever else is broken
-        log.warning("no village profile for 暂停服务: %s", exc)
-    label, phone = _contact(cfg, profile)
-    return PausedInfo(reason_zh, reason, label, phone, str(cfg.get("contact_when_empty") or ""), place)
-
-
-def _contact(cfg: dict, profile: dict) -> tuple[str, str]:
-    """Whom to call: config ``recovery.contact_phone``; else the village office (profile
-    ``office_phone``, else its first cadre, the 村党组织书记); else the township's
-    discipline office."""
+    contact = office_contact(home)
+    place = contact.place[:-3] if contact and contact.place.endswith("村委会") else ""
     rec = cfg.get("recovery") if isinstance(cfg.get("recovery"), dict) else {}
     if str(rec.get("contact_phone") or "").strip():
-        return "联系电话", str(rec["contact_phone"]).strip()
-    if str(profile.get("office_phone") or "").strip():
-        return "村委会", str(profile["office_phone"]).strip()
-    for p in profile.get("cadres") or []:
-        if isinstance(p, dict) and str(p.get("phone") or "").strip():
-            return "村委会", str(p["phone"]).strip()
-    office = profile.get("discipline_office") or {}
-    if isinstance(office, dict) and str(office.get("phone") or "").strip():
-        return str(office.get("name") or "乡镇纪委"), str(office["phone"]).strip()
-    return "", ""
+        label, phone = "联系电话", str(rec["contact_phone"]).strip()
+    elif contact:
+        label, phone = contact.place, contact.phone
+    else:
+        label, phone = "", ""
+    return PausedInfo(reason_zh, reason, label, phone, str(cfg.get("contact_when_empty") or ""), place)
 
 
 def retry_after(cfg: dict | None = None, run_dir: Path | None = None) -> float:

@@ -212,7 +212,7 @@ def test_installed_layout(box):
     st = box.sh("stat -c '%U:%G %a' /var/lib/cunwu-kiosk /var/lib/cunwu-kiosk-app /opt/cunwu-kiosk").stdout.split("\n")
     assert st[:3] == [f"{KUSER}:{KUSER} 750", "root:root 755", "root:root 755"]
     assert box.sh("readlink /opt/cunwu-kiosk/current").stdout.startswith("venvs/0.1.0-")
-    assert {KUSER, "kiosk", "video", "dialout", "lp"} <= set(box.sh(f"id -nG {KUSER}").stdout.split())
+    assert {KUSER, "kiosk", "video", "audio", "dialout", "lp"} <= set(box.sh(f"id -nG {KUSER}").stdout.split())
     assert box.sh("getent passwd cunwu-kiosk | cut -d: -f7").stdout.strip() == "/usr/sbin/nologin"
     for u in ("cunwu-kiosk-display", "cunwu-kiosk", "cunwu-kiosk-blanking", "cunwu-kiosk-health"):
         assert box.sh(f"systemctl is-enabled {u}.service").stdout.strip() == "enabled"
