@@ -97,7 +97,7 @@ DEFAULTS: dict[str, Any] = {
     # Crash loop: this many restarts within this many minutes and the kiosk shows 暂停服务
     # (systemd StartLimitBurst/StartLimitIntervalSec, written by deploy/install.sh).
     # contact_phone: the number 暂停服务 shows; "" = the village office's from the installed
-    # bundle (profile office_phone, else the first cadre's phone).
+    # data (kiosk.cache.contact: its first cadre's phone; a township bundle's discipline office).
     "recovery": {"crash_loop_restarts": 5, "crash_loop_minutes": 10, "contact_phone": ""},
     # Office hours (local time, "HH:MM"): the screen never blanks then; days are ISO weekdays
     # (1 = Monday). Outside them it blanks after timeouts.night_blank_after untouched.
