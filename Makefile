@@ -67,7 +67,7 @@ fuzz: setup
 # Prints the boot, update and rollback times as figures.
 test-deploy: setup
 	./deploy/install-system-packages.sh --deploy-test
-	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m pytest -q -m deploy -rA tests/deploy
+	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m pytest -q -p no:randomly -m deploy -rA tests/deploy
 
 screenshots: setup
 	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m kiosk.tools.screenshots docs/screenshots

@@ -325,7 +325,7 @@ def test_service_offer_and_install(layout, packages, tmp_path):
     offer = svc.offer(stick)
     assert isinstance(offer, AppUpdateOffered) and offer.new_version == "0.3.0"
     assert offer.package == stick / P.STICK_FOLDER / "0.3.0"
-    assert svc.install_now(offer) is True
+    assert svc.install_now(offer) is True, [e for e in events if isinstance(e, AppUpdateRefused)]
     kinds = [type(e) for e in events]
     assert kinds[0] is AppUpdateOffered and kinds[-1] is AppUpdateSwitching
     copies = [e for e in events if isinstance(e, AppUpdateProgress) and e.phase == "copy"]
@@ -338,18 +338,19 @@ def test_service_offer_and_install(layout, packages, tmp_path):
 
 
 def test_service_reports_a_refusal_from_the_root_side(layout, packages, tmp_path):
+    import shutil
+
+    stick = tmp_path / "stick"
+    shutil.copytree(packages["0.2.0"], stick / "0.2.0")  # changed below: never the shared one
     svc, events = _service(layout, tmp_path / "home")
-    offer = svc.offer(packages["0.2.0"].parent)
+    offer = svc.offer(stick)
     assert offer is not None
     # between the offer and the install, the package on the stick is changed
     whl = Path(offer.package) / "wheels" / "tinydep-1.0-py3-none-any.whl"
     whl.write_bytes(whl.read_bytes()[:-10])
-    try:
-        assert svc.install_now(offer) is False
-        assert isinstance(events[-1], AppUpdateRefused) and "已损坏或被改动" in events[-1].message_zh
-        assert I.current_version(layout) == "0.1.0"
-    finally:
-        pass
+    assert svc.install_now(offer) is False
+    assert isinstance(events[-1], AppUpdateRefused) and "已损坏或被改动" in events[-1].message_zh
+    assert I.current_version(layout) == "0.1.0"
 
 
 def test_rollback_announced_once(layout, packages, tmp_path):

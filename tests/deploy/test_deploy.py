@@ -9,6 +9,9 @@ personal data out of the journal after a card lookup.
 Needs root, debootstrap, systemd-nspawn, loop devices and network on the host (for
 debootstrap and the wheelhouse; both cached under .cache/deploy-test). Timings are
 printed as figures (and .cache/deploy-test/figures.json), never asserted.
+
+The tests are steps of one story on one booted system and run in file order
+(``-p no:randomly``, as ``make test-deploy`` does).
 """
 from __future__ import annotations
 
