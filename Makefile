@@ -11,7 +11,7 @@ export KIVY_NO_ARGS := 1
 export KIVY_NO_FILELOG := 1
 export KIVY_NO_CONSOLELOG := 1
 
-.PHONY: setup demo test test-core test-ui clean screenshots bench icons speech-phrases viewer bench-viewer fuzz
+.PHONY: setup demo test test-core test-ui clean screenshots bench icons speech-phrases viewer bench-viewer fuzz test-deploy
 
 $(BIN)/kiosk: pyproject.toml deploy/install-system-packages.sh
 	./deploy/install-system-packages.sh
@@ -52,7 +52,7 @@ demo: setup
 
 # Core tests and UI tests run in separate processes: Kivy keeps one window per process.
 test: setup
-	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m pytest -q -m "not ui" tests
+	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m pytest -q -m "not ui and not deploy" tests
 	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m pytest -q -m ui tests
 
 # The fuzz targets (tests/test_fuzz.py: reader frames, card text, printer status, manifests,
@@ -61,6 +61,13 @@ FUZZ_EXAMPLES ?= 20000
 fuzz: setup
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m pytest -q -m fuzz \
 	  --hypothesis-profile=fuzz --hypothesis-show-statistics tests/test_fuzz.py
+
+# install.sh for real in a Debian 12 root booted with systemd-nspawn (root, loop devices,
+# network for debootstrap and the wheelhouse; ~15-30 min, cached in .cache/deploy-test).
+# Prints the boot, update and rollback times as figures.
+test-deploy: setup
+	./deploy/install-system-packages.sh --deploy-test
+	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m pytest -q -p no:randomly -m deploy -rA tests/deploy
 
 screenshots: setup
 	env -u DISPLAY -u WAYLAND_DISPLAY $(BIN)/python -m kiosk.tools.screenshots docs/screenshots

@@ -7,10 +7,15 @@
 # espeak-ng reads records aloud (its cmn-latn-pinyin voice, fed tone-numbered pinyin).
 # chromium/chromium-driver run the phone viewer's browser tests; nodejs/npm build the viewer
 # (only when no npm is on the PATH: a machine may have Node.js from elsewhere).
+# The linters shellcheck and systemd-analyze check deploy/ (tests/test_deploy_static.py).
+# --deploy-test adds what `make test-deploy` needs: debootstrap, systemd-nspawn, dpkg-scanpackages.
 set -euo pipefail
 pkgs=(fonts-noto-cjk fonts-hanazono libegl1 libgl1-mesa-dri libgles2 libmtdev1 libzbar0
       mtools dosfstools exfatprogs ntfs-3g nginx-light xvfb libusb-1.0-0
-      fusefat exfat-fuse espeak-ng chromium chromium-driver)
+      fusefat exfat-fuse espeak-ng chromium chromium-driver shellcheck systemd)
+if [ "${1:-}" = --deploy-test ]; then
+  pkgs+=(debootstrap systemd-container dpkg-dev debian-archive-keyring ca-certificates)
+fi
 command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do

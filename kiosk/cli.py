@@ -21,6 +21,9 @@ COMMAND_MODULES = [
     "kiosk.commands.sync",       # sync, publish, stick
     "kiosk.commands.speech",     # speak
     "kiosk.commands.flags",      # flags check, flags list
+    "kiosk.commands.deploy",     # deploy (install.sh helpers)
+    "kiosk.commands.system",     # paused, display, stick-helper
+    "kiosk.commands.app",        # app build/verify/install/status/trust/…
 ]
 
 

@@ -40,6 +40,15 @@ TIMEOUTS: dict[str, float] = {
     "integrity_recheck_interval": 24 * 3600,  # re-hash installed data (also at every start); config.json may lower it
     "speech_synth": 10,             # espeak-ng gets this long for one sentence, then is killed
     "database_check": 900,          # the checks of a bundle's database (schema, quick_check, counts) at most
+    # under systemd (deploy/systemd/cunwu-kiosk.service; install.sh writes these into the unit)
+    "watchdog": 30,                 # no WATCHDOG=1 from the UI clock for this long: killed, restarted
+    "app_start": 120,               # READY=1 (first frame) must arrive this soon after a start
+    "restart_delay": 2,             # pause before a crashed app is started again
+    "paused_retry": 600,            # 暂停服务 tries the app again after this, doubling each time …
+    "paused_retry_max": 3600,       # … up to this
+    "app_update_health": 120,       # a new app version must send READY within this, …
+    "app_update_settle": 15,        # … then keep running this long, else it is rolled back
+    "night_blank_after": 300,       # outside office hours the screen blanks after this long untouched
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -85,6 +94,14 @@ DEFAULTS: dict[str, Any] = {
         "first_chunk_chars": 12,
         "cache_files": 200,
     },
+    # Crash loop: this many restarts within this many minutes and the kiosk shows 暂停服务
+    # (systemd StartLimitBurst/StartLimitIntervalSec, written by deploy/install.sh).
+    # contact_phone: the number 暂停服务 shows; "" = the village office's from the installed
+    # data (kiosk.cache.contact: its first cadre's phone; a township bundle's discipline office).
+    "recovery": {"crash_loop_restarts": 5, "crash_loop_minutes": 10, "contact_phone": ""},
+    # Office hours (local time, "HH:MM"): the screen never blanks then; days are ISO weekdays
+    # (1 = Monday). Outside them it blanks after timeouts.night_blank_after untouched.
+    "display": {"open_hours": [["07:30", "18:30"]], "open_days": [1, 2, 3, 4, 5, 6, 7]},
 }
 
 
@@ -103,14 +120,14 @@ def kiosk_home() -> Path:
     return home
 
 
-def load(home: Path | None = None) -> dict[str, Any]:
-    """Defaults merged with ``KIOSK_HOME/config.json``.
+def load(home: Path | None = None, path: Path | None = None) -> dict[str, Any]:
+    """Defaults merged with ``KIOSK_HOME/config.json`` (or with the file ``path``).
 
     Raises:
         ConfigError: the file exists but is not a JSON object.
     """
     cfg = copy.deepcopy(DEFAULTS)
-    path = (home or kiosk_home()) / "config.json"
+    path = Path(path) if path else (home or kiosk_home()) / "config.json"
     if not path.exists():
         return cfg
     try:

@@ -25,6 +25,7 @@ class Exit(IntEnum):
     KEYS = 14           # a key file is unusable, or the trust store refuses a change
     CONFIG = 15         # config.json cannot be read
     DATA_DAMAGED = 16   # the installed data fails its check (status, check)
+    APP_UPDATE = 17     # an app package is refused, or the app update failed (software unchanged)
     INTERRUPTED = 130   # Ctrl+C
 
 

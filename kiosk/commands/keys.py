@@ -40,9 +40,11 @@ def _keygen(args) -> int:
 
 
 def _keylist_build(args) -> int:
-    doc = keys.build_keylist(Path(args.key), [Path(p) for p in args.pubfiles], args.seq, Path(args.out))
+    doc = keys.build_keylist(Path(args.key), [Path(p) for p in args.pubfiles], args.seq, Path(args.out),
+                             app_pubs=[Path(p) for p in args.app_key])
     print(f"built key list {args.out}: seq {doc['seq']}, signed by {doc['signer_key_id']}, keys "
-          + ", ".join(k["key_id"] for k in doc["keys"]))
+          + ", ".join(k["key_id"] + (f" ({','.join(k['roles'])})" if k.get("roles", ["data"]) != ["data"] else "")
+                      for k in doc["keys"]))
     return 0
 
 
@@ -59,15 +61,17 @@ def _trust(args) -> int:
     if args.list:
         from kiosk.cache import trustlog
 
-        for k in store.keys():
-            print(f"{k.key_id}  {k.label}")
+        for k in store.keys(role=None):
+            print(f"{k.key_id}  {','.join(k.roles):8}  {k.label}")
         print(f"key list seq {store.keylist_seq()}")
         for e in trustlog.events(home):  # changes made with the PIN, newest first
             print(f"  {e.line_zh}")
         return 0
     if args.rotate:
         doc = store.rotate(Path(args.rotate))
-        print(f"applied key list seq {doc['seq']}: trusted keys now " + ", ".join(k.key_id for k in store.keys()))
+        print(f"applied key list seq {doc['seq']}: trusted keys now "
+              + ", ".join(k.key_id + ("" if k.roles == keys.DEFAULT_ROLES else f" ({','.join(k.roles)})")
+                          for k in store.keys(role=None)))
         return 0
     if args.remove:
         _technician(args, home)
@@ -77,8 +81,11 @@ def _trust(args) -> int:
     if not args.pubfile:
         raise CliError("give PUBFILE, --rotate KEYLIST, --remove KEYID or --list")
     pub = keys.load_public(Path(args.pubfile))
+    if args.if_new and any(k.key_id == keys.key_id(pub) for k in store.keys(role=None)):
+        print(f"key {keys.key_id(pub)} is already trusted")
+        return 0
     try:
-        have = bool(store.keys())
+        have = bool(store.keys(role=None))
     except keys.KeyError_:
         have = True  # a damaged keys.json: replacing it needs the PIN like any change
     if not have and not highwater.is_set_up(home):
@@ -156,7 +163,9 @@ def register(sub) -> None:
     kl = sub.add_parser("keylist", help="signed key lists for key rotation (county side)").add_subparsers(
         dest="keylist_cmd", required=True)
     p = kl.add_parser("build", help="write keylist.json + keylist.sig listing the keys kiosks should trust")
-    p.add_argument("pubfiles", nargs="+", metavar="PUBFILE")
+    p.add_argument("pubfiles", nargs="*", metavar="PUBFILE", help="data keys (sign bundles and key lists)")
+    p.add_argument("--app-key", action="append", default=[], metavar="PUBFILE",
+                   help="an app-signing key (signs app packages only); repeat for several")
     p.add_argument("--key", required=True, metavar="KEYFILE", help="a key the kiosks trust now")
     p.add_argument("--seq", required=True, type=int, help="above every key list issued before")
     p.add_argument("--out", required=True, metavar="DIR")
@@ -169,6 +178,7 @@ def register(sub) -> None:
     p.add_argument("--remove", metavar="KEYID", help="stop trusting a key (technician PIN)")
     p.add_argument("--list", action="store_true",
                    help="list trusted keys and the changes made with the technician PIN (PIN resets, keys, scope)")
+    p.add_argument("--if-new", action="store_true", help="do nothing if PUBFILE is trusted already (scripts)")
     p.add_argument("--pin-stdin", action="store_true", help="read the technician PIN from stdin")
     p.set_defaults(func=_trust)
 

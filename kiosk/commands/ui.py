@@ -50,9 +50,14 @@ def cmd_run(args) -> int:
 
         # before kivy.app is imported: it creates the clock, whose kind is configuration
         configure_kivy(args.windowed, size=(int(panel["width_px"]), int(panel["height_px"])))
+        from kiosk.screens import under_systemd  # interim: screen-sized full screen, READY, WATCHDOG
+
+        under_systemd.prepare(args.windowed)
         from kiosk.app import KioskApp
 
-        KioskApp(home).run()
+        app = KioskApp(home)
+        under_systemd.attach(app)
+        app.run()
         return 0
     except (KioskError, OSError, KeyboardInterrupt):
         raise  # kiosk.cli prints these as one line

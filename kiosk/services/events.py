@@ -256,4 +256,67 @@ class SpeechFailed(SpeechEvent):
     message: str = ""
 
 
+# ---- screen blanking (kiosk.services.display) -------------------------------------------------
+@dataclass(frozen=True)
+class ScreenBlankingSet(Event):
+    """Office hours began or ended: ``office_open`` (no blanking) or not (the screen blanks
+    after ``timeouts.night_blank_after`` untouched); ``ok``: X accepted every setting."""
+
+    office_open: bool
+    ok: bool = True
+
+
 # ---- the app's own software (kiosk.services.appupdate, watchdog) ------------------------------
+@dataclass(frozen=True)
+class AppUpdateEvent(Event):
+    """Base of the app-update events (kiosk.services.appupdate)."""
+
+
+@dataclass(frozen=True)
+class AppUpdateOffered(AppUpdateEvent):
+    """The stick holds a newer app package for this kiosk, signed by a trusted app key.
+    Show ``current_version`` → ``new_version``, ask the technician PIN, then call
+    ``AppUpdateService.install(offer)``. ``package``: its folder on the stick."""
+
+    current_version: str
+    new_version: str
+    package: Any = field(repr=False, default=None)
+
+
+@dataclass(frozen=True)
+class AppUpdateProgress(AppUpdateEvent):
+    """``phase``: ``copy`` (from the stick, ``percent`` of bytes) | ``install`` (the root
+    helper builds and checks the new version; no percent, ``text`` says to wait)."""
+
+    phase: str
+    percent: int
+    text: str
+
+
+@dataclass(frozen=True)
+class AppUpdateRefused(AppUpdateEvent):
+    """Refused or failed; the software is unchanged. ``message_zh`` for the screen
+    (tampered, older, unknown key, another machine, failed before, disk full, …)."""
+
+    message_zh: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class AppUpdateSwitching(AppUpdateEvent):
+    """The new version is installed and switched to; systemd restarts the app now and the
+    health check decides. Show "正在启用新版本…"; the stick may be pulled."""
+
+    old_version: str
+    new_version: str
+
+
+@dataclass(frozen=True)
+class AppRolledBack(AppUpdateEvent):
+    """Published once at start after an automatic rollback: ``failed_version`` did not
+    come up; ``running_version`` runs again. For the technician screen."""
+
+    failed_version: str
+    running_version: str
+    message_zh: str
+

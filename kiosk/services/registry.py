@@ -62,6 +62,12 @@ class Services:
             from kiosk.services.speech import SpeechService
 
             return SpeechService(self.bus, self.cfg)
+        if name == "appupdate":
+            # not in BACKGROUND yet: its start() announces a past rollback (AppRolledBack)
+            # once, so it starts when the App shows that (技术员维护)
+            from kiosk.services.appupdate import AppUpdateService
+
+            return AppUpdateService(self.bus, self.home)
         raise KeyError(name)
 
     def get(self, name: str):
@@ -97,6 +103,10 @@ class Services:
     def speech(self):
         """朗读 (kiosk.services.speech.SpeechService): ``speak_fields``, ``cancel``."""
         return self.get("speech")
+
+    @property
+    def appupdate(self):
+        return self.get("appupdate")
 
     def replace(self, name: str, svc):
         """Put ``svc`` in place of service ``name`` (stopping the old one; ``svc`` is started

@@ -2,8 +2,13 @@
 
 On a kiosk nothing automounts, so we mount ourselves: ``ro,nosuid,nodev,noexec`` through
 the kernel driver first (vfat, exfat, ntfs3), then the FUSE driver of the same file system
-(fusefat, exfat-fuse, ntfs-3g; Debian packages) for kernels without it. Not running as
-root, we ask udisks2 (``udisksctl mount``, D-Bus) with the same options.
+(fusefat, exfat-fuse, ntfs-3g; Debian packages) for kernels without it.
+
+The installed kiosk app does not run as root: it asks systemd to start the root helper
+``cunwu-kiosk-stick@<kernel name>.service`` (kiosk.devices.usbstick.helper, allowed by
+polkit for the kiosk's user and nothing else), which checks the device and mounts it the
+same way at ``/run/cunwu-kiosk-usb/<name>``; stopping the unit unmounts. Only exit codes
+and the helper's JSON result are read, never a program's (localised) text.
 
 Why subprocesses and not a library: mount(2) needs file-system-specific option strings and
 the FUSE drivers are programs; util-linux ``mount``/``umount`` and ``blkid`` are the
@@ -11,6 +16,7 @@ documented interfaces.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -63,7 +69,7 @@ class Mounted:
     path: Path
     fstype: str
     via: str
-    udisks: bool = False
+    helper: bool = False
 
     def unmount(self) -> bool:
         return unmount(self)
@@ -73,6 +79,10 @@ class Mounted:
 
     def __exit__(self, *exc) -> None:
         self.unmount()
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
 
 
 def _safe_name(dev: str) -> str:
@@ -85,12 +95,12 @@ def mount_ro(dev: str, base: Path | None = None, fstype: str | None = None) -> M
     Raises:
         UnreadableStick: unknown or unsupported file system, or every driver refused it.
     """
+    if not _is_root():  # the kiosk's user cannot read the device: the root helper probes it
+        return _mount_helper(dev, fstype)
     fstype = fstype or probe_fstype(dev)
     if fstype not in SUPPORTED:
         raise UnreadableStick(f"{dev}: file system {fstype or 'unknown'} is not supported (FAT32, exFAT, NTFS)",
                               "U盘格式无法识别（支持 FAT32、exFAT、NTFS），未导入，原数据不变")
-    if os.geteuid() != 0 and shutil.which("udisksctl"):
-        return _mount_udisks(dev, fstype)
     base = Path(base or "/run/cunwu-kiosk/usb")
     mp = base / _safe_name(dev)
     mp.mkdir(parents=True, exist_ok=True)
@@ -117,13 +127,41 @@ def mount_ro(dev: str, base: Path | None = None, fstype: str | None = None) -> M
                           f"U盘（{SUPPORTED[fstype]}）无法读取，可能已损坏，未导入，原数据不变")
 
 
-def _mount_udisks(dev: str, fstype: str) -> Mounted:
-    r = _run(["udisksctl", "mount", "--no-user-interaction", "-b", dev, "-o", RO_OPTS])
-    m = re.search(r" at (.+?)\.?$", r.stdout.strip())
-    if r.returncode != 0 or not m:
-        raise UnreadableStick(f"{dev}: udisks2 cannot mount it: {(r.stderr or r.stdout).strip()}",
-                              f"U盘（{SUPPORTED[fstype]}）无法读取，未导入，原数据不变")
-    return Mounted(dev, Path(m.group(1)), fstype, "udisks2", udisks=True)
+#: the root helper (deploy/systemd/cunwu-kiosk-stick@.service) and where it mounts
+HELPER_UNIT = "cunwu-kiosk-stick@{}.service"
+HELPER_BASE = Path("/run/cunwu-kiosk-usb")
+#: systemctl's exit status for "no such unit" (LSB "program is not installed")
+_NO_UNIT = 5
+
+
+def _helper_name(dev: str) -> str:
+    return Path(os.path.realpath(dev)).name
+
+
+def _mount_helper(dev: str, fstype: str | None) -> Mounted:
+    """Mount through the root helper unit (the kiosk app's way: it is not root). ``fstype``
+    is only a hint (udev's): the helper probes the device itself."""
+    name = _helper_name(dev)
+    systemctl = shutil.which("systemctl") or "/usr/bin/systemctl"
+    try:
+        r = _run([systemctl, "start", HELPER_UNIT.format(name)], timeout=MOUNT_TIMEOUT_S + 30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        r = subprocess.CompletedProcess([], 1, "", str(exc))
+    path = HELPER_BASE / name
+    if r.returncode == _NO_UNIT:
+        raise UnreadableStick(f"{dev}: not root, and the stick helper unit is not installed (deploy/install.sh)",
+                              "本机未安装U盘读取组件，请联系技术人员")
+    try:
+        doc = json.loads((HELPER_BASE / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        doc = {}
+    if r.returncode == 0 and os.path.ismount(path):
+        return Mounted(dev, path, doc.get("fstype") or fstype or "", "cunwu-kiosk-stick", helper=True)
+    if not doc.get("ok", True) and doc.get("message_zh"):
+        raise UnreadableStick(f"{dev}: {doc.get('message', 'refused')}", doc["message_zh"])
+    what = f"U盘（{SUPPORTED[fstype]}）" if fstype in SUPPORTED else "U盘"
+    raise UnreadableStick(f"{dev}: the stick helper could not mount it (systemctl exit {r.returncode}; see "
+                          f"journalctl -u {HELPER_UNIT.format(name)})", f"{what}无法读取，未导入，原数据不变")
 
 
 def _umount_path(mp: Path) -> bool:
@@ -142,8 +180,12 @@ def _umount_path(mp: Path) -> bool:
 def unmount(m: Mounted) -> bool:
     """Unmount (lazily if busy or if the stick is already gone); True when nothing is
     mounted any more and the stick may be pulled out."""
-    if m.udisks:
-        ok = _run(["udisksctl", "unmount", "--no-user-interaction", "-b", m.dev]).returncode == 0
+    if m.helper:
+        systemctl = shutil.which("systemctl") or "/usr/bin/systemctl"
+        try:
+            ok = _run([systemctl, "stop", HELPER_UNIT.format(_helper_name(m.dev))], timeout=60).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
         return ok or not os.path.ismount(m.path)
     ok = _umount_path(m.path)
     if ok:
