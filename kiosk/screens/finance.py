@@ -8,7 +8,6 @@ from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 
 from kiosk.formatting import date_cn, money
-from kiosk.screens.theme import COLORS
 from kiosk import receipts
 from kiosk.receipts import DIRECTION
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
@@ -33,7 +32,7 @@ def finance_row(r: dict) -> dict:
         "title": rich(r["summary"]),
         "sub": rich(sub),
         "side": rich(f"{DIRECTION[r['direction']]} {money(r['amount'])}"),
-        "side_color": COLORS["income"] if r["direction"] == "income" else COLORS["expense"],
+        "side_tone": "income" if r["direction"] == "income" else "expense",
         "target": "finance_detail",
         "rec_id": r["id"],
     }
