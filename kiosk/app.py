@@ -91,7 +91,9 @@ class KioskApp(App):
     state = StringProperty("starting")
     multi_village = BooleanProperty(False)
     info = ObjectProperty(None, allownone=True)
-    theme = ObjectProperty(None, allownone=True)
+    # rebind: kv rules read through it (app.theme.fonts[...], app.theme.mm(4)); Kivy binds
+    # such a chain to an intermediate property only when that property rebinds
+    theme = ObjectProperty(None, allownone=True, rebind=True)
     text_scale = NumericProperty(1.0)
     high_contrast = BooleanProperty(False)
     reading = BooleanProperty(False)
@@ -152,7 +154,9 @@ class KioskApp(App):
         Window.clearcolor = C.bg  # the page colour; screens do not paint it again
         self.panel = dict(self.cfg["panel"])
         self.theme = self._make_theme()
-        Window.bind(size=self._window_resized)
+        # a trigger: a new panel is set (set_display) together with its window size once
+        self._resized = Clock.create_trigger(self._window_resized, -1)
+        Window.bind(size=self._resized)
         self.sm = LazyScreenManager(SCREENS, transition=InstantTransition())
         self.sm.current = "nodata"
         self.work_ahead = WorkAhead(self, SCREENS)

@@ -18,8 +18,11 @@ import time
 import weakref
 
 from kivy.clock import Clock
+from kivy.lang.parser import _handlers as _kv_bindings  # the kv bindings per widget uid and property
+from kivy.uix.screenmanager import Screen
 
-#: labels whose colour is the palette's text colour because nobody set one (KLabel.__init__)
+#: labels created without a colour (KLabel.__init__): unless a kv rule binds their colour,
+#: they take the palette's text colour
 default_coloured: "weakref.WeakSet" = weakref.WeakSet()
 _pending: "weakref.WeakSet" = weakref.WeakSet()
 _state = {"switching": False, "old_text": None, "scheduled": False, "restyle": weakref.WeakSet()}
@@ -37,9 +40,16 @@ def begin(app) -> None:
 
 
 def defer(label) -> bool:
-    """Whether ``label`` should put off rendering its text (it is off the window while a
-    switch is under way); if so it is rendered later."""
-    if not _state["switching"] or label.get_root_window() is not None:
+    """Whether ``label`` should put off rendering its text: it is on a screen that is not on
+    the window while a switch is under way. It is then rendered before that screen is shown
+    (:func:`before_show`) or in the background. Labels outside any screen (a list's spare
+    rows, pooled rows) render at once: nothing would render them before they are shown."""
+    if not _state["switching"]:
+        return False
+    w = label
+    while w.parent is not None and w.parent is not w:
+        w = w.parent
+    if not isinstance(w, Screen):
         return False
     _pending.add(label)
     return True
@@ -54,7 +64,9 @@ def recolour_default_labels() -> None:
     if old is None or old == new:
         return
     for lbl in list(default_coloured):
-        if list(lbl.color) == old:
+        # a kv rule that binds the colour (C.header_text, ...) has set it already, and
+        # may have set the old text colour's value for another name: leave those alone
+        if list(lbl.color) == old and "color" not in (_kv_bindings.get(lbl.uid) or {}):
             lbl.color = new
 
 

@@ -198,8 +198,8 @@ class KLabel(Label):
         default = "color" not in kw
         kw.setdefault("color", C.text)
         super().__init__(**kw)
-        if default and list(self.color) == list(C.text):
-            restyle.default_coloured.add(self)  # follows the palette (高对比)
+        if default:
+            restyle.default_coloured.add(self)  # follows the palette unless a kv rule binds its colour
 
     def _create_label(self):
         if isinstance(self._label, CoverageLabel):
@@ -440,13 +440,16 @@ class ScreenFrame(BoxLayout):
     The header holds 返回 and 首页 (``show_nav``), the title and the place, and the
     controls for people who see or read poorly, one tap each: 朗读, 大字, 特大字, 高对比
     (words and icons). Where the title would get less than :attr:`TITLE_MIN_MM` beside the
-    buttons (a narrow panel, 特大字), it gets a line of its own below them (``compact``).
+    buttons (a narrow panel, 特大字), it takes the body size and the place is left out
+    (``title_mode`` ``tight``: the body size of 特大字 is the title size of 标准); where not
+    even four characters fit beside them, it gets a line of its own below (``row``).
     """
 
     title = StringProperty("")
     show_nav = BooleanProperty(True)
     show_footer = BooleanProperty(True)
-    compact = BooleanProperty(False)
+    #: wide | tight | row (see the class docstring)
+    title_mode = StringProperty("wide")
     #: the least room (mm at the text scale) the title gets beside the header's buttons
     TITLE_MIN_MM = 150
 
@@ -469,13 +472,43 @@ class ScreenFrame(BoxLayout):
         th = theme()
         nav = (ids.back.width + ids.home.width + 2 * ids.bar.spacing) if self.show_nav else 0
         room = ids.bar.width - nav - ids.tools.width - 2 * ids.bar.spacing
-        self.compact = room < th.mm(self.TITLE_MIN_MM)
+        if room >= th.mm(self.TITLE_MIN_MM):
+            self.title_mode = "wide"
+        elif room >= 4 * th.fonts["body"] + th.phys_mm(4):
+            self.title_mode = "tight"
+        else:
+            self.title_mode = "row"
         box = ids.titlebox.__self__
-        want = ids.narrow_slot if self.compact else ids.wide_slot
+        want = ids.narrow_slot if self.title_mode == "row" else ids.wide_slot
         if box.parent is not want:
             if box.parent is not None:
                 box.parent.remove_widget(box)
             want.add_widget(box)
+
+
+class ButtonRow(BoxLayout):
+    """A row of big buttons, at least ``min_mm`` tall and as tall as the tallest one's words
+    need where they wrap (大字, a narrow panel); height 0 while not ``shown``."""
+
+    min_mm = NumericProperty(26)
+    shown = BooleanProperty(True)
+
+    def __init__(self, **kw):
+        self._fit = Clock.create_trigger(self._update, -1)
+        super().__init__(**kw)
+        App.get_running_app().fbind("theme", self._fit)
+        self.fbind("shown", self._fit)
+        self.fbind("min_mm", self._fit)
+
+    def add_widget(self, widget, *args, **kw):
+        widget.fbind("texture_size", self._fit)
+        super().add_widget(widget, *args, **kw)
+        self._fit()
+
+    def _update(self, *_):
+        th = theme()
+        self.height = 0 if not self.shown else max(
+            [th.mm(self.min_mm)] + [c.texture_size[1] + th.mm(4) for c in self.children if hasattr(c, "texture_size")])
 
 
 class _FramePart:
@@ -559,7 +592,8 @@ class ListRow(ButtonBehavior, PBox):
     def geometry(cls, width: float, title: str, sub: str, side: str, th: Theme) -> tuple:
         """``(stacked, text_width, side_width, height)`` of a row ``width`` px wide."""
         inner = max(1, width - 2 * th.mm(cls.PAD_MM[0]))
-        side_w = text_size_of(side, None, th.fonts["large"], True)[0] + 10 if side else 0
+        # the side text on one line, with room to spare: the wrap measures it piece by piece
+        side_w = text_size_of(side, None, th.fonts["large"], True)[0] + th.fonts["large"] // 2 if side else 0
         stacked = side_w > inner * cls.SIDE_SHARE
         if stacked:
             text_w, side_h = inner, text_size_of(side, inner, th.fonts["large"], True)[1]
@@ -602,6 +636,102 @@ class RowsLayout(RecycleBoxLayout):
 
 class ClipScroll(ScrollView):
     """ScrollView clipped by a scissor box rather than the stencil buffer (widgets.kv)."""
+
+
+class SplitView(BoxLayout):
+    """Panes side by side, each scrolling on its own, where the view is wide enough; else
+    one under the other in one scrolling column (a narrow or portrait panel, 大字).
+
+    The panes are the children given in kv, each with ``size_hint_y: None`` and a height
+    (e.g. a GridLayout's ``minimum_height``). Side by side, pane *i* gets ``ratios[i]`` of
+    the width; they stack where a pane would get less than ``min_pane_mm`` (mm at the text
+    scale). A child with ``split_role: 'header'`` stays above the panes side by side and
+    scrolls with them when they stack (it then takes no room of its own).
+    """
+
+    ratios = ListProperty([])
+    min_pane_mm = NumericProperty(150)
+    stacked = BooleanProperty(False)
+    #: the scroll views the panes are in now (one when stacked)
+    scrolls = ListProperty([])
+
+    def __init__(self, **kw):
+        self._panes: list = []
+        self._header = None
+        self._ready = False
+        super().__init__(**kw)
+        self.orientation = "vertical"
+
+    def add_widget(self, widget, *args, **kw):
+        if self._ready:
+            return super().add_widget(widget, *args, **kw)
+        self._panes.append(widget)  # a child from kv: placed by _arrange
+
+    def on_kv_post(self, base_widget):
+        # (kv sets a child's properties after adding it: the header is known only now)
+        self._header = next((w for w in self._panes if getattr(w, "split_role", "") == "header"), None)
+        self._panes = [w for w in self._panes if w is not self._header]
+        self._ready = True
+        self.fbind("width", self._arrange)
+        self.fbind("ratios", self._rearrange)
+        App.get_running_app().fbind("theme", self._arrange)
+        self._arrange(force=True)
+
+    def panes(self) -> list:
+        return list(self._panes)
+
+    def _rearrange(self, *_):
+        self._arrange(force=True)
+
+    def _ratios(self) -> list:
+        """Each pane's share of the width; a pane with 0 is left out side by side (e.g. the
+        请关注 boxes of a record without flags) and takes its own height when stacked."""
+        r = list(self.ratios) if len(self.ratios) == len(self._panes) else [1] * len(self._panes)
+        total = sum(r) or 1
+        return [v / total for v in r]
+
+    def _arrange(self, *_args, force: bool = False):
+        th = theme()
+        ratios = self._ratios()
+        shown = [r for r in ratios if r > 0]
+        if not self._panes or th is None or self.width <= 100:
+            stacked = self.stacked
+        else:
+            stacked = len(shown) > 1 and min(shown) * self.width < th.mm(self.min_pane_mm)
+        if stacked == self.stacked and not force and self.scrolls:
+            return
+        self.stacked = stacked
+        for w in self._panes + [self._header]:
+            if w is not None and w.parent is not None:
+                w.parent.remove_widget(w)
+        self.clear_widgets()
+        scrolls = []
+        if stacked:
+            sv = Factory.DetailScroll()
+            col = BoxLayout(orientation="vertical", size_hint_y=None, spacing=th.mm(6))
+            col.bind(minimum_height=col.setter("height"))
+            for w in ([self._header] if self._header is not None else []) + self._panes:
+                col.add_widget(w)
+            sv.add_widget(col)
+            self.add_widget(sv)
+            scrolls.append(sv)
+        else:
+            if self._header is not None:
+                self.add_widget(self._header)
+            row = BoxLayout(spacing=self.spacing)
+            for pane, r in zip(self._panes, ratios):
+                if r <= 0:
+                    continue
+                sv = Factory.DetailScroll(size_hint_x=r)
+                sv.add_widget(pane)
+                row.add_widget(sv)
+                scrolls.append(sv)
+            self.add_widget(row)
+        self.scrolls = scrolls
+
+    def scroll_to_top(self) -> None:
+        for sv in self.scrolls:
+            sv.scroll_y = 1
 
 
 class PagedList(RecycleView):

@@ -231,8 +231,9 @@ def show(app, name: str):
         pump(app)
     if app.state != "ready" and not name.startswith(("technician", "update")):
         return app.sm.current_screen
-    app.go_home()
-    pump(app)
+    if name == "home" or app.sm.current in ("technician", "update"):
+        app.go_home()  # (the stick import gives the stick back on the way)
+        pump(app)
     if name == "home":
         return app.sm.current_screen
     if name == "flag_detail":  # the village's own flags, as 首页's notice opens them
@@ -248,16 +249,17 @@ def show(app, name: str):
         pump(app)
         return app.sm.current_screen
     if name.endswith("_detail"):
-        box = {}
-        app.data.submit(lambda m: pick(m, name), lambda rid: box.setdefault("id", rid))
-        pump(app)
+        picks = app.__dict__.setdefault("_shot_picks", {})
+        key = (name, app.info.fingerprint if app.info else None)
+        if key not in picks:  # picking scans records: once per data version
+            app.data.submit(lambda m: pick(m, name), lambda rid: picks.setdefault(key, rid))
+            pump(app)
         list_screen = {"finance_detail": "finance", "project_detail": "projects",
                        "asset_detail": "assets", "service_detail": "services",
                        "power_detail": "powers"}[name]
-        app.go(list_screen)
-        pump(app)
-        if box.get("id"):
-            app.go(name, id=box["id"])
+        app.go(list_screen)  # as a person reaches it: 返回 leads to the list
+        if picks.get(key):
+            app.go(name, id=picks[key])
         pump(app)
         return app.sm.current_screen
     handler = _SPECIAL.get(name)
@@ -279,10 +281,13 @@ def _mine_card(app) -> None:
     app.go("mine")
     pump(app)
     scr = app.sm.get_screen("mine")
-    for sim in demo_cards(app.info.village_code)[:5]:
+    cards = demo_cards(app.info.village_code)[:5]
+    known = app.__dict__.get("_shot_card")  # the card that showed records last time
+    for sim in ([cards[known]] if known is not None and known < len(cards) else []) + cards:
         scr.card_placed(parse_text(sim.text))
         _wait(app, lambda: scr.phase in ("shown", "empty"))
         if scr.phase == "shown":
+            app._shot_card = cards.index(sim)
             return
 
 
