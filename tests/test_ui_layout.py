@@ -27,8 +27,11 @@ TOWNSHIP = [{"code": f"43138211{t}{v:03d}", "name": name, "township_code": f"431
 
 
 @pytest.fixture()
-def panel_reset(ui):
-    """Puts the shared app back on its panel at 标准 and the default palette."""
+def panel_reset(ui, monkeypatch):
+    """Puts the shared app back on its panel at 标准 and the default palette. Meanwhile no
+    work ahead of use: 尚无数据 and back announce the data anew each time, and preparing every
+    section again in the background is not what is tested here."""
+    monkeypatch.setattr(ui.work_ahead, "restart", lambda: None)
     yield ui
     from kivy.core.window import Window
 

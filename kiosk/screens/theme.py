@@ -91,6 +91,7 @@ PALETTES: dict[str, dict[str, tuple]] = {
         "header_line": hex_rgba("#0d3b66"),  # under the header (invisible on the light page)
         "tool_on_bg": hex_rgba("#ffd500"),   # a header control that is on (大字, 高对比, 朗读)
         "tool_on_text": hex_rgba("#000000"),
+        "amber_text": hex_rgba("#5c3d00"),   # 提示 as text: amber-brown, 9.9:1 on white, 8.7:1 on row_alt_bg
     },
     # 高对比: light text on black, yellow for what can be tapped (the usual high-contrast
     # scheme of phones and of the MIIT 适老化 guidance for apps).
@@ -132,6 +133,7 @@ PALETTES: dict[str, dict[str, tuple]] = {
         "header_line": hex_rgba("#ffff00"),
         "tool_on_bg": hex_rgba("#ffff00"),
         "tool_on_text": hex_rgba("#000000"),
+        "amber_text": hex_rgba("#ffc04d"),
     },
 }
 CONTRASTS = tuple(PALETTES)

@@ -608,8 +608,9 @@ class ListRow(ButtonBehavior, PBox):
 
 
 class RowsLayout(RecycleBoxLayout):
-    """The rows of a PagedList, each as tall as its text (:meth:`ListRow.geometry`); measured
-    again when the list's width or the text size changes."""
+    """The rows of a PagedList, each as tall as its text (:meth:`ListRow.geometry`, or the
+    ``row_height(item, width, theme)`` of another view class); measured again when the
+    list's width or the text size changes. An item with a ``height`` keeps it."""
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -629,8 +630,12 @@ class RowsLayout(RecycleBoxLayout):
         self._measured_for = (int(self.width), th)
         for item, opt in zip(data, self.view_opts):
             if opt.get("measured") != self._measured_for and "height" not in item:
-                opt["size"][1] = ListRow.geometry(width, item.get("title", ""), item.get("sub", ""),
-                                                  item.get("side", ""), th)[3]
+                cls = opt["viewclass"]
+                if cls is ListRow or not hasattr(cls, "row_height"):
+                    opt["size"][1] = ListRow.geometry(width, item.get("title", ""), item.get("sub", ""),
+                                                      item.get("side", ""), th)[3]
+                else:  # another kind of row (a header) says how tall it is
+                    opt["size"][1] = cls.row_height(item, width, th)
                 opt["measured"] = self._measured_for
 
 
