@@ -100,6 +100,8 @@ class FlowChart(RelativeLayout):
         self.clear_widgets()  # (the labels are reused: creating a Kivy label costs milliseconds)
         self.canvas.clear()
         boxes, edges_l = list(self._box_labels), list(self._edge_labels)
+        #: step id → the label in its box (tests check each shows its whole label)
+        self.box_labels = {}
         z = self.sizes(steps, edges, th, self.width)
         lay = layout(steps, edges, box_w=z["box_w"], box_h=z["box_h"], gap_x=z["gap_x"], gap_y=z["gap_y"],
                      channel=z["channel"], char_w=z["char_w"])
@@ -120,6 +122,7 @@ class FlowChart(RelativeLayout):
         for b in lay.boxes.values():
             inset = z["pad_x"] + (z["inset"] if b.kind == "decision" else 0)
             lbl = boxes.pop() if boxes else self._new_label(self._box_labels, halign="center", valign="middle")
+            self.box_labels[b.id] = lbl
             lbl.text, lbl.bold = rich(b.label), b.kind != "step"
             lbl.size = (b.w - 2 * inset, b.h - 2 * z["pad_y"])
             lbl.text_size = lbl.size

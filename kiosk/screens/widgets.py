@@ -30,7 +30,7 @@ from kivy.utils import escape_markup
 
 from kiosk import assets, fonts
 from kiosk.formatting import cjk_text
-from kiosk.linebreak import strip_marks
+from kiosk.linebreak import mark_name, strip_marks
 from kiosk.screens import restyle
 from kiosk.screens.palette import C
 from kiosk.screens.theme import COLORS, LINE_HEIGHT, Theme
@@ -816,16 +816,45 @@ class PagedList(RecycleView):
 Builder.load_file(os.path.join(os.path.dirname(__file__), "widgets.kv"))
 
 
+#: keys whose value is a person's or an organisation's name (what follows a full-width
+#: bracket, e.g. 审核人's （村务监督委员会）, is not part of it): never split across lines
+NAME_KEYS = frozenset({"经手人", "审核人", "审批人", "申请人", "施工单位", "承租方", "承包方", "流入方",
+                       "买受方", "交易对方", "负责人"})
+#: keys whose value lists names with 、
+NAME_LIST_KEYS = frozenset({"监督人"})
+
+
+def mark_names(key: str, value: str) -> str:
+    """``value`` with the names in it marked (:func:`kiosk.linebreak.mark_name`) when ``key``
+    is one of :data:`NAME_KEYS` or :data:`NAME_LIST_KEYS`: the label then never breaks a
+    line inside a name, and 朗读 reads its first character as a surname."""
+    if key in NAME_LIST_KEYS:
+        return "、".join(mark_name(n) for n in value.split("、"))
+    if key in NAME_KEYS:
+        name, bracket, rest = value.partition("（")
+        return mark_name(name) + bracket + rest
+    return value
+
+
 def kv_rows(container, pairs, heading: str | None = None) -> None:
     """Add ``(key, value)`` rows (plain text; shown with :func:`rich`) to ``container``.
     Pairs whose value is None or "" are left out. Rows come from the container's pool
-    (:func:`pooled`), so a detail screen opened again re-renders only the changed texts."""
+    (:func:`pooled`), so a detail screen opened again re-renders only the changed texts.
+    Names in the values are marked (:func:`mark_names`)."""
     if heading:
         container.add_widget(pooled(container, 'Heading', text=rich(heading)))
     for k, v in pairs:
         if v is None or v == "":
             continue
-        container.add_widget(pooled(container, 'KVRow', key=rich(k), value=rich(v)))
+        container.add_widget(pooled(container, 'KVRow', key=rich(k), value=rich(mark_names(k, str(v)))))
+
+
+def walk_labels(root):
+    """Every KLabel in ``root``'s tree, ``root`` included."""
+    if isinstance(root, KLabel):
+        yield root
+    for c in root.children:
+        yield from walk_labels(c)
 
 
 def pooled(container, cls_name: str, **props):
