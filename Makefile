@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := .demo
 DEMO_VILLAGE ?= 431382111249
+# the demo's data-as-of date: the last day of last month by this machine's clock, so the footer
+# does not start amber (35 days); a date (DEMO_AS_OF=2026-10-31) makes the same bytes again
+DEMO_AS_OF ?= month-end
 export KIVY_NO_ARGS := 1
 export KIVY_NO_FILELOG := 1
 export KIVY_NO_CONSOLELOG := 1
@@ -33,7 +36,7 @@ viewer: $(VIEWER_DIST)
 # Demo: synthetic data for a real village, signed with a throw-away demo key, imported, shown.
 demo: setup
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
-	$(BIN)/kiosk demo-data --village $(DEMO_VILLAGE) --out $(DEMO)/source
+	$(BIN)/kiosk demo-data --village $(DEMO_VILLAGE) --as-of $(DEMO_AS_OF) --out $(DEMO)/source
 	$(BIN)/kiosk keygen --out $(DEMO)/demo-test-key
 	KIOSK_HOME=$(DEMO)/home $(BIN)/kiosk trust $(DEMO)/demo-test-key/signing.pub
 	echo '{"idcard": {"device": "sim"}, "printer": {"device": "sim"}}' > $(DEMO)/home/config.json

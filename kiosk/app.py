@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 
-from kiosk.navigation import Navigator
+from kiosk.navigation import PERSONAL, Navigator
 from kiosk.screens import restyle
 from kiosk.services import events as ev
 from kiosk.services.bus import EventBus
@@ -96,6 +97,8 @@ class KioskApp(App):
     theme = ObjectProperty(None, allownone=True, rebind=True)
     text_scale = NumericProperty(1.0)
     high_contrast = BooleanProperty(False)
+    #: 朗读 is reading (from the tap until the end, a second tap, navigation, idle or a card
+    #: taken away): the 朗读 button shows it as on
     reading = BooleanProperty(False)
 
     def __init__(self, home: Path, cfg: dict | None = None, opener=None, now=time.monotonic,
@@ -118,6 +121,12 @@ class KioskApp(App):
         self._corner_taps: list[float] = []
         self._pin_pads: dict[int, object] = {}      # PIN request → the pad that asked
         self._print_dialogs: dict[int, object] = {}  # print job → its dialog
+        self.speaker = None            # kiosk.screens.speaker.Speaker, made in build()
+        self._reading_utterance = 0    # the utterance 朗读 waits for (0: none)
+        self._reading_item = None      # what is being read: ("screen", name) or a row's key
+        self.countdown = None          # kiosk.screens.overlays.IdleCountdown, made in build()
+        self.notice = None             # kiosk.screens.overlays.Notice
+        self._touches = 0              # fingers on the screen now
         #: the last print dialog opened (staff and tests look at it)
         self.print_dialog = None
 
@@ -145,7 +154,9 @@ class KioskApp(App):
         from kivy.core.window import Window
 
         from kiosk.screens.manager import InstantTransition, LazyScreenManager
+        from kiosk.screens.overlays import IdleCountdown, Notice
         from kiosk.screens.palette import C
+        from kiosk.screens.speaker import Speaker
         from kiosk.screens.widgets import register_fonts
         from kiosk.screens.workahead import WorkAhead
 
@@ -161,9 +172,12 @@ class KioskApp(App):
         self.sm.current = "nodata"
         self.work_ahead = WorkAhead(self, SCREENS)
         self.bus.set_delivery(lambda fn: Clock.schedule_once(lambda _dt: fn(), 0))
+        self.speaker = Speaker(self.bus)  # plays on the main thread, where the bus now delivers
+        self.speaker.bind(speaking=self._on_speaking)
+        self.countdown, self.notice = IdleCountdown(), Notice()
         self._subscribe()
         self.services.data.on_idle = self._data_idle
-        Window.bind(on_touch_down=self._on_touch, on_touch_move=self._on_activity)
+        Window.bind(on_touch_down=self._on_touch, on_touch_move=self._on_activity, on_touch_up=self._on_touch_up)
         if Window.fullscreen not in (0, False, "0"):
             Window.show_cursor = False
         # a bound method: Kivy keeps only a weak reference to an interval's callback after its
@@ -196,18 +210,22 @@ class KioskApp(App):
         on(ev.IntegrityProblem, self._on_integrity_problem)
         on(ev.CardPresented, self._on_card)
         on(ev.CardRefused, self._on_card)
-        on(ev.CardRemoved, lambda e: self._mine().card_removed() if self.sm.built("mine") else None)
+        on(ev.CardRemoved, self._on_card_removed)
         on(ev.ReaderLost, lambda e: setattr(self._mine(), "reader_missing", True))
         on(ev.ReaderFound, lambda e: setattr(self._mine(), "reader_missing", False))
         on(ev.ImportEvent, self._on_import)
         on(ev.PinChecked, self._on_pin_checked)
         on(ev.PrintDone, self._on_printed)
         on(ev.PrintFailed, self._on_printed)
+        on(ev.SpeechSkipped, self._on_speech_skipped)
+        on(ev.SpeechFailed, self._on_speech_failed)
 
     def open_settings(self, *args):  # F1 must not open Kivy's settings panel on a kiosk
         return False
 
     def on_stop(self):
+        if self.speaker is not None:
+            self.speaker.close()
         self.services.stop()
 
     # ---- data -----------------------------------------------------------------------------
@@ -277,6 +295,8 @@ class KioskApp(App):
 
     def _show(self, name: str, params: dict) -> None:
         """The Navigator's ``show``: open screen ``name`` and put it up."""
+        self.stop_reading()  # 朗读 reads the screen it was tapped on, never the next one
+        self._hide_countdown()
         self._sync_state()
         self.last_nav = time.monotonic()
         scr = self.sm.get_screen(name)
@@ -297,6 +317,8 @@ class KioskApp(App):
 
     def _reveal(self, name: str) -> None:
         """The Navigator's ``reveal``: put screen ``name`` up again as it was left."""
+        self.stop_reading()
+        self._hide_countdown()
         self._sync_state()
         self._pending_show = None
         self.last_nav = time.monotonic()
@@ -371,16 +393,11 @@ class KioskApp(App):
         """高对比 on or off."""
         self.set_display(high_contrast=not self.high_contrast)
 
-    def toggle_reading(self) -> None:
-        """朗读 on or off (the frame header's button)."""
-        # placeholder until the speech service is wired in: only the button's state
-        self.reading = not self.reading
-
     def on_idle_return(self) -> None:
         """The person has left (the Navigator returned to the resting screen, or the resting
         screen itself stood idle as long): the next person finds the kiosk as it stands,
         标准 text and the default palette, 朗读 off."""
-        self.reading = False
+        self.stop_reading()
         if self.text_scale != 1.0 or self.high_contrast:
             self.set_display(text_scale=1.0, high_contrast=False)
 
@@ -390,23 +407,50 @@ class KioskApp(App):
             self.theme = theme
 
     # ---- touches and idle -----------------------------------------------------------------
-    def _idle_tick(self, _dt) -> None:
+    def _idle_tick(self, _dt=None) -> None:
+        """Once a second: the 继续使用 countdown in the last ``idle_warning`` seconds before the
+        idle return (not while a finger is on the screen: nothing appears under it), then
+        the return itself (reading stops, 标准 text and palette, a person's records close).
+        At 首页 itself, 大字 or 高对比 left on go back to the default after as long."""
         if self.nav.tick():
             self.on_idle_return()
-        elif self.nav.current == self.nav.resting and self._settings_changed() and \
+            self._hide_countdown()
+            return
+        if self.nav.current == self.nav.resting and self._settings_changed() and \
                 self.nav.now() - self.nav.last_activity >= float(self.timeouts["public_idle_to_home"]):
-            self.on_idle_return()  # left at 首页 itself with 大字 or 高对比 on
+            self.on_idle_return()
+            return
+        left = self.nav.warning_seconds_left()
+        if left is None:
+            self._hide_countdown()
+        elif self.countdown is not None and (self.countdown.shown or self._touches == 0):
+            self.countdown.what = "将关闭您的信息" if self.nav.current in PERSONAL else "将回到首页"
+            self.countdown.seconds = math.ceil(left)
+            self.countdown.show()
 
     def _settings_changed(self) -> bool:
         return self.text_scale != 1.0 or self.high_contrast or self.reading
 
+    def _hide_countdown(self) -> None:
+        if self.countdown is not None:
+            self.countdown.hide()
+
     def _on_activity(self, *args):
+        self.nav.activity()
+        self._hide_countdown()
+        return False
+
+    def _on_touch_up(self, _win, touch):
+        self._touches = max(0, self._touches - 1)
         self.nav.activity()
         return False
 
     def _on_touch(self, _win, touch):
         """Every touch is activity; five quick taps in the bottom-left corner open 技术员维护."""
+        self._touches += 1
         self.nav.activity()
+        if self.countdown is not None and self.countdown.shown and not self.countdown.collide_point(*touch.pos):
+            self._hide_countdown()  # (a touch on the box itself is its 继续使用: the box hides)
         r = self.theme.mm(CORNER_MM)
         if touch.x <= r and touch.y <= r:
             now = time.monotonic()
@@ -421,15 +465,96 @@ class KioskApp(App):
         return self.sm.get_screen("mine")
 
     def _on_card(self, e) -> None:
-        """A card placed (or refused) on any screen opens 我的查询."""
+        """A card placed (or refused) on any screen opens 我的查询. Placing a card is activity:
+        the person's records stay ``personal_idle_to_home`` seconds from then (counting
+        from the last touch instead closed them ~25 s after a card placed 5 s later)."""
         if self.nav.state != "ready":
             return
+        self.nav.activity()
+        self._hide_countdown()
+        if self.nav.current == "mine":
+            self.stop_reading()  # a new holder: nothing of the last one is read on
         if self.nav.current != "mine":
             self.nav.go("mine")
         if isinstance(e, ev.CardPresented):
             self._mine().card_placed(e.card)
         else:
             self._mine().card_error(e.message_zh)
+
+    def _on_card_removed(self, e) -> None:
+        """The card was taken away: the records close and 朗读 stops."""
+        self.stop_reading()
+        self.nav.activity()
+        if self.sm.built("mine"):
+            self._mine().card_removed()
+
+    # ---- 朗读 ---------------------------------------------------------------------------------
+    def toggle_reading(self) -> None:
+        """The 朗读 button: read the screen shown (its ``spoken()``), or stop if reading."""
+        self.nav.activity()
+        if self.reading:
+            self.stop_reading()
+            return
+        scr = self.sm.current_screen
+        spoken = getattr(scr, "spoken", None)
+        pairs = [(k, v) for k, v in (spoken() if spoken else []) if v and str(v).strip()]
+        self._read(("screen", self.sm.current), pairs)
+
+    def read_item(self, key, pairs: list[tuple[str, str]]) -> bool:
+        """While reading: read ``pairs`` (a row tapped) instead. False when ``key`` is the
+        item being read already: the second tap on it does what a tap does (opens it)."""
+        if not self.reading or key == self._reading_item:
+            return False
+        self._read(key, pairs)
+        return True
+
+    def stop_reading(self) -> None:
+        """Stop 朗读 now (second tap, navigation, idle, card taken away)."""
+        if self.reading or self._reading_utterance:
+            self.services.speech.cancel()
+            if self.speaker is not None:
+                self.speaker.stop()
+        self.reading = False
+        self._reading_utterance = 0
+        self._reading_item = None
+
+    def _read(self, key, pairs: list[tuple[str, str]]) -> None:
+        if not pairs:
+            self.stop_reading()
+            return
+        (title_label, title), rest = pairs[0], pairs[1:]
+        if title_label:  # the first pair is a field, not a title
+            title, rest = "", pairs
+        u = self.services.speech.speak_fields(title, rest)
+        self._reading_item = key
+        self._reading_utterance = u or 0
+        self.reading = u is not None
+
+    def _on_speaking(self, _speaker, speaking: bool) -> None:
+        """The speaker finished (or was stopped): 朗读 is off once the utterance it waits
+        for is over. The end of a reading is activity: the idle time starts after it."""
+        if speaking or not self._reading_utterance:
+            return
+        if self.speaker.utterance >= self._reading_utterance:
+            self.reading = False
+            self._reading_utterance = 0
+            self._reading_item = None
+            self.nav.activity()
+
+    def _on_speech_skipped(self, e: ev.SpeechSkipped) -> None:
+        self.reading = False
+        self._reading_utterance = 0
+        self._reading_item = None
+        if e.message_zh and self.notice is not None:
+            self.notice.say(e.message_zh)
+
+    def _on_speech_failed(self, e: ev.SpeechFailed) -> None:
+        if e.utterance == self._reading_utterance:
+            self.reading = False
+            self._reading_utterance = 0
+            self._reading_item = None
+        if self.notice is not None:
+            self.notice.say(e.message_zh)
 
     # ---- stick imports and syncs ----------------------------------------------------------
     def _on_import(self, e: ev.ImportEvent) -> None:

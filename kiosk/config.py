@@ -25,7 +25,8 @@ APP_NAME = "cunwu-kiosk"
 #: Every timeout in one table, in seconds.
 TIMEOUTS: dict[str, float] = {
     "public_idle_to_home": 90,      # a public screen left alone returns to 首页
-    "personal_idle_to_home": 30,    # a card holder's own records disappear sooner
+    "personal_idle_to_home": 30,    # a card holder's own records disappear sooner (from the card placed or the last touch)
+    "idle_warning": 15,             # 继续使用 with a countdown for the last seconds before either return
     "dialog_auto_close": 20,
     "printer_write": 10,
     "printer_status_reply": 1.0,

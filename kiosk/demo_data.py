@@ -3,11 +3,20 @@ with invented people, in the source format of docs/data-model.md.
 
 Public API:
     generate(village_code, seed=1, as_of=DATA_AS_OF) -> dict[file name, records]
-    write(village_code, out_dir, seed=1, force=False) -> dict[kind, count]
-    demo_persons(village_code, seed=1) -> list[DemoPerson]
+    write(village_code, out_dir, seed=1, force=False, as_of=DATA_AS_OF) -> dict[kind, count]
+    demo_persons(village_code, seed=1, as_of=DATA_AS_OF) -> list[DemoPerson]
+    parse_as_of(text, today) -> date
 
 Everything is drawn from ``random.Random`` streams seeded by (village, seed, part); nothing
-reads the clock, so the same arguments give identical bytes. Source files: ``village.json``,
+reads the clock, so the same arguments give identical bytes.
+
+The data-as-of date: the books run up to it and every planted case is placed relative to it
+(the disclosure-overdue village ends its books two months before it). The default,
+:data:`DATA_AS_OF`, is fixed so that tests and documentation see the same data. ``make
+demo`` asks for ``month-end`` instead: the last day of the month before today's date by the
+machine's clock (:func:`parse_as_of`), so a fresh demo is at most 31 days old and the footer
+never starts amber (35 days). The as-of date used is written into the ``.demo-data`` marker;
+the same village, seed and as-of date always give the same bytes. Source files: ``village.json``,
 ``finance.jsonl``, ``projects.jsonl``, ``assets.jsonl``, ``services.jsonl``, ``powers.jsonl``,
 ``payments.jsonl``, ``rules.json`` (the county's rule table: the defaults, labelled as a demo)
 and ``explanations.jsonl`` (the county's 说明 on a flagged record) (UTF-8,
@@ -35,12 +44,17 @@ from pathlib import Path
 from kiosk.demo import people, plants, powers as powers_mod, records
 from kiosk.demo.people import DemoPerson
 from kiosk.demo.refdata import Village, villages
-from kiosk.errors import KioskError
+from kiosk.errors import Exit, KioskError
 
-__all__ = ["DATA_AS_OF", "DemoDataError", "DemoPerson", "demo_persons", "generate", "write", "FILES"]
+__all__ = ["DATA_AS_OF", "DemoDataError", "DemoPerson", "demo_persons", "generate", "parse_as_of", "write",
+           "FILES"]
 
-#: Fixed data-as-of date of the demo books (never today's date: output must be reproducible).
+#: Default data-as-of date of the demo books (fixed, not today's date: output must be
+#: reproducible; ``make demo`` passes ``month-end``, see :func:`parse_as_of`).
 DATA_AS_OF = dt.date(2026, 10, 31)
+#: Earliest as-of date accepted: the books start on 2024-01-01 and the planted cases need
+#: more than a year of them (2025-03-31 still works, 2024-12-31 does not).
+EARLIEST_AS_OF = dt.date(2025, 6, 30)
 DEFAULT_VILLAGE = "431382111249"  # 涟源市白马镇洪泉村
 MARKER = ".demo-data"
 FILES = ("village.json", "finance.jsonl", "projects.jsonl", "assets.jsonl", "services.jsonl",
@@ -53,6 +67,35 @@ class DemoDataError(KioskError):
     """Demo data cannot be generated or written (unknown village, occupied folder)."""
 
     default_zh = "演示数据生成失败"
+
+
+class AsOfError(DemoDataError):
+    """``--as-of`` is not a date the demo can end its books on (a command-line mistake)."""
+
+    exit_code = Exit.USAGE
+
+
+def parse_as_of(text: str, today: dt.date) -> dt.date:
+    """The ``--as-of`` value: an ISO date (``2026-11-30``), or ``month-end`` for the last day
+    of the month before ``today`` (the machine's clock; at most 31 days before it).
+
+    Raises:
+        DemoDataError: not a date, after ``today``, or before :data:`EARLIEST_AS_OF`.
+    """
+    text = text.strip()
+    if text == "month-end":
+        return today.replace(day=1) - dt.timedelta(days=1)
+    try:
+        d = dt.date.fromisoformat(text)
+    except ValueError:
+        raise AsOfError(f"--as-of: not an ISO date or month-end: {text!r}",
+                            f"数据截止日期有误：{text}（应为 2026-11-30 这样的日期或 month-end）") from None
+    if d > today:
+        raise AsOfError(f"--as-of {d} is after today ({today})", f"数据截止日期 {d} 晚于今天")
+    if d < EARLIEST_AS_OF:
+        raise AsOfError(f"--as-of {d} is before {EARLIEST_AS_OF}: the demo books start in 2024",
+                            f"数据截止日期 {d} 早于 {EARLIEST_AS_OF}")
+    return d
 
 
 def _village(code: str) -> Village:
@@ -144,7 +187,7 @@ def generate(village_code: str = DEFAULT_VILLAGE, seed: int = 1, as_of: dt.date 
     }
 
 
-def demo_persons(village_code: str = DEFAULT_VILLAGE, seed: int = 1) -> list[DemoPerson]:
+def demo_persons(village_code: str = DEFAULT_VILLAGE, seed: int = 1, as_of: dt.date = DATA_AS_OF) -> list[DemoPerson]:
     """The invented persons who appear as payees (``payments.holder``) or applicants
     (``services.applicant``) in the demo data of the same village and seed, for the simulated
     ID-card reader. The first five each have several payments and services; among them are an
@@ -154,7 +197,7 @@ def demo_persons(village_code: str = DEFAULT_VILLAGE, seed: int = 1) -> list[Dem
     Raises:
         DemoDataError: unknown village code.
     """
-    _, households, featured, _, _, pays, svcs = _world(village_code, seed, DATA_AS_OF)
+    _, households, featured, _, _, pays, svcs = _world(village_code, seed, as_of)
     seen = {r["holder_id_number"] for r in pays} | {r["applicant_id_number"] for r in svcs}
     rest = [p for h in households for p in h.members if p.id_number in seen and p not in featured]
     return list(featured) + rest
@@ -201,7 +244,8 @@ def write(village_code: str, out_dir: str | os.PathLike, seed: int = 1, force: b
     try:
         for name, blob in files.items():
             (tmp / name).write_bytes(blob)
-        (tmp / MARKER).write_text(_dump({"seed": seed, "village": v.code}) + "\n", encoding="utf-8")
+        (tmp / MARKER).write_text(_dump({"as_of": as_of.isoformat(), "seed": seed, "village": v.code}) + "\n",
+                                  encoding="utf-8")
         if out.exists():
             old = out.parent / f".{out.name}.old-{os.getpid()}"
             os.rename(out, old)

@@ -15,7 +15,10 @@ Rules:
   首页 or 尚无数据, when 首页 is chosen or 返回 reaches it, or when the idle timer fires.
 * A screen left alone returns to the kiosk's resting screen (首页; the village picker on a
   township or county kiosk) after ``public_idle_to_home`` seconds, a person's own records
-  (:data:`PERSONAL`) after ``personal_idle_to_home``.
+  (:data:`PERSONAL`) after ``personal_idle_to_home``, counted from the last activity: a
+  touch, a card placed or taken away, a person's records appearing, the end of 朗读.
+  For the last ``idle_warning`` seconds the App shows 继续使用 with a countdown
+  (:meth:`Navigator.warning_seconds_left`).
 """
 from __future__ import annotations
 
@@ -38,7 +41,8 @@ class Navigator:
             its answer comes back as :meth:`data_shown`).
         choose_village: ``choose_village(None)`` on a township/county kiosk: every village
             again (answer: :meth:`village_chosen`).
-        timeouts: the config's timeout table (``public_idle_to_home``, ``personal_idle_to_home``, seconds).
+        timeouts: the config's timeout table (``public_idle_to_home``, ``personal_idle_to_home``,
+            ``idle_warning``, seconds).
         now: monotonic clock in seconds (tests advance a fake one).
 
     Attributes:
@@ -148,6 +152,15 @@ class Navigator:
             return None
         key = "personal_idle_to_home" if self.current in PERSONAL else "public_idle_to_home"
         return float(self.timeouts[key]) - (self.now() - self.last_activity)
+
+    def warning_seconds_left(self) -> float | None:
+        """Seconds left while the 继续使用 countdown should show (the last ``idle_warning``
+        seconds before the idle return), else None."""
+        left = self.idle_seconds_left()
+        warn = float(self.timeouts.get("idle_warning", 15))
+        if left is None or left <= 0 or left > warn:
+            return None
+        return left
 
     def tick(self) -> bool:
         """Call about once a second: returns to the resting screen when the person has

@@ -83,9 +83,10 @@ def finance_line(rec: dict[str, Any], info, link: ViewerLink | None = None) -> R
     """One finance line (``Mirror.finance_get`` row): date, voucher, summary, account,
     handler/reviewer/approver, amount in figures and 大写."""
     plain = rec.get("plain_name") or rec["account_name"]
+    account = plain if plain == rec["account_name"] else f"{plain}（{rec['account_name']}）"
     r = _start(f"财务收支明细 · {DIRECTION[rec['direction']]}", info)
     _rows(r, [("日期", date_cn(rec["date"])), ("凭证号", rec["voucher_no"]), ("摘要", rec["summary"]),
-              ("科目", f"{plain} {rec['account_code']}"), ("经手人", rec.get("handler")),
+              ("科目", account), ("科目代码", rec["account_code"]), ("经手人", rec.get("handler")),
               ("审核人", rec.get("reviewer")), ("审批人", rec.get("approver")),
               ("审批程序", rec.get("approval_level")),
               ("附件", f"{rec['attachments']} 张" if rec.get("attachments") is not None else None)])

@@ -210,6 +210,8 @@ def ui_app(ui_home, tmp_path_factory):
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kiosk-kivy-test-"))
     os.environ.pop("DISPLAY", None)
+    # SDL's dummy audio: real playback timing (朗读) without a sound card
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     from kiosk.screens.kivyconfig import configure_kivy
 
     configure_kivy(windowed=True, size=UI_SIZE)
@@ -218,15 +220,19 @@ def ui_app(ui_home, tmp_path_factory):
     from kiosk import config
     from kiosk.app import KioskApp
     from kiosk.screens.headless import pump, start_headless, stop_headless
+    from kiosk.services.speech import SpeechService
     from kiosk.services.updates import UpdateService
 
     cfg = config.load(ui_home)
     clock = FakeClock()
     data = DataSwitch(ui_home)
-    # no stick watcher and no background sync: the tests plug sticks and start syncs themselves
+    # no stick watcher and no background sync: the tests plug sticks and start syncs themselves;
+    # 朗读 at noon (outside the quiet hours whenever the tests run)
+    noon = __import__("datetime").datetime.combine(UI_TODAY, __import__("datetime").time(12, 0))
     app = KioskApp(ui_home, cfg=cfg, opener=data, now=clock, today=lambda: UI_TODAY,
                    services={"updates": lambda bus: UpdateService(bus, ui_home, cfg, watch_sticks=False,
-                                                                  sync_every_s=0)})
+                                                                  sync_every_s=0),
+                             "speech": lambda bus: SpeechService(bus, cfg, now=lambda: noon)})
     start_headless(app)
     Window.size = UI_SIZE
     pump(app)
@@ -257,6 +263,7 @@ def ui(ui_app, ui_home):
         from kiosk.services.events import DataShown
 
         app.bus.publish(DataShown(app.info))  # the footer again from today's date
+    app.stop_reading()
     app.nav.activity()
     app.go_home()
     until(app, lambda: app.sm.current == "home")

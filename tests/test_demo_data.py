@@ -152,7 +152,7 @@ def test_power_graphs(data):
             assert p["materials"] and p["time_limit"]
     major = next(p for p in pw if p["class"] == "重大决策")
     assert [s["label"] for s in major["steps"]] == [
-        "村党组织提议", '村"两委"会议商议', "党员大会审议", "村民(代表)会议决议", "决议公开", "实施结果公开"]
+        "村党组织提议", "村“两委”会议商议", "党员大会审议", "村民（代表）会议决议", "决议公开", "实施结果公开"]
 
 
 def test_services_reference_service_powers(data):
@@ -222,3 +222,73 @@ def test_other_loudi_village(tmp_path):
     v = _read(tmp_path / "x", "village.json")
     assert v["county"]["code"] == "431302" and counts["payments"] >= 3000
     assert _read(tmp_path / "x", "payments.jsonl")[0]["holder_id_number"].startswith("431302")
+
+
+# ---------------------------------------------------------------- the data-as-of date
+
+def test_as_of_month_end_and_dates():
+    from kiosk.demo_data import AsOfError, parse_as_of
+
+    assert parse_as_of("month-end", dt.date(2026, 12, 7)) == dt.date(2026, 11, 30)
+    assert parse_as_of("month-end", dt.date(2026, 3, 1)) == dt.date(2026, 2, 28)
+    assert parse_as_of("month-end", dt.date(2027, 1, 31)) == dt.date(2026, 12, 31)
+    assert parse_as_of(" 2026-11-15 ", dt.date(2026, 12, 7)) == dt.date(2026, 11, 15)
+    for bad in ("2026-13-01", "yesterday", "", "2026-12-08", "2024-12-31"):
+        with pytest.raises(AsOfError) as e:
+            parse_as_of(bad, dt.date(2026, 12, 7))
+        assert e.value.exit_code == 2 and "\n" not in str(e.value)
+
+
+def test_same_as_of_same_bytes_and_the_marker_says_it(tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    when = dt.date(2026, 11, 30)
+    write("431382111249", a, seed=1, as_of=when)
+    write("431382111249", b, seed=1, as_of=when)
+    write("431382111249", c, seed=1)
+    for name in FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert (a / "finance.jsonl").read_bytes() != (c / "finance.jsonl").read_bytes()
+    assert json.loads((a / ".demo-data").read_text(encoding="utf-8")) == {
+        "as_of": "2026-11-30", "seed": 1, "village": "431382111249"}
+    assert _read(a, "village.json")["data_as_of"] == "2026-11-30"
+    last = max(r["date"] for r in _read(a, "finance.jsonl"))
+    assert "2026-09-01" <= last <= "2026-11-30"  # books end by the date (two months early: planted)
+
+
+def test_cli_as_of_month_end_is_never_stale(tmp_path, capsys):
+    out = tmp_path / "src"
+    assert cli.main(["demo-data", "--out", str(out), "--as-of", "month-end"]) == 0
+    as_of = dt.date.fromisoformat(_read(out, "village.json")["data_as_of"])
+    today = dt.date.today()
+    assert as_of == today.replace(day=1) - dt.timedelta(days=1)
+    assert 1 <= (today - as_of).days <= 31 < 35  # the footer turns amber after 35 days
+    assert f"(data as of {as_of})" in capsys.readouterr().out
+    assert cli.main(["demo-data", "--out", str(tmp_path / "x"), "--as-of", "31.10.2026"]) == 2
+    assert "--as-of" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_chinese_punctuation_in_every_text(data):
+    """村“两委”, 村民（代表）会议, 张三（村务监督委员会主任）: no ASCII quotes, brackets or
+    clause punctuation in any text with Chinese in it (digits keep 1,200.00 and 14:05)."""
+    import re
+
+    cjk = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f]")
+    bad = re.compile(r'["\'();?!]|(?<!\d),|,(?!\d)|(?<!\d):|:(?!\d)')
+
+    def texts(o, path):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                yield from texts(v, f"{path}.{k}")
+        elif isinstance(o, list):
+            for v in o:
+                yield from texts(v, path)
+        elif isinstance(o, str):
+            yield path, o
+
+    found = sorted({(path, s) for name, recs in data.items() for path, s in texts(recs, name)
+                    if cjk.search(s) and bad.search(s)})
+    assert not found, found[:5]
+    powers = data["powers.jsonl"]
+    assert any("村“两委”" in s["label"] for p in powers for s in p["steps"])
+    assert all(s.endswith("）") for p in data["projects.jsonl"] for s in p["supervisors"])

@@ -288,3 +288,24 @@ def test_an_older_export_builds_and_says_which_rules_could_not_run(small_bundle)
     assert lines["early_final_payment"] == "这项检查暂时无法进行：本村数据的收支没有关联到工程项目。"
     assert lines["rent_arrears"] == "这项检查暂时无法进行：本村数据的租金收入没有关联到资产。"
     assert lines["approval_level"] is None and lines["stage_order"] is None and lines["land_term"] is None
+
+
+def test_planted_cases_hold_for_a_month_end_as_of(tmp_path, test_key):
+    """make demo ends the books on the last day of last month: each rule still has its
+    planted cases, all flagged, and nothing else is (the disclosure-overdue village's books
+    end two months before that date)."""
+    import datetime as dt
+
+    from kiosk.demo_data import write
+    from kiosk.rules import RULES
+
+    src = tmp_path / "src"
+    write("431382111249", src, seed=1, as_of=dt.date(2026, 11, 30))
+    bundle = build_bundle(src, test_key, 1, tmp_path / "bundle")
+    planted = {(k, r["id"]): r["demo_planted"] for k in ("finance", "projects", "assets", "services")
+               for r in _lines(src, k) if "demo_planted" in r}
+    village = json.loads((src / "village.json").read_text(encoding="utf-8"))
+    planted.update({("village", village["code"]): rule for rule in village["demo_planted"]})
+    assert {(k, rid): rule for rule, k, rid, *_ in _flags(bundle)} == planted
+    assert set(planted.values()) == {r.id for r in RULES}
+    assert max(r["date"] for r in _lines(src, "finance")) <= "2026-09-30"

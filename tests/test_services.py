@@ -440,3 +440,30 @@ def test_integrity_reports_each_check_and_a_fallback(home, small_src, test_key, 
     assert problem.result.status == "fallback" and problem.result.seq == 1
     assert rec.of(E.IntegrityChecked)[-1].result.status == "fallback"
     svc.stop()
+
+
+def test_idle_warning_in_the_last_seconds():
+    screens = Screens()
+    t = [0.0]
+    nav = Navigator(screens.show, screens.reveal, lambda: None, lambda code: None,
+                    {"public_idle_to_home": 90, "personal_idle_to_home": 30, "idle_warning": 15}, now=lambda: t[0])
+
+    class Info:
+        village_code = "431382111249"
+
+    nav.data_shown(Info())
+    assert nav.warning_seconds_left() is None  # 首页 never returns anywhere
+    nav.go("finance")
+    t[0] = 74.9
+    assert nav.warning_seconds_left() is None
+    t[0] = 75.0
+    assert nav.warning_seconds_left() == 15.0
+    t[0] = 89.5
+    assert nav.warning_seconds_left() == 0.5 and not nav.tick()
+    nav.activity()
+    assert nav.warning_seconds_left() is None
+    nav.go("mine")
+    t[0] += 15.0
+    assert nav.warning_seconds_left() == 15.0
+    t[0] += 15.0
+    assert nav.warning_seconds_left() is None and nav.tick() and nav.current == "home"

@@ -103,3 +103,27 @@ def show_data(app, home, patch=None, timeout: float = 30.0) -> None:
     app.data.switch()  # (the same version again: announced anew)
     until(app, lambda: app.info is not None and (app.info.fingerprint, app.info.seq) == want
           and app.sm.current in ("home", "villages"), timeout)
+
+
+def drag(app, widget, dy: float, steps: int = 20, start=None, frames: int = 1, on_step=None) -> None:
+    """Drag a finger over ``widget`` by ``dy`` px (positive: up, i.e. the content scrolls
+    on), in ``steps`` touch moves, then hold still (five moves on the spot, as a resting
+    finger reports) and lift: a slow drag, no fling. ``on_step()`` runs after each move,
+    once the clock has run (the view is laid out as a person would see it)."""
+    from kivy.clock import Clock
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = start or widget.to_window(widget.center_x, widget.y + 10 if dy > 0 else widget.top - 10)
+    t = UnitTestTouch(x, y)
+    t.touch_down()
+    Clock.tick()
+    for i in range(1, steps + 1):
+        t.touch_move(x, y + dy * i / steps)
+        Clock.tick()
+        if on_step is not None:
+            on_step()
+    for _ in range(5):
+        t.touch_move(x, y + dy)
+        Clock.tick()
+    t.touch_up()
+    pump(app, frames)

@@ -180,6 +180,12 @@ class Mirror:
         return [int(r["m"]) for r in self._all(
             f"SELECT DISTINCT substr(date, 6, 2) AS m FROM finance WHERE {w} ORDER BY m", *a)]
 
+    def finance_days(self, year: int, month: int) -> list[int]:
+        """Days of ``year``-``month`` with finance lines, in order."""
+        w, a = self._v("date >= ? AND date < ?", *self._period(year, month))
+        return [int(r["d"]) for r in self._all(
+            f"SELECT DISTINCT substr(date, 9, 2) AS d FROM finance WHERE {w} ORDER BY d", *a)]
+
     def finance_totals(self, year: int, month: int | None = None) -> Totals:
         """Income, expense and balance in 元 (exact: summed in 分)."""
         w, a = self._v("date >= ? AND date < ?", *self._period(year, month))
@@ -226,9 +232,17 @@ class Mirror:
         return self._page(rows, limit, lambda r: (r["seq"],))
 
     # ------------------------------------------------------------ projects
-    def projects_page(self, after: tuple | None = None, limit: int = DEFAULT_PAGE) -> Page:
-        """Projects, newest 立项 first."""
-        return self._seq_page("projects", "1", (), after, limit, desc=True)
+    def projects_page(self, after: tuple | None = None, limit: int = DEFAULT_PAGE, stage: str | None = None) -> Page:
+        """Projects, newest 立项 first; ``stage``: only those whose latest stage reached is
+        this one (立项 … 公示)."""
+        where, args = ("stage = ?", (stage,)) if stage else ("1", ())
+        return self._seq_page("projects", where, args, after, limit, desc=True)
+
+    def project_stage_counts(self) -> dict[str, int]:
+        """Latest stage reached → number of projects (stages without projects left out)."""
+        w, a = self._v("1")
+        return {r["stage"]: r["n"] for r in self._all(
+            f"SELECT stage, count(*) AS n FROM projects WHERE {w} GROUP BY stage", *a)}
 
     def project_get(self, rid: str) -> dict[str, Any] | None:
         r = self._one("SELECT * FROM projects WHERE id = ?", rid)
@@ -246,12 +260,34 @@ class Mirror:
         return self._one("SELECT * FROM assets WHERE id = ?", rid)
 
     # ------------------------------------------------------------ services
-    def services_page(self, after: tuple | None = None, limit: int = DEFAULT_PAGE) -> Page:
-        """Service results, newest decision first. ``applicant_key`` is never returned."""
-        page = self._seq_page("services", "1", (), after, limit, desc=True)
+    def services_page(self, after: tuple | None = None, limit: int = DEFAULT_PAGE, power_id: str | None = None,
+                      year: int | None = None) -> Page:
+        """Service results, newest decision first; ``power_id`` (the 权力清单 item) and
+        ``year`` (of the decision) narrow them. ``applicant_key`` is never returned."""
+        conds, args = ["1"], []
+        if power_id:
+            conds.append("power_id = ?")
+            args.append(power_id)
+        if year:
+            conds.append("decided_on >= ? AND decided_on < ?")
+            args += list(self._period(int(year), None))
+        page = self._seq_page("services", " AND ".join(conds), tuple(args), after, limit, desc=True)
         for r in page.rows:
             r.pop("applicant_key", None)
         return page
+
+    def services_facets(self) -> dict[str, list]:
+        """What 办事结果 can be narrowed by: ``{"years": [(year, n)], newest first,
+        "items": [(power_id, power_name, n)]}`` in 权力清单 order."""
+        w, a = self._v("1")
+        years = [(int(r["y"]), r["n"]) for r in self._all(
+            f"SELECT substr(decided_on, 1, 4) AS y, count(*) AS n FROM services WHERE {w} GROUP BY y ORDER BY y DESC", *a)]
+        sw = "s.village_code = ?" if self.village is not None else "1"
+        items = [(r["power_id"], r["power_name"], r["n"]) for r in self._all(
+            "SELECT s.power_id, s.power_name, count(*) AS n, min(coalesce(p.seq, 1e9)) AS o"
+            f" FROM services s LEFT JOIN powers p ON p.id = s.power_id WHERE {sw}"
+            " GROUP BY s.power_id, s.power_name ORDER BY o, s.power_id", *a)]
+        return {"years": years, "items": items}
 
     def service_get(self, rid: str) -> dict[str, Any] | None:
         r = self._one("SELECT * FROM services WHERE id = ?", rid)

@@ -9,7 +9,7 @@ def _bench(args) -> int:
     if args.speech:
         from kiosk.bench import speech
 
-        r = speech.run()
+        r = speech.run(Path(args.work))
         print(speech.table(r))
         if args.json:
             print(json.dumps(r, ensure_ascii=False, sort_keys=True))
@@ -36,5 +36,6 @@ def register(sub) -> None:
     p.add_argument("--rebuild", action="store_true", help="build the bundle even if one is there")
     p.add_argument("--no-ui", action="store_true", help="skip the Kivy measurements")
     p.add_argument("--speech", action="store_true",
-                   help="only the speech figures: tap on 朗读 to first sound, memory (kiosk/bench/speech.py)")
+                   help="only the speech figures, in the App on the demo village: tap on 朗读 to first sound, "
+                        "the memory speech adds (kiosk/bench/speech.py)")
     p.set_defaults(func=_bench)

@@ -161,8 +161,8 @@ def _split_projects(v: Village, rng: random.Random, off: Officials, projects: li
                 "location": f"第{cn_number(g)}{v.group_word}{pl}", "budget": f"{b:.2f}", "review_amount": None,
                 "fund_sources": [{"source": "村集体自筹", "amount": f"{b:.2f}"}], "procurement_method": "直接委托",
                 "contractor": contractor, "contract_amount": f"{contract:.2f}", "settlement_amount": f"{settle:.2f}",
-                "supervisors": [f"{off.supervisor_chief} (村务监督委员会主任)",
-                                f"{off.group_leaders[g - 1]} (第{cn_number(g)}{v.group_word}组长)"],
+                "supervisors": [f"{off.supervisor_chief}（村务监督委员会主任）",
+                                f"{off.group_leaders[g - 1]}（第{cn_number(g)}{v.group_word}组长）"],
                 "stages": stages, MARK: "splitting"}
 
     year = books_end.year - 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kiosk.demo.refdata import power_items
 
-SIYI = ("村党组织提议", '村"两委"会议商议', "党员大会审议", "村民(代表)会议决议", "决议公开", "实施结果公开")
+SIYI = ("村党组织提议", "村“两委”会议商议", "党员大会审议", "村民（代表）会议决议", "决议公开", "实施结果公开")
 ORG_LAW = "《中华人民共和国村民委员会组织法》"
 HN_ORG = "《湖南省实施〈中华人民共和国村民委员会组织法〉办法》"
 SUPERVISE = "村务监督委员会、乡镇纪委"
@@ -29,7 +29,7 @@ _MAJOR_BASIS = {
 
 # 日常管理: (basis, executor, steps path, decision index, return-to index)
 _DAILY = {
-    1: ("《中华人民共和国村民委员会组织法》第三十条、" + HN_ORG, '村"两委"',
+    1: ("《中华人民共和国村民委员会组织法》第三十条、" + HN_ORG, "村“两委”",
         ("收集整理公开事项", "村务监督委员会审核", "村党组织书记审签", "公开栏及查询终端公开", "收集群众意见", "归档备查"), 1, 0),
     2: ("《农村集体经济组织会计制度》（财会〔2023〕14号）、《农村集体经济组织财务公开规定》（农经发〔2011〕13号）", "村报账员、村委会",
         ("报账员整理收支明细", "村务监督委员会审核", "村党组织书记审签", "每季度公开", "归档备查"), 1, 0),
@@ -118,7 +118,7 @@ def powers(village_name: str) -> list[dict]:
                "sample": True, "materials": None, "time_limit": None}
         if cls == "重大决策":
             rec.update(basis=f"{ORG_LAW}第二十四条、{HN_ORG}、{_MAJOR_BASIS[no]}",
-                       executor=f'{village_name}党组织、村"两委"、村民(代表)会议', supervisor=SUPERVISE)
+                       executor=f"{village_name}党组织、村“两委”、村民（代表）会议", supervisor=SUPERVISE)
             path, dec, back = SIYI, 3, 0
         elif cls == "日常管理":
             basis, executor, path, dec, back = _DAILY[no]

@@ -241,8 +241,8 @@ def projects(village: Village, rng: random.Random, off: Officials, as_of: dt.dat
             "contractor": contractor_name if "合同" in reached else None,
             "contract_amount": money(contract) if "合同" in reached else None,
             "settlement_amount": money(settle) if "审计结算" in reached else None,
-            "supervisors": [f"{off.supervisor_chief} (村务监督委员会主任)",
-                            f"{off.group_leaders[group_no - 1]} (第{cn_number(group_no)}{village.group_word}组长)"],
+            "supervisors": [f"{off.supervisor_chief}（村务监督委员会主任）",
+                            f"{off.group_leaders[group_no - 1]}（第{cn_number(group_no)}{village.group_word}组长）"],
             "stages": stages,
         })
     return out

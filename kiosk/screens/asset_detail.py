@@ -46,6 +46,9 @@ class AssetDetailScreen(Flagged, DetailScreen):
     def receipt(self, r, info, link=None):
         return receipts.asset(r, info, link)
 
+    def pairs(self, r):
+        return asset_pairs(r)
+
     def show(self, r):
         self.title = r["name"]
         opt = lambda v: money(v) if v is not None else "—"  # noqa: E731

@@ -7,7 +7,11 @@ from kivy.lang import Builder
 from kivy.properties import StringProperty
 
 from kiosk.formatting import money
-from kiosk.screens.widgets import Chip, KioskScreen, rich
+from kiosk.screens import listtools
+from kiosk.screens.listtools import select_chip, set_chips
+from kiosk.screens.widgets import KioskScreen, rich, row_spoken
+
+KINDS = (("全部", ""), ("资产", "资产"), ("资源", "资源"))
 
 
 def area_text(r: dict) -> str | None:
@@ -31,17 +35,20 @@ class AssetsScreen(KioskScreen):
     kind = StringProperty("")
 
     def open(self, **params):
-        box = self.ids.kinds
-        if not box.children:
-            for label, value in (("全部", ""), ("资产", "资产"), ("资源", "资源")):
-                box.add_widget(Chip(text=label, value=value, on_release=lambda c: self.select(c.value)))
+        set_chips(self.ids.kinds, KINDS, self.select)
         self.select("")
 
     def select(self, kind: str) -> None:
         self.kind = kind
-        for c in self.ids.kinds.children:
-            c.selected = c.value == kind
+        select_chip(self.ids.kinds, kind)
         self.ids.list.start(lambda m, after: m.assets_page(kind=kind or None, after=after), asset_row)
 
+    def spoken(self) -> list[tuple[str, str]]:
+        out = [("", self.frame_title()), ("", f"正在看：{self.kind or '全部资产和资源'}")]
+        for row in self.ids.list.shown_rows():
+            out += row_spoken(row)
+        return out
 
+
+assert listtools  # kv: ToolRow, ToTopButton
 Builder.load_file(os.path.join(os.path.dirname(__file__), "assets.kv"))

@@ -1,5 +1,9 @@
 """财务收支: year and month chips with income/expense/balance totals and a paged list of voucher
-lines (newest first); one line's detail is kiosk.screens.finance_detail."""
+lines (newest first); one line's detail is kiosk.screens.finance_detail.
+
+跳到日期 jumps within the list shown: to a month of the year (全年), or to the 上旬, 中旬 or
+下旬 of the month chosen; the rows before it stay loaded, so dragging back up shows them.
+"""
 from __future__ import annotations
 
 import os
@@ -7,11 +11,16 @@ import os
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 
-from kiosk.formatting import date_cn, money
 from kiosk import receipts
+from kiosk.formatting import date_cn, money
 from kiosk.receipts import DIRECTION
+from kiosk.screens import listtools
+from kiosk.screens.listtools import JumpDialog, chip_values, chosen, select_chip
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
-from kiosk.screens.widgets import Chip, KioskScreen, rich
+from kiosk.screens.widgets import Chip, KioskScreen, rich, row_spoken
+
+#: 跳到日期 within a month: (label, first day, last day)
+THIRDS = (("下旬（21日以后）", 21, 31), ("中旬（11日—20日）", 11, 20), ("上旬（1日—10日）", 1, 10))
 
 
 def _with_plain_names(m, rows, cache: dict) -> list:
@@ -35,6 +44,7 @@ def finance_row(r: dict) -> dict:
         "side_tone": "income" if r["direction"] == "income" else "expense",
         "target": "finance_detail",
         "rec_id": r["id"],
+        "date": r["date"],
     }
 
 
@@ -47,17 +57,24 @@ class FinanceScreen(KioskScreen):
     def __init__(self, **kw):
         super().__init__(**kw)
         self._names: dict = {}  # account code → plain name (used on the worker only)
+        self.jump_dialog = None
+        self.months: list[int] = []
 
     def open(self, **params):
         self.totals_text = ""
         self.load(lambda m: m.finance_years(), self._got_years)
 
+    def on_leave(self, *args):
+        if self.jump_dialog is not None:
+            self.jump_dialog.dismiss(animation=False)
+
     def _got_years(self, years):
         box = self.ids.years
-        if _chip_values(box) != list(years):  # chips are kept while they stay the same
+        if chip_values(box) != list(years):  # chips are kept while they stay the same
             box.clear_widgets()
+            pick = chosen(lambda y: self.select(y, 0))
             for y in years:
-                box.add_widget(Chip(text=f"{y}年", value=y, on_release=lambda c: self.select(c.value, 0)))
+                box.add_widget(Chip(text=f"{y}年", value=y, on_release=lambda c: pick(c.value)))
         if years:
             self.select(years[0], 0)
         else:
@@ -66,8 +83,7 @@ class FinanceScreen(KioskScreen):
     def select(self, year: int, month: int) -> None:
         """Show ``year`` (and ``month``, 0 = whole year): chips, totals and the first page."""
         self.year, self.month = year, month
-        for c in self.ids.years.children:
-            c.selected = c.value == year
+        select_chip(self.ids.years, year)
         mo = month or None
         self.load(lambda m: (m.finance_months(year), m.finance_totals(year, mo)), self._got_period)
         names = self._names
@@ -76,27 +92,71 @@ class FinanceScreen(KioskScreen):
 
     def _got_period(self, res):
         months, t = res
-        if _chip_values(self.ids.months) != [0] + list(months):
+        self.months = list(months)
+        if chip_values(self.ids.months) != [0] + list(months):
             box = self.ids.months
             box.clear_widgets()
-            box.add_widget(Chip(text="全年", value=0, on_release=lambda c: self.select(self.year, 0)))
+            pick = chosen(lambda mth: self.select(self.year, mth))
+            box.add_widget(Chip(text="全年", value=0, on_release=lambda c: pick(c.value)))
             for mth in months:
-                box.add_widget(Chip(text=f"{mth}月", value=mth, on_release=lambda c: self.select(self.year, c.value)))
-        for c in self.ids.months.children:
-            c.selected = c.value == self.month
-        period = f"{self.year}年" + (f"{self.month}月" if self.month else "全年")
+                box.add_widget(Chip(text=f"{mth}月", value=mth, on_release=lambda c: pick(c.value)))
+        select_chip(self.ids.months, self.month)
         self.totals = t
         self.ids.income.text = rich(f"收入 {money(t.income)}")
         self.ids.expense.text = rich(f"支出 {money(t.expense)}")
         self.ids.balance.text = rich(f"结余 {money(t.balance)}")
-        self.totals_text = rich(f"{period} 共 {t.count} 笔")
+        self.totals_text = rich(f"{self.period_text()} 共 {t.count} 笔")
         year, month = self.year, self.month
         self.ids.print_btn.build = (lambda m, link: receipts.finance_month_from(m, year, month, link)) if month else None
 
+    def period_text(self) -> str:
+        return f"{self.year}年" + (f"{self.month}月" if self.month else "全年")
 
-def _chip_values(box) -> list:
-    """The values of the chips in ``box``, left to right (Kivy keeps children in reverse)."""
-    return [c.value for c in reversed(box.children)]
+    # ---- 跳到日期 ---------------------------------------------------------------------------
+    def open_jump(self) -> None:
+        """跳到日期: months of the year (全年) or the thirds of the month shown."""
+        year, month = self.year, self.month
+        if not year:
+            return
+        if not month:
+            items = [(f"{m}月", ("month", m), True) for m in sorted(self.months, reverse=True)]
+            self._open_jump_dialog(f"跳到{year}年的哪个月？", items)
+            return
+
+        def got(days):
+            have = set(days)
+            items = [(label, ("days", lo, hi), any(lo <= d <= hi for d in have)) for label, lo, hi in THIRDS]
+            self._open_jump_dialog(f"跳到{year}年{month}月的哪一段？", items)
+
+        self.load(lambda m: m.finance_days(year, month), got)
+
+    def _open_jump_dialog(self, title: str, items) -> None:
+        dlg = self.jump_dialog = JumpDialog(self.jump)
+        dlg.title = title
+        dlg.items = items
+        dlg.open()
+
+    def jump(self, where) -> None:
+        """Jump within the list to ``("month", m)`` or ``("days", first, last)``: its newest
+        line at the top (lines are newest first)."""
+        prefix = f"{self.year:04d}-{self.month:02d}" if self.month else f"{self.year:04d}"
+        if where[0] == "month":
+            last = f"{self.year:04d}-{where[1]:02d}-31"
+        else:
+            last = f"{prefix}-{where[2]:02d}"
+        self.ids.list.jump_to(lambda row: row.get("date", "") <= last)
+
+    # ---- 朗读 -------------------------------------------------------------------------------
+    def spoken(self) -> list[tuple[str, str]]:
+        """Title, period and count, the three totals, then the lines shown on screen."""
+        out = [("", self.frame_title())]
+        t = getattr(self, "totals", None)
+        if t is not None and self.year:
+            out.append(("", f"{self.period_text()}，共 {t.count} 笔"))
+            out += [("收入", money(t.income)), ("支出", money(t.expense)), ("结余", money(t.balance))]
+        for row in self.ids.list.shown_rows():
+            out += row_spoken(row)
+        return out
 
 
 def _page_with_names(m, year, month, after, names):
@@ -105,4 +165,5 @@ def _page_with_names(m, year, month, after, names):
     return page
 
 
+assert listtools  # the kv below uses ToTopButton and ChipBar
 Builder.load_file(os.path.join(os.path.dirname(__file__), "finance.kv"))

@@ -24,7 +24,10 @@ def finance_detail_pairs(r: dict) -> list[tuple[str, str | None]]:
         ("摘要", r["summary"]),
         ("收支", DIRECTION[r["direction"]]),
         ("金额", f"{money(r['amount'])}（{amount_in_capitals(r['amount'])}）"),
-        ("科目", f"{account} {r['account_code']}"),
+        # the name villagers read; the code labelled on its own line (to compare with the
+        # books), never a bare number after the name
+        ("科目", account),
+        ("科目代码", r["account_code"]),
         ("经手人", r["handler"]),
         ("审核人", f"{r['reviewer']}（村务监督委员会）"),
         ("审批人", r["approver"]),
@@ -53,6 +56,10 @@ class FinanceDetailScreen(Flagged, DetailScreen):
 
     def receipt(self, r, info, link=None):
         return receipts.finance_line(r, info, link)
+
+    def pairs(self, r):
+        """As shown, but the amount once (not again in capitals)."""
+        return [("金额", f"{money(r['amount'])}") if k == "金额" else (k, v) for k, v in finance_detail_pairs(r)]
 
 
 Builder.load_file(os.path.join(os.path.dirname(__file__), "finance_detail.kv"))

@@ -23,7 +23,7 @@ import kiosk.screens.service_detail  # noqa: F401  (StepRow)
 from kiosk import personal, receipts
 from kiosk.formatting import date_cn, money
 from kiosk.screens.printing import PrintButton  # noqa: F401  (used in mine.kv)
-from kiosk.screens.widgets import KioskScreen, make, rich
+from kiosk.screens.widgets import KioskScreen, make, rich, to_top, unrich
 
 log = logging.getLogger("kiosk.mine")
 
@@ -105,6 +105,8 @@ class MineScreen(KioskScreen):
     # ---- showing ----------------------------------------------------------------------------
     def _show(self, rec) -> None:
         self.records = rec
+        to_top(self)  # each holder's records start at their top, not where the last one scrolled
+        App.get_running_app().nav.activity()  # the records just appeared: the idle time starts now
         self.greeting = rich(rec.greeting)
         if rec.empty:
             self.phase = "empty"
@@ -130,6 +132,27 @@ class MineScreen(KioskScreen):
                 sbox.add_widget(make('StepRow', no=str(i + 1), step=rich(st.get("step", "")),
                                      when=rich(date_cn(st["date"]) if st.get("date") else ""),
                                      note=rich(st.get("note") or ""), first=i == 0, last=i == len(steps) - 1))
+
+    def spoken(self) -> list[tuple[str, str]]:
+        """What the screen says: the prompt or message, or the holder's totals, each year's
+        payments and each service result. The holder's name is not read out loud (others
+        may stand nearby); it is on the screen."""
+        out = [("", self.frame_title())]
+        rec = self.records
+        if self.phase != "shown" or rec is None:
+            prompt = self.ids.prompt.text if self.phase != "shown" else ""
+            for t in (self.message, prompt, unrich(self.ids.explain.text)):
+                if t and t.strip():
+                    out.append(("", unrich(t).replace("\n", "")))
+            return out
+        out.append(("", unrich(self.summary)))
+        for y in rec.years:
+            out.append(("", f"{y.year}年，共 {y.count} 笔，合计 {money(y.amount)}"))
+            for pay in rec.payments_in(y.year):
+                out.append(("", f"{pay['item']}，{pay['period']}，{date_cn(pay['paid_on'])}发放，{money(pay['amount'])}"))
+        for sv in rec.services:
+            out.append(("办事结果", f"{sv['power_name']}，{sv['result']}，{date_cn(sv['decided_on'])}办结"))
+        return out
 
     def print_payments(self) -> None:
         rec = self.records

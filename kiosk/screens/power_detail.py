@@ -198,6 +198,11 @@ class PowerDetailScreen(Flagged, DetailScreen):
     def fetch(self, m, id):
         return m.power_get(id)
 
+    def pairs(self, p):
+        """朗读: the item's fields, then its procedure's steps in order."""
+        steps = "，".join(s["label"] for s in p.get("steps") or [] if s.get("label"))
+        return power_pairs(p) + ([("办理流程", steps)] if steps else [])
+
     def show(self, p):
         self.title = p["name"]
         info = App.get_running_app().info

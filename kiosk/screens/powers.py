@@ -6,7 +6,9 @@ import os
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 
-from kiosk.screens.widgets import Chip, KioskScreen, rich
+from kiosk.screens import listtools
+from kiosk.screens.listtools import select_chip, set_chips
+from kiosk.screens.widgets import KioskScreen, rich, row_spoken
 
 CLASSES = ("重大决策", "日常管理", "便民服务")
 
@@ -22,23 +24,26 @@ class PowersScreen(KioskScreen):
     klass = StringProperty("")
 
     def open(self, **params):
-        box = self.ids.classes
-        if not box.children:
-            for label, value in (("全部", ""),) + tuple((c, c) for c in CLASSES):
-                box.add_widget(Chip(text=label, value=value, on_release=lambda c: self.select(c.value)))
+        set_chips(self.ids.classes, (("全部", ""),) + tuple((c, c) for c in CLASSES), self.select)
         self.select("")
 
     def select(self, klass: str) -> None:
         self.klass = klass
-        for c in self.ids.classes.children:
-            c.selected = c.value == klass
-        self.ids.list.data = []
+        select_chip(self.ids.classes, klass)
+        self.ids.list.show_rows([])
         # the power list is short (tens of items): one call, still off the main thread
         self.load(lambda m: m.powers(klass or None), self._got)
 
     def _got(self, rows):
-        self.ids.list.data = [dict(power_row(r), index=i) for i, r in enumerate(rows)]
-        self.ids.list.scroll_y = 1
+        self.ids.list.show_rows([power_row(r) for r in rows])
+
+    def spoken(self) -> list[tuple[str, str]]:
+        n = len(self.ids.list.data)
+        out = [("", self.frame_title()), ("", f"{self.klass or '全部事项'}，共 {n} 项")]
+        for row in self.ids.list.shown_rows():
+            out += row_spoken(row)
+        return out
 
 
+assert listtools  # kv: ToolRow, ToTopButton
 Builder.load_file(os.path.join(os.path.dirname(__file__), "powers.kv"))

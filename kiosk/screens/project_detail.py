@@ -72,6 +72,16 @@ class ProjectDetailScreen(Flagged, DetailScreen):
     def receipt(self, p, info, link=None):
         return receipts.project(p, info, link)
 
+    def pairs(self, p):
+        """The stage it has reached (进行中 or 已完成), then the money and the parties."""
+        states = stage_states(p.get("stages") or [])
+        reached = [(name, state, rec) for name, state, rec in states if rec is not None]
+        where = []
+        if reached:
+            name, state, rec = reached[-1]
+            where = [("当前阶段", f"{name}，{'进行中' if state == 'current' else '已完成'}，{date_cn(rec['date'])}")]
+        return where + project_pairs(p)
+
     def show(self, p):
         self.title = p["name"]
         for name, state, rec in stage_states(p.get("stages") or []):

@@ -42,6 +42,13 @@ class ServiceDetailScreen(Flagged, DetailScreen):
     def receipt(self, r, info, link=None):
         return receipts.service(r, info, link)
 
+    def pairs(self, r):
+        """The application's fields, then each step in order."""
+        steps = [(f"第{i + 1}步", "，".join(x for x in (s.get("step", ""), date_cn(s["date"]) if s.get("date") else "",
+                                                         s.get("note") or "") if x))
+                 for i, s in enumerate(r.get("steps") or [])]
+        return service_pairs(r) + steps
+
     def show(self, r):
         self.title = f"{r['power_name']} · {r['result']}"
         kv_rows(self.ids.rows, service_pairs(r))

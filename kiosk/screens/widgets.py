@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -67,6 +68,15 @@ def rich(text, bold: bool = False) -> str:
         name = _font_names.get(path, MAIN_FONT)
         out.append(esc if name == MAIN_FONT else f"[font={name}]{esc}[/font]")
     return "".join(out)
+
+
+def unrich(markup) -> str:
+    """Markup as made by :func:`rich` → the plain text a person reads (tags dropped, Kivy's
+    escapes undone, U+00A0 back to a space)."""
+    if not markup:
+        return ""
+    s = re.sub(r"\[/?(?:b|i|u|s|font|size|color|sub|sup|ref|anchor)(?:=[^\]]*)?\]", "", str(markup))
+    return s.replace("&bl;", "[").replace("&br;", "]").replace("&amp;", "&").replace("\u00a0", " ")
 
 
 def theme() -> Theme:
@@ -357,6 +367,22 @@ class KioskScreen(Screen):
     def open(self, **params) -> None:  # pragma: no cover - overridden
         pass
 
+    def frame_title(self) -> str:
+        """The title in the screen's header, as plain text."""
+        frame = next((w for w in self.children if isinstance(w, ScreenFrame)), None)
+        return unrich(frame.title if frame is not None else self.title).strip()
+
+    def spoken(self) -> list[tuple[str, str]]:
+        """What 朗读 reads on this screen, in reading order: ``(label, text)`` pairs of plain
+        text as shown — the title first (label ""), then the period and totals, then the
+        record's fields (``("金额", "1,200.00 元")``); a label "" makes a sentence of its own.
+        kiosk.speech turns them into speech (``SpeechService.speak_fields``: 科目代码 and
+        指纹 are not read, phone numbers and 凭证号 digit by digit).
+
+        This default reads the title and every text shown in the screen's body, top to
+        bottom and left to right; screens with a record or a list say it better."""
+        return [("", self.frame_title())] + [("", t) for t in shown_texts(self, skip_frame=True)]
+
     def prebuild(self) -> None:
         """Called once while the kiosk is idle after the screen was built ahead of use:
         create widgets its first page will need (see :func:`warm_pool`)."""
@@ -398,6 +424,8 @@ class DetailScreen(KioskScreen):
     cleared = ("rows",)
     #: the record shown (a dict from the mirror), None before or when not found
     record = None
+    #: the record asked for is not in the data (没有这条记录 shown)
+    missing = False
 
     def fetch(self, mirror, id):  # pragma: no cover - overridden
         """The record ``id`` from ``mirror`` (runs on the worker), or None."""
@@ -418,13 +446,26 @@ class DetailScreen(KioskScreen):
 
     def open(self, id=None, **params):
         self.printable = False
+        self.record, self.missing = None, False
         self.clear()
+        to_top(self)  # every record opens at its top, not where the last visitor left off
         self.title = self.heading
         self.load(lambda m: self.fetch(m, id), self._got)
+
+    def pairs(self, record: dict) -> list[tuple[str, str | None]]:
+        """The record's fields as shown, in order (for :meth:`spoken`)."""
+        return []
+
+    def spoken(self) -> list[tuple[str, str]]:
+        """The title, then the record's fields in order (:meth:`pairs`)."""
+        if self.record is None:
+            return [("", self.frame_title() or self.heading)] + ([("", "没有这条记录")] if self.missing else [])
+        return [("", self.frame_title())] + [(k, str(v)) for k, v in self.pairs(self.record) if v not in (None, "")]
 
     def _got(self, record):
         self.record = record
         if record is None:
+            self.missing = True
             kv_rows(self.ids.rows, [("", "没有这条记录")])
             return
         self.show(record)
@@ -578,6 +619,12 @@ class ListRow(ButtonBehavior, PBox):
     target = StringProperty("")
     rec_id = StringProperty("")
     index = NumericProperty(0)
+    #: the row's date (ISO 8601), for a jump by date; "" when it has none
+    date = StringProperty("")
+
+    def spoken(self) -> list[tuple[str, str]]:
+        """The row as 朗读 reads it: title, the line below it, the right-hand text."""
+        return row_spoken({"title": self.title, "sub": self.sub, "side": self.side})
 
     #: the largest share of a row's width the side text takes beside the title
     SIDE_SHARE = 0.45
@@ -585,8 +632,23 @@ class ListRow(ButtonBehavior, PBox):
     GAP_MM = 4
 
     def on_release(self):
+        app = App.get_running_app()
+        # while 朗读 is on, a tap reads the row; a second tap on the row being read opens it
+        if getattr(app, "reading", False) and app.read_item(("row", self.target, self.rec_id, self.title), self.spoken()):
+            return
         if self.target:
-            App.get_running_app().go(self.target, id=self.rec_id)
+            app.go(self.target, id=self.rec_id)
+
+
+def row_spoken(data: dict) -> list[tuple[str, str]]:
+    """A list row's data (``title``, ``sub``, ``side`` markup) as ``(label, text)`` pairs
+    for 朗读; the " · " between parts of a line becomes a pause."""
+    out = []
+    for key in ("title", "sub", "side"):
+        text = unrich(data.get(key, "")).strip()
+        if text:
+            out.append(("", "，".join(p.strip() for p in text.split(" · ") if p.strip())))
+    return out
 
     @classmethod
     def geometry(cls, width: float, title: str, sub: str, side: str, th: Theme) -> tuple:
@@ -744,22 +806,40 @@ class PagedList(RecycleView):
 
     ``fetch(mirror, after) -> Page`` runs on the worker; ``to_row(record) -> dict`` builds a
     row's data (ListRow properties) on the main thread.
+
+    A page appended below keeps every row shown where it was: Kivy's ScrollView keeps
+    ``scroll_y`` (a fraction of the scrollable height) when its content grows, so each new
+    page moved the rows under a dragging finger down by most of a page (a slow drag through
+    a year's 财务收支 jumped ~190 rows, pages loading one after another while the fraction
+    stayed near the end). :meth:`_content_resized` turns the fraction back into the same
+    distance from the top.
     """
 
     empty_text = StringProperty("没有记录")
     exhausted = BooleanProperty(False)
+    #: whether the list is scrolled down by more than a screenful (the 回到顶部 button shows)
+    scrolled_down = BooleanProperty(False)
+    #: the next page is asked for when fewer than this many view heights are left below
+    MORE_WITHIN_VIEWS = 2.0
 
     def __init__(self, **kw):
+        # rows never scroll sideways; with horizontal scrolling on, a drag starting in the
+        # bottom bar_width of the list was taken for the (invisible) horizontal bar and
+        # moved nothing
+        kw.setdefault("do_scroll_x", False)
         super().__init__(**kw)
         self._fetch = None
         self._to_row = None
         self._next = None
         self._busy = False
         self._gen = 0
-        self.bind(scroll_y=self._maybe_more)
+        self._content_h = 0.0
+        self._content_rows = 0  # rows the content height was last measured with
+        self._after_page = None  # called once the next page has arrived (jump_to)
+        self.bind(scroll_y=self._maybe_more, viewport_size=self._content_resized, height=self._maybe_more)
 
     def start(self, fetch, to_row) -> None:
-        """Forget the rows and load the first page.
+        """Forget the rows and load the first page, scrolled to the top.
 
         The old rows stay until the first page replaces them (the app keeps a tapped screen
         back until its data arrived), so rows whose text did not change are not rendered
@@ -767,12 +847,29 @@ class PagedList(RecycleView):
         self._fetch, self._to_row = fetch, to_row
         self._gen += 1
         self._next = None
+        self._after_page = None
         self.exhausted = False
-        self.scroll_y = 1
+        self.to_top()
         self._busy = False
         gen = self._gen
         Clock.schedule_once(lambda dt: self._drop_stale(gen), self.STALE_S)
         self._request(None)
+
+    def show_rows(self, rows: list[dict]) -> None:
+        """Show ``rows`` (all of a short list, e.g. the power list) at the top."""
+        self._gen += 1
+        self._fetch, self._next, self._busy, self._after_page = None, None, False, None
+        self.exhausted = True
+        self.data = [dict(r, index=i) for i, r in enumerate(rows)]
+        self.to_top()
+
+    def to_top(self) -> None:
+        """回到顶部: the first row at the top, any fling stopped."""
+        eff = self.effect_y
+        if eff is not None:
+            eff.velocity = 0
+        self.scroll_y = 1
+        self._update_effect_y_bounds()
 
     #: seconds the previous rows may stay while the first page of a new listing loads
     STALE_S = 0.2
@@ -799,17 +896,96 @@ class PagedList(RecycleView):
                 self.data.extend(rows)
             self._next = page.next
             self.exhausted = page.next is None
+            then, self._after_page = self._after_page, None
             Clock.schedule_once(self._maybe_more, 0)
+            if then is not None:
+                then()
 
         App.get_running_app().data.submit(lambda m: fetch(m, after), done)
 
+    def _content_resized(self, _inst, size) -> None:
+        """The rows' height changed (a page appended, the first page shown, rows made taller
+        by 大字): keep the same row at the top, at the same place, so the rows shown stay
+        under the finger. A page appended below changes nothing above: the distance from
+        the top stays. The same rows grown or shrunk (大字) scale it by their new height."""
+        old, new = self._content_h, float(size[1])
+        old_n, new_n = self._content_rows, len(self.data)
+        self._content_h, self._content_rows = new, new_n
+        if old <= 0 or new == old:
+            return
+        h = self.height
+        old_range, new_range = old - h, new - h
+        if old_range <= 0 or new_range <= 0:
+            return
+        from_top = (1.0 - self.scroll_y) * old_range  # px scrolled down (overscroll included)
+        if old_n and new_n == old_n:
+            from_top *= new / old  # the same rows, each as much taller
+        self.scroll_y = 1.0 - from_top / new_range
+        self._update_effect_y_bounds()  # the scroll effect (drag, fling) continues from here
+
+    def jump_to(self, match, done=None) -> None:
+        """Scroll so that the first row whose data ``match(row)`` accepts is at the top,
+        loading the pages before it (so dragging back up shows every row above); with no
+        such row, the end of the list. ``done(index)`` is called once there."""
+        gen = self._gen
+
+        def attempt():
+            if gen != self._gen:  # the list was started anew meanwhile
+                return
+            i = next((i for i, r in enumerate(self.data) if match(r)), None)
+            if i is None and not self.exhausted and self._fetch is not None:
+                self._after_page = attempt
+                if not self._busy:
+                    self._request(self._next)
+                return
+            if i is None:
+                i = max(0, len(self.data) - 1)
+            self.scroll_to_index(i, done)
+
+        attempt()
+
+    def scroll_to_index(self, i: int, done=None, _tries: int = 20) -> None:
+        """Put row ``i`` at the top of the view (or scroll as far as the list goes), once the
+        layout has placed it."""
+        lm = self.layout_manager
+        opts = getattr(lm, "view_opts", None) or []
+        if len(opts) != len(self.data) or not opts or abs(self._content_h - lm.height) > 0.5:
+            if _tries:
+                Clock.schedule_once(lambda _dt: self.scroll_to_index(i, done, _tries - 1), 0)
+            return
+        i = max(0, min(i, len(opts) - 1))
+        top_i = opts[i]["pos"][1] + opts[i]["size"][1]
+        rng = self._content_h - self.height
+        if self.effect_y is not None:
+            self.effect_y.velocity = 0
+        self.scroll_y = 1.0 if rng <= 0 else max(0.0, min(1.0, 1.0 - (self._content_h - top_i) / rng))
+        self._update_effect_y_bounds()
+        if done is not None:
+            done(i)
+
+    def shown_rows(self) -> list[dict]:
+        """The data of the rows wholly inside the view now, top to bottom."""
+        opts = getattr(self.layout_manager, "view_opts", None) or []
+        if len(opts) != len(self.data):
+            return []
+        bottom = max(0.0, self.scroll_y * (self._content_h - self.height)) if self._content_h > self.height else self._content_h - self.height
+        top = bottom + self.height
+        out = [(o["pos"][1], d) for o, d in zip(opts, self.data)
+               if o["pos"][1] >= bottom - 0.5 and o["pos"][1] + o["size"][1] <= top + 0.5]
+        return [d for _, d in sorted(out, key=lambda t: -t[0])]
+
+    def below_px(self) -> float:
+        """Pixels of rows below the view (0 at the end)."""
+        return max(0.0, self.scroll_y * (self._content_h - self.height))
+
     def _maybe_more(self, *_):
+        top_gap = (1.0 - self.scroll_y) * max(0.0, self._content_h - self.height)
+        self.scrolled_down = top_gap > self.height
         if self._busy or self.exhausted or self._fetch is None or self._next is None:
             return
-        # near the end: the last screenful, or the content does not fill the view yet
-        view_h = self.height
-        content_h = self.children[0].height if self.children else 0
-        if content_h <= view_h * 1.5 or self.scroll_y <= 0.25:
+        # near the end: fewer than MORE_WITHIN_VIEWS screenfuls below, or the rows do not
+        # fill the view yet
+        if self._content_h <= self.height or self.below_px() < self.height * self.MORE_WITHIN_VIEWS:
             self._request(self._next)
 
 
@@ -898,3 +1074,66 @@ def make(cls_name: str, **props):
     for k, v in props.items():
         setattr(w, k, v)
     return w
+
+
+def to_top(root) -> None:
+    """Scroll every scrolling view in ``root``'s tree to its top (and left edge), stopping
+    any fling: a screen opened anew starts at its beginning."""
+    for w in _walk(root):
+        if isinstance(w, ScrollView):
+            for eff in (w.effect_x, w.effect_y):
+                if eff is not None:
+                    eff.velocity = 0
+            if isinstance(w, PagedList):
+                w.to_top()
+            else:
+                w.scroll_y, w.scroll_x = 1, 0
+                w._update_effect_bounds()
+
+
+def _walk(w):
+    yield w
+    for c in w.children:
+        yield from _walk(c)
+
+
+def _visible(w, stop) -> bool:
+    while w is not None and w is not stop:
+        if w.opacity == 0 or w.width <= 0 or w.height <= 0:
+            return False
+        w = w.parent
+    return True
+
+
+def shown_texts(root, skip_frame: bool = False) -> list[str]:
+    """The plain texts of the labels shown in ``root`` (visible, inside the window), top to
+    bottom then left to right; with ``skip_frame`` not the frame's header, banner and
+    footer. For :meth:`KioskScreen.spoken`."""
+    from kivy.core.window import Window
+
+    found = []
+    for w in _walk(root):
+        if skip_frame and isinstance(w, _FramePart) and not isinstance(w, FrameBody):
+            continue
+        if not isinstance(w, Label) or not w.text or not _visible(w, root):
+            continue
+        if skip_frame and any(isinstance(a, (FrameHeader, FrameBanner, FrameFooter)) for a in _ancestors(w, root)):
+            continue
+        x, y = w.to_window(w.x, w.y)
+        if y + w.height <= 0 or y >= Window.height or x + w.width <= 0 or x >= Window.width:
+            continue
+        text = unrich(w.text).strip()
+        if text:
+            found.append((-(y + w.height), x, text))
+    out: list[str] = []
+    for _, _, text in sorted(found, key=lambda t: (round(t[0]), t[1])):
+        if text not in out:
+            out.append(text)
+    return out
+
+
+def _ancestors(w, stop):
+    w = w.parent
+    while w is not None and w is not stop and w is not w.parent:
+        yield w
+        w = w.parent

@@ -23,8 +23,9 @@ class Services:
             replacing a service (tests, the benchmark).
     """
 
-    #: started after the first screen, in this order (stopped in reverse)
-    BACKGROUND = ("updates", "card", "printer", "integrity")
+    #: started after the first screen, in this order (stopped in reverse); speech last: its
+    #: warm-up (reading tables, one espeak-ng run) is not needed before a first tap on 朗读
+    BACKGROUND = ("updates", "card", "printer", "integrity", "speech")
 
     def __init__(self, bus: EventBus, home: Path, cfg: dict, opener=None,
                  overrides: dict[str, Callable[[EventBus], object]] | None = None):
@@ -57,6 +58,10 @@ class Services:
             from kiosk.services.pin import PinService
 
             return PinService(self.bus, self.home)
+        if name == "speech":
+            from kiosk.services.speech import SpeechService
+
+            return SpeechService(self.bus, self.cfg)
         raise KeyError(name)
 
     def get(self, name: str):
@@ -87,6 +92,11 @@ class Services:
     @property
     def pin(self):
         return self.get("pin")
+
+    @property
+    def speech(self):
+        """朗读 (kiosk.services.speech.SpeechService): ``speak_fields``, ``cancel``."""
+        return self.get("speech")
 
     def replace(self, name: str, svc):
         """Put ``svc`` in place of service ``name`` (stopping the old one; ``svc`` is started

@@ -351,7 +351,7 @@ function pairs(kind, r) {
     const plain = r.plain_name || r.account_name;
     const account = plain === r.account_name ? plain : `${plain}（${r.account_name}）`;
     return [["日期", dateCn(r.date)], ["凭证号", r.voucher_no], ["摘要", r.summary], ["收支", DIRECTION[r.direction]],
-      ["金额", `${money(r.amount)}（${amountInCapitals(r.amount)}）`], ["科目", `${account} ${r.account_code}`],
+      ["金额", `${money(r.amount)}（${amountInCapitals(r.amount)}）`], ["科目", account], ["科目代码", r.account_code],
       ["经手人", r.handler], ["审核人", `${r.reviewer}（村务监督委员会）`], ["审批人", r.approver], ["审批程序", r.approval_level],
       ["附件", `${r.attachments} 张`],
       ["红字冲销", r.reverses ? `冲销 ${dateCn(r.reverses.date)} 凭证号 ${r.reverses.voucher_no} ${r.reverses.summary} ${money(r.reverses.amount)}` : null]];
