@@ -640,16 +640,6 @@ class ListRow(ButtonBehavior, PBox):
             app.go(self.target, id=self.rec_id)
 
 
-def row_spoken(data: dict) -> list[tuple[str, str]]:
-    """A list row's data (``title``, ``sub``, ``side`` markup) as ``(label, text)`` pairs
-    for 朗读; the " · " between parts of a line becomes a pause."""
-    out = []
-    for key in ("title", "sub", "side"):
-        text = unrich(data.get(key, "")).strip()
-        if text:
-            out.append(("", "，".join(p.strip() for p in text.split(" · ") if p.strip())))
-    return out
-
     @classmethod
     def geometry(cls, width: float, title: str, sub: str, side: str, th: Theme) -> tuple:
         """``(stacked, text_width, side_width, height)`` of a row ``width`` px wide."""
@@ -667,6 +657,17 @@ def row_spoken(data: dict) -> list[tuple[str, str]]:
             (text_size_of(sub, text_w, th.fonts["body"])[1] if sub else 0)
         body = text_h + side_h if stacked else max(text_h, side_h)
         return stacked, text_w, side_w, max(th.target, body + 2 * th.mm(cls.PAD_MM[1]))
+
+
+def row_spoken(data: dict) -> list[tuple[str, str]]:
+    """A list row's data (``title``, ``sub``, ``side`` markup) as ``(label, text)`` pairs
+    for 朗读; the " · " between parts of a line becomes a pause."""
+    out = []
+    for key in ("title", "sub", "side"):
+        text = unrich(data.get(key, "")).strip()
+        if text:
+            out.append(("", "，".join(p.strip() for p in text.split(" · ") if p.strip())))
+    return out
 
 
 class RowsLayout(RecycleBoxLayout):
