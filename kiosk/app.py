@@ -20,9 +20,10 @@ from pathlib import Path
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 
 from kiosk.navigation import PERSONAL, Navigator
+from kiosk.screens import restyle
 from kiosk.services import events as ev
 from kiosk.services.bus import EventBus
 from kiosk.services.registry import Services
@@ -77,7 +78,9 @@ class KioskApp(App):
 
     Kivy properties (kv binds to them): ``footer_text``, ``footer_stale``, ``banner_text``,
     ``place_text``, ``village_name``, ``state`` (``starting`` | ``nodata`` | ``ready``),
-    ``multi_village``, ``info`` (the MirrorInfo shown, or None), ``reading`` (朗读 on).
+    ``multi_village``, ``info`` (the MirrorInfo shown, or None), ``theme`` (sizes and
+    palette: kiosk.screens.theme.Theme), ``text_scale`` (1.0 标准, 1.25 大字, 1.5 特大字),
+    ``high_contrast`` (高对比: light text on black), ``reading`` (朗读 on).
     """
 
     title = "村务公开查询终端"
@@ -89,6 +92,11 @@ class KioskApp(App):
     state = StringProperty("starting")
     multi_village = BooleanProperty(False)
     info = ObjectProperty(None, allownone=True)
+    # rebind: kv rules read through it (app.theme.fonts[...], app.theme.mm(4)); Kivy binds
+    # such a chain to an intermediate property only when that property rebinds
+    theme = ObjectProperty(None, allownone=True, rebind=True)
+    text_scale = NumericProperty(1.0)
+    high_contrast = BooleanProperty(False)
     #: 朗读 is reading (from the tap until the end, a second tap, navigation, idle or a card
     #: taken away): the 朗读 button shows it as on
     reading = BooleanProperty(False)
@@ -147,14 +155,19 @@ class KioskApp(App):
 
         from kiosk.screens.manager import InstantTransition, LazyScreenManager
         from kiosk.screens.overlays import IdleCountdown, Notice
+        from kiosk.screens.palette import C
         from kiosk.screens.speaker import Speaker
-        from kiosk.screens.theme import COLORS, theme_for
         from kiosk.screens.widgets import register_fonts
         from kiosk.screens.workahead import WorkAhead
 
         register_fonts()
-        Window.clearcolor = COLORS["bg"]  # the page colour; screens do not paint it again
-        self.theme = theme_for(self.cfg["panel"])
+        C.use("default")
+        Window.clearcolor = C.bg  # the page colour; screens do not paint it again
+        self.panel = dict(self.cfg["panel"])
+        self.theme = self._make_theme()
+        # a trigger: a new panel is set (set_display) together with its window size once
+        self._resized = Clock.create_trigger(self._window_resized, -1)
+        Window.bind(size=self._resized)
         self.sm = LazyScreenManager(SCREENS, transition=InstantTransition())
         self.sm.current = "nodata"
         self.work_ahead = WorkAhead(self, SCREENS)
@@ -288,6 +301,7 @@ class KioskApp(App):
         self.last_nav = time.monotonic()
         scr = self.sm.get_screen(name)
         scr.warmed_for = self.work_ahead.key()  # what it shows now is what warming would prepare
+        restyle.before_show(scr)  # text it put off while the text size changed
         scr.open(**params)
         self._pending_show = None
         if not self.busy:
@@ -308,6 +322,7 @@ class KioskApp(App):
         self._sync_state()
         self._pending_show = None
         self.last_nav = time.monotonic()
+        restyle.before_show(self.sm.get_screen(name))
         self.sm.current = name
 
     def _data_idle(self) -> None:
@@ -325,14 +340,85 @@ class KioskApp(App):
         if self.sm.current == shown:
             self.sm.current = name
 
+    # ---- text size, contrast, panel (the frame header's controls) ---------------------------
+    def _make_theme(self, scale: float | None = None, contrast: str | None = None):
+        from kivy.core.window import Window
+
+        from kiosk.screens.theme import theme_for
+
+        return theme_for(self.panel, self.text_scale if scale is None else scale,
+                         ("high" if self.high_contrast else "default") if contrast is None else contrast,
+                         window_px=tuple(Window.size))
+
+    def set_display(self, text_scale: float | None = None, high_contrast: bool | None = None,
+                    panel: dict | None = None) -> None:
+        """Change the text scale (1.0, 1.25 大字, 1.5 特大字), 高对比 and/or the panel
+        (``config["panel"]``: a screenshot or test of another panel) and redraw.
+
+        The screen on display is redrawn at the next frame; screens off the window render
+        their text when the kiosk is idle, or when they are shown (kiosk.screens.restyle).
+
+        Raises:
+            ValueError: an unknown text scale or a bad panel size.
+        """
+        from kivy.core.window import Window
+
+        from kiosk.screens.palette import C
+
+        scale = self.text_scale if text_scale is None else float(text_scale)
+        contrast = bool(self.high_contrast if high_contrast is None else high_contrast)
+        old_panel = self.panel
+        if panel is not None:
+            self.panel = dict(panel)
+        try:
+            theme = self._make_theme(scale, "high" if contrast else "default")
+        except ValueError:
+            self.panel = old_panel
+            raise
+        if theme == self.theme:
+            return
+        restyle.begin(self)
+        if C.use(theme.contrast):
+            restyle.recolour_default_labels()
+            Window.clearcolor = C.bg
+        self.text_scale, self.high_contrast = scale, contrast
+        self.theme = theme
+        restyle.end(self)
+
+    def toggle_text_scale(self, scale: float) -> None:
+        """大字 / 特大字: that scale, or back to 标准 when it is on already."""
+        self.set_display(text_scale=1.0 if self.text_scale == scale else scale)
+
+    def toggle_contrast(self) -> None:
+        """高对比 on or off."""
+        self.set_display(high_contrast=not self.high_contrast)
+
+    def on_idle_return(self) -> None:
+        """The person has left (the Navigator returned to the resting screen, or the resting
+        screen itself stood idle as long): the next person finds the kiosk as it stands,
+        标准 text and the default palette, 朗读 off."""
+        self.stop_reading()
+        if self.text_scale != 1.0 or self.high_contrast:
+            self.set_display(text_scale=1.0, high_contrast=False)
+
+    def _window_resized(self, *_):
+        theme = self._make_theme()
+        if theme != self.theme:
+            self.theme = theme
+
     # ---- touches and idle -----------------------------------------------------------------
     def _idle_tick(self, _dt=None) -> None:
         """Once a second: the 继续使用 countdown in the last ``idle_warning`` seconds before the
         idle return (not while a finger is on the screen: nothing appears under it), then
-        the return itself (reading stops; a person's records close)."""
+        the return itself (reading stops, 标准 text and palette, a person's records close).
+        At 首页 itself, 大字 or 高对比 left on go back to the default after as long."""
         if self.nav.tick():
-            self.stop_reading()
+            self.on_idle_return()
             self._hide_countdown()
+            return
+        if self.nav.current == self.nav.resting and self._settings_changed() and \
+                self.nav.now() - self.nav.last_activity >= float(self.timeouts["public_idle_to_home"]):
+            self.on_idle_return()
             return
         left = self.nav.warning_seconds_left()
         if left is None:
@@ -341,6 +427,9 @@ class KioskApp(App):
             self.countdown.what = "将关闭您的信息" if self.nav.current in PERSONAL else "将回到首页"
             self.countdown.seconds = math.ceil(left)
             self.countdown.show()
+
+    def _settings_changed(self) -> bool:
+        return self.text_scale != 1.0 or self.high_contrast or self.reading
 
     def _hide_countdown(self) -> None:
         if self.countdown is not None:

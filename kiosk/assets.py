@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent / "assets"
 
 #: Icons by name (assets/icons/<name>.svg): the home sections (named as their screens) and
 #: the main buttons.
-ICONS = ("finance", "projects", "services", "assets", "powers", "complaints", "mine", "search",
+ICONS = ("finance", "projects", "services", "assets", "powers", "flags", "complaints", "mine", "search",
          "back", "home", "print", "read_aloud", "large_text", "contrast", "keep_using")
 PICTURES = ("card-placement",)
 

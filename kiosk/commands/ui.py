@@ -14,7 +14,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("screenshot", help="render a screen of the UI to a PNG file (works without a display)")
     p.add_argument("screen", nargs="?", help="screen name (see --list)")
     p.add_argument("--out", help="PNG file to write")
-    p.add_argument("--size", default=None, help="window size WxH in px (default: the configured panel)")
+    p.add_argument("--size", default=None, help="panel size WxH in px (default: the configured panel)")
+    p.add_argument("--diagonal", type=float, default=None, metavar="INCH",
+                   help="the panel's diagonal (default: the configured panel's, or a typical one for --size)")
+    p.add_argument("--font-scale", type=float, default=1.0, metavar="S",
+                   help="text scale: 1 (标准), 1.25 (大字) or 1.5 (特大字)")
+    p.add_argument("--contrast", default="default", metavar="default|high", help="high: 高对比 (light text on black)")
     p.add_argument("--list", action="store_true", help="list the screen names")
     p.set_defaults(func=cmd_screenshot)
 
@@ -108,22 +113,31 @@ def cmd_screenshot(args) -> int:
             raise CliError(f"--out must name a .png file, not {args.out!r}")
         if not os.path.isdir(os.path.dirname(out)):
             raise CliError(f"folder {os.path.dirname(out)!r} does not exist")
+        from kiosk.screens.theme import CONTRASTS, TEXT_SCALES
+
+        if args.font_scale not in TEXT_SCALES:
+            raise CliError(f"--font-scale must be one of {', '.join(f'{s:g}' for s in TEXT_SCALES)}, not {args.font_scale:g}")
+        if args.contrast not in CONTRASTS:
+            raise CliError(f"--contrast must be one of {', '.join(CONTRASTS)}, not {args.contrast!r}")
+        if args.diagonal is not None and not (5 <= args.diagonal <= 120):
+            raise CliError(f"--diagonal out of range (5 to 120 inches): {args.diagonal:g}")
     if not args.list:
         from kiosk import config
 
         config.load(config.kiosk_home())  # a malformed config.json: one line, before Kivy starts
     _kivy_env(quiet=True)
-    from kiosk.tools.screenshots import SCREENSHOT_NAMES, render
+    from kiosk.tools.screenshots import VIEWS, render
 
     if args.list:
-        print("\n".join(SCREENSHOT_NAMES))
+        print("\n".join(f"{name:<18} {what}" for name, what in VIEWS.items()))
         return 0
-    if args.screen not in SCREENSHOT_NAMES:
-        raise CliError(f"unknown screen {args.screen!r}; one of: {', '.join(SCREENSHOT_NAMES)}")
+    if args.screen not in VIEWS:
+        raise CliError(f"unknown screen {args.screen!r}; one of: {', '.join(VIEWS)}")
     from kiosk.config import kiosk_home
 
     try:
-        render(kiosk_home(), [(args.screen, out)], size=size)
+        render(kiosk_home(), [(args.screen, out)], size=size, text_scale=args.font_scale,
+               contrast=args.contrast, diagonal=args.diagonal)
     except Exception:  # Kivy's exception hook would log it quietly: print it plainly
         import traceback
 

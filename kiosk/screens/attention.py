@@ -22,13 +22,12 @@ from kivy.uix.gridlayout import GridLayout
 
 from kiosk import receipts
 from kiosk.rules.words import AttentionBox, attention_box
-from kiosk.screens.theme import COLORS, hex_rgba
 from kiosk.screens.widgets import AutoLabel, KButton, PBox, pooled, rich
 from kiosk.screens.wrapping import wrapped
 
-#: the severity word as text on a white or light-grey row: amber itself is too light for text,
-#: so a dark amber-brown (9.9:1 on white, 8.7:1 on the alternate row colour)
-SEVERITY_TEXT = {"red": COLORS["expense"], "amber": hex_rgba("#5c3d00")}
+#: the severity word's colour, as a palette name (it follows 高对比): amber itself is too light
+#: for text on a white row, so a dark amber-brown there (theme.PALETTES: amber_text)
+SEVERITY_TONE = {"red": "expense", "amber": "amber_text"}
 
 #: a flag's kind (the flags table) → the screen that shows its record
 SCREEN_OF_KIND = {"finance": "finance_detail", "projects": "project_detail", "assets": "asset_detail",

@@ -17,7 +17,6 @@ from kiosk.receipts import DIRECTION
 from kiosk.screens import listtools
 from kiosk.screens.listtools import JumpDialog, chip_values, chosen, select_chip
 from kiosk.screens.printing import PrintButton  # noqa: F401  (kv)
-from kiosk.screens.theme import COLORS
 from kiosk.screens.widgets import Chip, KioskScreen, rich, row_spoken
 
 #: 跳到日期 within a month: (label, first day, last day)
@@ -42,7 +41,7 @@ def finance_row(r: dict) -> dict:
         "title": rich(r["summary"]),
         "sub": rich(sub),
         "side": rich(f"{DIRECTION[r['direction']]} {money(r['amount'])}"),
-        "side_color": COLORS["income"] if r["direction"] == "income" else COLORS["expense"],
+        "side_tone": "income" if r["direction"] == "income" else "expense",
         "target": "finance_detail",
         "rec_id": r["id"],
         "date": r["date"],

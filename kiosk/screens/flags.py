@@ -15,14 +15,27 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kiosk.cache.mirror import Page
 from kiosk.formatting import date_cn
 from kiosk.rules.words import SEVERITY_WORD
-from kiosk.screens.attention import SCREEN_OF_KIND, SEVERITY_TEXT, WrapLabel  # noqa: F401  (kv)
-from kiosk.screens.theme import COLORS
-from kiosk.screens.widgets import KioskScreen, rich
+from kiosk.screens.attention import SCREEN_OF_KIND, SEVERITY_TONE, WrapLabel  # noqa: F401  (kv)
+from kiosk.screens.widgets import KioskScreen, KLabel, rich, text_size_of
 
 #: flags per page (the list asks for the next page when scrolled near the end)
 PAGE = 30
 #: height of a rule's header row in the list (mm)
 HEADER_MM = 22
+
+
+class FlagHeader(KLabel):
+    """A rule's header in the 监督提示 list: its title and how many flags it has (flags.kv).
+    As tall as its wrapped title needs (RowsLayout asks :meth:`row_height`)."""
+
+    rule_id = StringProperty("")
+    index = NumericProperty(0)
+
+    @classmethod
+    def row_height(cls, item: dict, width: float, th) -> int:
+        pad = th.mm(4)
+        h = text_size_of(item.get("text", ""), width - 2 * pad, th.fonts["large"], True)[1]
+        return max(th.mm(HEADER_MM), h + th.mm(5))
 
 
 def flags_fetch(m, after) -> Page:
@@ -49,11 +62,10 @@ def flags_fetch(m, after) -> Page:
 def flag_row(r: dict) -> dict:
     """A list row (RecycleView data) for a header or a flag."""
     if r.get("header"):
-        return {"viewclass": "FlagHeader", "text": rich(f"{r['title']}　{r['n']} 条"), "rule_id": r["rule_id"],
-                "height": App.get_running_app().theme.mm(HEADER_MM)}
+        return {"viewclass": "FlagHeader", "text": rich(f"{r['title']}　{r['n']} 条"), "rule_id": r["rule_id"]}
     return {"viewclass": "ListRow", "title": rich(r["title"]), "sub": rich(_sub(r)),
             "side": SEVERITY_WORD.get(r["severity"], "请关注"),
-            "side_color": SEVERITY_TEXT.get(r["severity"], COLORS["text"]),
+            "side_tone": SEVERITY_TONE.get(r["severity"], "text"),
             "target": SCREEN_OF_KIND.get(r["kind"], ""), "rec_id": r["record_id"]}
 
 

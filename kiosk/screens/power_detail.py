@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.graphics import Color, Line, Mesh, Rectangle, RoundedRectangle, Triangle
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty
-from kivy.uix.widget import Widget
+from kivy.uix.relativelayout import RelativeLayout
 
 from kiosk.screens.attention import Flagged
 from kiosk.screens.flowlayout import layout
-from kiosk.screens.theme import COLORS
-from kiosk.screens.widgets import DetailScreen, KLabel, kv_rows, rich, warm_pool
+from kiosk.screens.theme import COLORS, GLYPH_BOX
+from kiosk.screens.widgets import DetailScreen, KLabel, kv_rows, rich, text_size_of, warm_pool
 
 #: words that mark a branch going backwards or refused: drawn in red, others in green
 NEGATIVE = ("不", "退回", "驳回", "否")
@@ -30,18 +31,81 @@ def power_pairs(p: dict) -> list[tuple[str, str | None]]:
     ]
 
 
-class FlowChart(Widget):
+class FlowChart(RelativeLayout):
     """The procedure as boxes and arrows: start/end rounded, decisions as hexagons on a
-    yellow ground, branch labels next to their edges, back-edges up a right-hand channel."""
+    yellow ground, branch labels next to their edges, back-edges up a right-hand channel.
+
+    The chart fits the width it is given: boxes get narrower (down to :data:`BOX_MIN_MM`)
+    and every label wraps inside its box (禁则), all boxes as tall as the longest label
+    needs, so a box always shows its whole label. It is drawn again when its width, the
+    text size or the palette changes.
+    """
+
+    #: box width (mm at the text scale): at most, and the least before the chart scrolls
+    BOX_MAX_MM = 96
+    BOX_MIN_MM = 34
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self._graph = ([], [])
+        self._drawn_for = None
+        self._box_labels: list = []   # labels made so far, reused by every drawing
+        self._edge_labels: list = []
+        self._redraw = Clock.create_trigger(self._draw, -1)
+        self.fbind("width", self._redraw)
 
     def show(self, steps: list[dict], edges: list[dict]) -> None:
-        th = App.get_running_app().theme
+        self._graph = (steps, edges)
+        self._drawn_for = None
+        self._draw()
+
+    def clear(self) -> None:
+        self._graph = ([], [])
+        self._drawn_for = None
         self.clear_widgets()
         self.canvas.clear()
+        self.height = 0
+
+    def restyle(self) -> None:
+        self._drawn_for = None
+        self._redraw()  # once, at the next frame, whatever else changed meanwhile
+
+    def sizes(self, steps, edges, th, width: float) -> dict:
+        """Box size and gaps for a chart ``width`` px wide (see the class docstring)."""
         f = th.fonts["body"]
-        lay = layout(steps, edges, box_w=th.mm(96), box_h=th.mm(30), gap_x=th.mm(16),
-                     gap_y=th.mm(22), channel=th.mm(7), char_w=f)
-        self.size = (lay.width, lay.height)
+        channel, gap_x = th.mm(7), th.mm(16)
+        glyph = f * GLYPH_BOX
+        gap_y = max(th.mm(22), int(2.6 * glyph))  # a branch label fits between two layers
+        probe = layout(steps, edges, box_w=100, box_h=100, gap_x=gap_x, gap_y=gap_y, channel=channel, char_w=f)
+        widest = max(sum(1 for b in probe.boxes.values() if b.layer == n) for n in {b.layer for b in probe.boxes.values()})
+        fixed = probe.width - widest * 100  # channels, gaps and the room for back-edge labels
+        box_w = int(min(th.mm(self.BOX_MAX_MM), max(th.mm(self.BOX_MIN_MM), (width - fixed) / widest)))
+        pad_x, pad_y, inset = th.mm(3), th.mm(2), th.mm(6)
+        text_h = 0
+        for s in steps:
+            bold = s.get("kind", "step") != "step"
+            lw = box_w - 2 * pad_x - (2 * inset if s.get("kind") == "decision" else 0)
+            text_h = max(text_h, text_size_of(rich(s.get("label", "")), lw, f, bold)[1])
+        box_h = max(th.mm(30), text_h + 2 * pad_y + th.mm(2))
+        return {"box_w": box_w, "box_h": box_h, "gap_x": gap_x, "gap_y": gap_y, "channel": channel,
+                "char_w": f, "pad_x": pad_x, "pad_y": pad_y, "inset": inset}
+
+    def _draw(self, *_):
+        steps, edges = self._graph
+        th = App.get_running_app().theme
+        key = (id(steps), int(self.width), th)
+        if not steps or self.width <= 100 or key == self._drawn_for:
+            return
+        self._drawn_for = key
+        self.clear_widgets()  # (the labels are reused: creating a Kivy label costs milliseconds)
+        self.canvas.clear()
+        boxes, edges_l = list(self._box_labels), list(self._edge_labels)
+        #: step id → the label in its box (tests check each shows its whole label)
+        self.box_labels = {}
+        z = self.sizes(steps, edges, th, self.width)
+        lay = layout(steps, edges, box_w=z["box_w"], box_h=z["box_h"], gap_x=z["gap_x"], gap_y=z["gap_y"],
+                     channel=z["channel"], char_w=z["char_w"])
+        self.height = lay.height
         self._lay = lay
         top = lambda y: self.height - y  # noqa: E731  layout y grows down, Kivy's up
         with self.canvas:
@@ -54,25 +118,35 @@ class FlowChart(Widget):
                 (x1, y1), (x2, y2) = r.points[-2], r.points[-1]
                 self._arrow(x2, top(y2), x2 - x1, -(y2 - y1), th.mm(4))
             for b in lay.boxes.values():
-                self._box(b, top)
+                self._box(b, top, z["inset"])
         for b in lay.boxes.values():
-            lbl = KLabel(text=rich(b.label), bold=b.kind != "step", halign="center", valign="middle",
-                         size=(b.w - th.mm(6), b.h - th.mm(2)),
-                         pos=(b.x + th.mm(3), top(b.y + b.h) + th.mm(1)))
+            inset = z["pad_x"] + (z["inset"] if b.kind == "decision" else 0)
+            lbl = boxes.pop() if boxes else self._new_label(self._box_labels, halign="center", valign="middle")
+            self.box_labels[b.id] = lbl
+            lbl.text, lbl.bold = rich(b.label), b.kind != "step"
+            lbl.size = (b.w - 2 * inset, b.h - 2 * z["pad_y"])
             lbl.text_size = lbl.size
+            lbl.pos = (b.x + inset, top(b.y + b.h) + z["pad_y"])
             # the box shape itself paints the background (see _box)
             lbl.contrast_bg = COLORS["decision_bg"] if b.kind == "decision" else COLORS["row_bg"]
             self.add_widget(lbl)
         for r in lay.routes:
             if r.label and r.label_at:
                 x, y = r.label_at
-                lbl = KLabel(text=rich(r.label), bold=True, color=COLORS["expense"] if any(w in r.label for w in NEGATIVE) else COLORS["income"],
-                             size_hint=(None, None))
+                lbl = edges_l.pop() if edges_l else self._new_label(self._edge_labels, bold=True)
+                lbl.text = rich(r.label)
+                lbl.color = COLORS["expense"] if any(w in r.label for w in NEGATIVE) else COLORS["income"]
                 lbl.texture_update()
                 lbl.size = lbl.texture_size
                 lbl.bg_color = COLORS["bg"]
                 lbl.pos = (x, top(y) - lbl.height / 2)
                 self.add_widget(lbl)
+
+    @staticmethod
+    def _new_label(pool: list, **kw):
+        lbl = KLabel(size_hint=(None, None), **kw)
+        pool.append(lbl)
+        return lbl
 
     def _arrow(self, x, y, dx, dy, s):
         import math
@@ -82,21 +156,22 @@ class FlowChart(Widget):
         bx, by = x - ux * s * 1.6, y - uy * s * 1.6
         Triangle(points=[x, y, bx - uy * s * 0.7, by + ux * s * 0.7, bx + uy * s * 0.7, by - ux * s * 0.7])
 
-    def _box(self, b, top):
+    def _box(self, b, top, inset):
         x, y, w, h = b.x, top(b.y + b.h), b.w, b.h
         bg = COLORS["decision_bg"] if b.kind == "decision" else COLORS["row_bg"]
         Color(*bg)
         if b.kind == "decision":
-            k = h / 2.6
+            k = inset
             pts = [x, y + h / 2, x + k, y + h, x + w - k, y + h, x + w, y + h / 2, x + w - k, y, x + k, y]
             Mesh(vertices=sum(([pts[i], pts[i + 1], 0, 0] for i in range(0, 12, 2)), []),
                  indices=list(range(6)), mode="triangle_fan")
             Color(*COLORS["line"])
             Line(points=pts, close=True, width=3)
         elif b.kind in ("start", "end"):
-            RoundedRectangle(pos=(x, y), size=(w, h), radius=[h / 2.2])
+            r = min(h / 2.2, w / 4)
+            RoundedRectangle(pos=(x, y), size=(w, h), radius=[r])
             Color(*COLORS["line"])
-            Line(rounded_rectangle=(x, y, w, h, h / 2.2), width=3.5)
+            Line(rounded_rectangle=(x, y, w, h, r), width=3.5)
         else:
             Rectangle(pos=(x, y), size=(w, h))
             Color(*COLORS["line"])
@@ -115,7 +190,10 @@ class PowerDetailScreen(Flagged, DetailScreen):
 
     def clear(self):
         super().clear()
-        self.ids.chart.canvas.clear()  # the flowchart's boxes and arrows are drawn, not widgets
+        self.ids.chart.clear()  # the flowchart's boxes and arrows are drawn, not widgets
+
+    def restyle(self):
+        self.ids.chart.restyle()
 
     def fetch(self, m, id):
         return m.power_get(id)

@@ -23,7 +23,19 @@ class SwitchedViews:
 
     def _apply_state(self):
         holder = self.ids.holder
+        old = getattr(self, "_min_bound", None)
+        if old is not None:
+            old.funbind("minimum_height", self._view_min)
+            self._min_bound = None
         holder.clear_widgets()
         view = self._views.get(self.state)
         if view is not None:
             holder.add_widget(view)
+            if hasattr(view, "minimum_height"):  # the holder is at least as tall as the view needs
+                view.fbind("minimum_height", self._view_min)
+                self._min_bound = view
+        self._view_min()
+
+    def _view_min(self, *_):
+        view = getattr(self, "_min_bound", None)
+        self.ids.holder.size_hint_min_y = view.minimum_height if view is not None else None

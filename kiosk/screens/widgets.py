@@ -19,18 +19,23 @@ from kivy.factory import Factory
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.properties import (BooleanProperty, ListProperty, NumericProperty, ObjectProperty,
-                             StringProperty)
+                             OptionProperty, StringProperty)
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
+from kivy.uix.recycleboxlayout import RecycleBoxLayout
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
 from kivy.utils import escape_markup
 
-from kiosk import fonts
+from kiosk import assets, fonts
 from kiosk.formatting import cjk_text
+from kiosk.linebreak import mark_name, strip_marks
+from kiosk.screens import restyle
+from kiosk.screens.palette import C
 from kiosk.screens.theme import COLORS, LINE_HEIGHT, Theme
+from kiosk.screens.wrapping import wrap_markup
 
 MAIN_FONT = "KioskMain"
 _font_names: dict[str, str] = {}
@@ -88,6 +93,8 @@ CROPPED_HALIGN = ("left", "auto", "center", "right")
 CROP_MARGIN_PX = 4
 #: text extents kept by CoverageLabel.get_extents (a few MB at most)
 EXTENTS_CACHE_MAX = 20000
+#: px a wrapped line keeps free: its pieces are measured one by one, Kivy measures the line
+WRAP_SLACK_PX = 2
 
 
 class CoverageLabel(CoreMarkupLabel):
@@ -99,6 +106,9 @@ class CoverageLabel(CoreMarkupLabel):
     software renderer (Mesa llvmpipe) textures live in process memory: label textures were
     the largest part of the kiosk's RSS (docs/performance.md).
     """
+
+    #: drop the spacing Kivy leaves below the last line (KButton: centred text)
+    trim_spacing = False
 
     #: text extents (w, h) in px per (font, size, style, text), shared by every label: Kivy's
     #: markup layout measures each run of characters again at every render (~20 calls per
@@ -126,13 +136,41 @@ class CoverageLabel(CoreMarkupLabel):
         out.fmt = "luminance_alpha"  # ImageData's constructor does not list it; blit_data takes it
         return out
 
+    def shown_text(self) -> str:
+        """The markup Kivy lays out: with a wrap width, broken into lines by the shared 禁则
+        rules (kiosk.screens.wrapping.wrap_markup: Kivy itself breaks Chinese between any
+        two characters), name marks removed."""
+        o, uw = self.options, self.usersize[0]
+        if not uw or o["shorten"] or o["halign"] == "justify":
+            return strip_marks(self.text)
+        pad = o["padding"]
+        width = uw - pad[0] - pad[2] - WRAP_SLACK_PX
+        return wrap_markup(self.text, width, o["font_name"], o["font_size"], o["bold"])
+
+    def layout_size(self) -> tuple[int, int]:
+        """Lay the text out (:meth:`shown_text`) and return the texture's size."""
+        source = self.text
+        self.text = self.shown_text()
+        try:
+            width, height = self.render()
+        finally:
+            self.text = source
+        lines = getattr(self, "_cached_lines", None)
+        if self.trim_spacing and self.usersize[1] is None and lines and lines[-1].words:
+            # with a wrap width Kivy puts a line's spacing below it, the last line's too: a
+            # button's text then sat above its middle, its texture taller than a snug button
+            natural = max(w.lh for w in lines[-1].words)
+            if height >= sum(ln.h for ln in lines) - 1:  # (without a wrap width it does not)
+                height -= max(0, int(lines[-1].h - natural))
+        return width, height
+
     def refresh(self):
         # LabelBase.refresh (Kivy 2.3), creating the texture as luminance-alpha and only as
         # wide as the text: with a wrap width (text_size) Kivy makes it as wide as the box,
         # though most labels here are a few characters in a wide row (KLabel.texture_pos
         # puts the narrower texture where the wide one had its text)
         self.resolve_font_name()
-        width, height = self.render()
+        width, height = self.layout_size()
         uw = self.usersize[0]
         if uw and not self.options["shorten"] and self.options["halign"] in CROPPED_HALIGN:
             width = min(width, math.ceil(self._internal_size[0]) + CROP_MARGIN_PX)
@@ -159,14 +197,19 @@ class KLabel(Label):
     #: the colour the text sits on when a canvas shape (circle, hexagon) paints it rather
     #: than bg_color; the contrast test uses it
     contrast_bg = ListProperty([])
+    #: no line spacing below the last line (see CoverageLabel.refresh)
+    trim_spacing = False
 
     def __init__(self, **kw):
         register_fonts()
         kw.setdefault("font_name", MAIN_FONT)
         kw.setdefault("markup", True)
         kw.setdefault("line_height", LINE_HEIGHT)
-        kw.setdefault("color", COLORS["text"])
+        default = "color" not in kw
+        kw.setdefault("color", C.text)
         super().__init__(**kw)
+        if default:
+            restyle.default_coloured.add(self)  # follows the palette unless a kv rule binds its colour
 
     def _create_label(self):
         if isinstance(self._label, CoverageLabel):
@@ -176,6 +219,7 @@ class KLabel(Label):
         if self.disabled:
             kw["color"] = self.disabled_color
         self._label = CoverageLabel(**kw)
+        self._label.trim_spacing = self.trim_spacing
 
     def texture_pos(self, *_):
         """Window position of the text texture: where Kivy puts a box-wide texture's text,
@@ -191,6 +235,8 @@ class KLabel(Label):
         return int(x), int(self.center_y - th / 2)
 
     def texture_update(self, *args):
+        if restyle.defer(self):  # off the window while the text size changes: later
+            return
         # Render into a new texture: rewriting the one the last frame drew makes a software
         # GL (Mesa llvmpipe) wait until that frame is rasterized (tens of ms, on every tap).
         if self._label.texture is not None:
@@ -231,17 +277,71 @@ class AutoLabel(KLabel):
 
 
 class KButton(ButtonBehavior, KLabel):
-    """A big touch target (≥ 20 mm both ways) with text; ``primary`` False = outlined."""
+    """A big touch target (≥ 20 mm both ways) with text, and optionally an icon.
 
+    ``primary`` False = outlined; ``selected`` True = a switch that is on (filled with the
+    palette's ``<selected_tone>_bg``). ``icon`` names an icon of kiosk.assets, drawn in the
+    text's colour left of the text, or above it with ``icon_top``.
+    """
+
+    trim_spacing = True  # its text in the middle of the button
     primary = BooleanProperty(True)
+    selected = BooleanProperty(False)
+    #: palette prefix of a selected button's colours: chip_on (filters), tool_on (header)
+    selected_tone = StringProperty("chip_on")
     wrap = BooleanProperty(True)  # False: the button sizes itself to its text (chips)
     border_color = ListProperty(COLORS["border"])
+    icon = StringProperty("")
+    icon_top = BooleanProperty(False)
+    #: icon side in ems of the button's font size
+    icon_em = NumericProperty(1.3)
+
+    def colors(self, pal: dict, state: str, primary: bool, selected: bool, on: str) -> tuple:
+        """(background, text) colours from palette ``pal`` (kv binds both to C.by_name)."""
+        down = state == "down"
+        if selected:
+            return pal["pressed_bg"] if down else pal[on + "_bg"], pal[on + "_text"] if not down else pal["button_text"]
+        if primary:
+            return pal["pressed_bg"] if down else pal["button_bg"], pal["button_text"]
+        return pal["pressed2_bg"] if down else pal["button2_bg"], pal["button2_text"]
+
+    def icon_source(self, icon: str) -> str:
+        """The icon's PNG: white, tinted with the text colour where it is drawn."""
+        return assets.icon(icon, on_dark=True) if icon else ""
+
+    def icon_side(self, font_size: float, *_) -> int:
+        """Icon side in px for the text size (:attr:`icon_em` characters)."""
+        return int(font_size * self.icon_em) if self.icon else 0
+
+    def icon_room(self, font_size: float, icon_top: bool) -> tuple[int, int]:
+        """(width, height) the icon takes beside or above the text, gap included."""
+        side = self.icon_side(font_size)
+        if not side:
+            return 0, 0
+        return (0, side + int(font_size * 0.2)) if icon_top else (side + int(font_size * 0.3), 0)
+
+    def texture_pos(self, *_):
+        x, y = super().texture_pos()
+        rw, rh = self.icon_room(self.font_size, self.icon_top)
+        if self.icon_top:
+            return x, int(y - rh / 2)
+        if self.text_size[0] and self.halign in ("left", "auto"):
+            return x + rw, y
+        return int(x + rw / 2), y
+
+    def icon_pos(self, *_) -> tuple[int, int]:
+        """Window position of the icon (bound in widgets.kv)."""
+        side = self.icon_side(self.font_size)
+        tx, ty = self.texture_pos()
+        tw, th = self.texture_size
+        if self.icon_top:
+            return int(self.center_x - side / 2), int(ty + th + self.font_size * 0.2)
+        return int(tx - self.icon_room(self.font_size, False)[0]), int(self.center_y - side / 2)
 
 
 class Chip(KButton):
     """A selectable filter (year, month, class); ``selected`` shows it filled."""
 
-    selected = BooleanProperty(False)
     value = ObjectProperty(None)
 
 
@@ -256,7 +356,7 @@ class KioskScreen(Screen):
     shown; subclasses start their data loads there (work runs on the app's worker)."""
 
     title = StringProperty("")
-    bg_color = ListProperty(COLORS["bg"])
+    bg_color = ListProperty(COLORS["bg"])  # the palette's page colour (widgets.kv)
     loading = BooleanProperty(False)
     #: sections set this: while the kiosk is idle the app calls ``open()`` once per data
     #: version, so the first tap finds its first page rendered (KioskApp._prebuild)
@@ -286,6 +386,11 @@ class KioskScreen(Screen):
     def prebuild(self) -> None:
         """Called once while the kiosk is idle after the screen was built ahead of use:
         create widgets its first page will need (see :func:`warm_pool`)."""
+
+    def restyle(self) -> None:
+        """The text size or the palette changed: redraw what Python code drew with the old
+        sizes or colours (kv rules follow by themselves). Called for the screen on display
+        at once, for the others before they are next shown (kiosk.screens.restyle)."""
 
     def load(self, fn, done) -> None:
         """Run ``fn(mirror)`` on the data service's worker; ``done(result)`` on the main thread."""
@@ -370,17 +475,81 @@ class DetailScreen(KioskScreen):
 
 
 class ScreenFrame(BoxLayout):
-    """Header (返回, title, village, 首页), banner, body and footer around a screen's
-    content: children added in kv after construction go into the body."""
+    """Header, banner, body and footer around a screen's content: children added in kv
+    after construction go into the body.
+
+    The header holds 返回 and 首页 (``show_nav``), the title and the place, and the
+    controls for people who see or read poorly, one tap each: 朗读, 大字, 特大字, 高对比
+    (words and icons). Where the title would get less than :attr:`TITLE_MIN_MM` beside the
+    buttons (a narrow panel, 特大字), it takes the body size and the place is left out
+    (``title_mode`` ``tight``: the body size of 特大字 is the title size of 标准); where not
+    even four characters fit beside them, it gets a line of its own below (``row``).
+    """
 
     title = StringProperty("")
     show_nav = BooleanProperty(True)
     show_footer = BooleanProperty(True)
+    #: wide | tight | row (see the class docstring)
+    title_mode = StringProperty("wide")
+    #: the least room (mm at the text scale) the title gets beside the header's buttons
+    TITLE_MIN_MM = 150
 
     def add_widget(self, widget, *args, **kw):
         if isinstance(widget, _FramePart) or "body" not in self.ids:
             return super().add_widget(widget, *args, **kw)
         return self.ids.body.add_widget(widget, *args, **kw)
+
+    def on_kv_post(self, base_widget):
+        ids = self.ids
+        ids.bar.bind(width=self._place_title)
+        ids.tools.bind(width=self._place_title)
+        ids.back.bind(width=self._place_title)
+        self.bind(show_nav=self._place_title)
+        App.get_running_app().bind(theme=self._place_title)
+        self._place_title()
+
+    def _place_title(self, *_):
+        ids = self.ids
+        th = theme()
+        nav = (ids.back.width + ids.home.width + 2 * ids.bar.spacing) if self.show_nav else 0
+        room = ids.bar.width - nav - ids.tools.width - 2 * ids.bar.spacing
+        if room >= th.mm(self.TITLE_MIN_MM):
+            self.title_mode = "wide"
+        elif room >= 4 * th.fonts["body"] + th.phys_mm(4):
+            self.title_mode = "tight"
+        else:
+            self.title_mode = "row"
+        box = ids.titlebox.__self__
+        want = ids.narrow_slot if self.title_mode == "row" else ids.wide_slot
+        if box.parent is not want:
+            if box.parent is not None:
+                box.parent.remove_widget(box)
+            want.add_widget(box)
+
+
+class ButtonRow(BoxLayout):
+    """A row of big buttons, at least ``min_mm`` tall and as tall as the tallest one's words
+    need where they wrap (大字, a narrow panel); height 0 while not ``shown``."""
+
+    min_mm = NumericProperty(26)
+    shown = BooleanProperty(True)
+
+    def __init__(self, **kw):
+        self._fit = Clock.create_trigger(self._update, -1)
+        super().__init__(**kw)
+        App.get_running_app().fbind("theme", self._fit)
+        self.fbind("shown", self._fit)
+        self.fbind("min_mm", self._fit)
+
+    def add_widget(self, widget, *args, **kw):
+        widget.fbind("texture_size", self._fit)
+        super().add_widget(widget, *args, **kw)
+        self._fit()
+
+    def _update(self, *_):
+        th = theme()
+        self.height = 0 if not self.shown else max(
+            [th.mm(self.min_mm)] + [c.texture_size[1] + th.mm(4) for c in self.children if hasattr(c, "texture_size")])
 
 
 class _FramePart:
@@ -403,13 +572,50 @@ class FrameFooter(_FramePart, AutoLabel):
     pass
 
 
+_text_heights: dict = {}
+_TEXT_HEIGHTS_MAX = 20000
+
+
+def text_size_of(markup: str, width: float | None, font_size: int, bold: bool = False) -> tuple[int, int]:
+    """(width, height) in px a :class:`RowLabel` needs for ``markup`` wrapped at ``width``
+    (None: one line) in the main font: laid out as the label lays it out, without drawing it."""
+    key = (markup, int(width or 0), font_size, bold)
+    hit = _text_heights.get(key)
+    if hit is None:
+        register_fonts()
+        core = CoverageLabel(text=markup, font_size=font_size, font_name=MAIN_FONT, bold=bold,
+                             line_height=LINE_HEIGHT, text_size=(width, None), halign="left")
+        core.trim_spacing = True
+        core.resolve_font_name()
+        if len(_text_heights) >= _TEXT_HEIGHTS_MAX:
+            _text_heights.clear()
+        hit = _text_heights[key] = core.layout_size() if markup else (0, 0)
+    return hit
+
+
+class RowLabel(KLabel):
+    """A label of a list row: wrapped at its width, as tall as its lines (RowsLayout
+    measures rows with :func:`text_size_of`, which lays text out the same way)."""
+
+    trim_spacing = True
+
+
 class ListRow(ButtonBehavior, PBox):
-    """One row of a paged list: ``title`` (bold), ``sub`` and ``side`` (e.g. an amount)."""
+    """One row of a paged list: ``title`` (bold), ``sub`` and ``side`` (e.g. an amount).
+
+    Title and sub wrap (禁则) rather than being shortened, so a row is as tall as its text
+    (:meth:`geometry`, which :class:`RowsLayout` uses to size each row). The side text sits
+    right of them while it takes at most :data:`SIDE_SHARE` of the row, else on a line of
+    its own below them (``stacked``), right-aligned.
+    """
 
     title = StringProperty("")
     sub = StringProperty("")
     side = StringProperty("")  # right-hand text, e.g. an amount
-    side_color = ListProperty(COLORS["text"])
+    #: the side text's colour as a palette name (income, expense): follows 高对比
+    side_tone = StringProperty("")
+    #: a fixed colour for the side text instead (RGBA; [] = the palette's text colour)
+    side_color = ListProperty([])
     target = StringProperty("")
     rec_id = StringProperty("")
     index = NumericProperty(0)
@@ -420,6 +626,11 @@ class ListRow(ButtonBehavior, PBox):
         """The row as 朗读 reads it: title, the line below it, the right-hand text."""
         return row_spoken({"title": self.title, "sub": self.sub, "side": self.side})
 
+    #: the largest share of a row's width the side text takes beside the title
+    SIDE_SHARE = 0.45
+    PAD_MM = (4, 2)
+    GAP_MM = 4
+
     def on_release(self):
         app = App.get_running_app()
         # while 朗读 is on, a tap reads the row; a second tap on the row being read opens it
@@ -427,6 +638,25 @@ class ListRow(ButtonBehavior, PBox):
             return
         if self.target:
             app.go(self.target, id=self.rec_id)
+
+
+    @classmethod
+    def geometry(cls, width: float, title: str, sub: str, side: str, th: Theme) -> tuple:
+        """``(stacked, text_width, side_width, height)`` of a row ``width`` px wide."""
+        inner = max(1, width - 2 * th.mm(cls.PAD_MM[0]))
+        # the side text on one line, with room to spare: the wrap measures it piece by piece
+        side_w = text_size_of(side, None, th.fonts["large"], True)[0] + th.fonts["large"] // 2 if side else 0
+        stacked = side_w > inner * cls.SIDE_SHARE
+        if stacked:
+            text_w, side_h = inner, text_size_of(side, inner, th.fonts["large"], True)[1]
+            side_w = inner
+        else:
+            text_w = inner - (side_w + th.mm(cls.GAP_MM) if side else 0)
+            side_h = text_size_of(side, None, th.fonts["large"], True)[1] if side else 0
+        text_h = (text_size_of(title, text_w, th.fonts["body"], True)[1] if title else 0) + \
+            (text_size_of(sub, text_w, th.fonts["body"])[1] if sub else 0)
+        body = text_h + side_h if stacked else max(text_h, side_h)
+        return stacked, text_w, side_w, max(th.target, body + 2 * th.mm(cls.PAD_MM[1]))
 
 
 def row_spoken(data: dict) -> list[tuple[str, str]]:
@@ -440,8 +670,136 @@ def row_spoken(data: dict) -> list[tuple[str, str]]:
     return out
 
 
+class RowsLayout(RecycleBoxLayout):
+    """The rows of a PagedList, each as tall as its text (:meth:`ListRow.geometry`, or the
+    ``row_height(item, width, theme)`` of another view class); measured again when the
+    list's width or the text size changes. An item with a ``height`` keeps it."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self._measured_for = None
+        self.fbind("width", self._remeasure)
+        App.get_running_app().fbind("theme", self._remeasure)
+
+    def _remeasure(self, *_):
+        rv = self.recycleview
+        if rv is not None and rv.data and self._measured_for != (int(self.width), theme()):
+            rv.refresh_from_data()
+
+    def compute_sizes_from_data(self, data, flags):
+        super().compute_sizes_from_data(data, flags)
+        th = theme()
+        width = self.width - self.padding[0] - self.padding[2]
+        self._measured_for = (int(self.width), th)
+        for item, opt in zip(data, self.view_opts):
+            if opt.get("measured") != self._measured_for and "height" not in item:
+                cls = opt["viewclass"]
+                if cls is ListRow or not hasattr(cls, "row_height"):
+                    opt["size"][1] = ListRow.geometry(width, item.get("title", ""), item.get("sub", ""),
+                                                      item.get("side", ""), th)[3]
+                else:  # another kind of row (a header) says how tall it is
+                    opt["size"][1] = cls.row_height(item, width, th)
+                opt["measured"] = self._measured_for
+
+
 class ClipScroll(ScrollView):
     """ScrollView clipped by a scissor box rather than the stencil buffer (widgets.kv)."""
+
+
+class SplitView(BoxLayout):
+    """Panes side by side, each scrolling on its own, where the view is wide enough; else
+    one under the other in one scrolling column (a narrow or portrait panel, 大字).
+
+    The panes are the children given in kv, each with ``size_hint_y: None`` and a height
+    (e.g. a GridLayout's ``minimum_height``). Side by side, pane *i* gets ``ratios[i]`` of
+    the width; they stack where a pane would get less than ``min_pane_mm`` (mm at the text
+    scale). A child with ``split_role: 'header'`` stays above the panes side by side and
+    scrolls with them when they stack (it then takes no room of its own).
+    """
+
+    ratios = ListProperty([])
+    min_pane_mm = NumericProperty(150)
+    stacked = BooleanProperty(False)
+    #: the scroll views the panes are in now (one when stacked)
+    scrolls = ListProperty([])
+
+    def __init__(self, **kw):
+        self._panes: list = []
+        self._header = None
+        self._ready = False
+        super().__init__(**kw)
+        self.orientation = "vertical"
+
+    def add_widget(self, widget, *args, **kw):
+        if self._ready:
+            return super().add_widget(widget, *args, **kw)
+        self._panes.append(widget)  # a child from kv: placed by _arrange
+
+    def on_kv_post(self, base_widget):
+        # (kv sets a child's properties after adding it: the header is known only now)
+        self._header = next((w for w in self._panes if getattr(w, "split_role", "") == "header"), None)
+        self._panes = [w for w in self._panes if w is not self._header]
+        self._ready = True
+        self.fbind("width", self._arrange)
+        self.fbind("ratios", self._rearrange)
+        App.get_running_app().fbind("theme", self._arrange)
+        self._arrange(force=True)
+
+    def panes(self) -> list:
+        return list(self._panes)
+
+    def _rearrange(self, *_):
+        self._arrange(force=True)
+
+    def _ratios(self) -> list:
+        """Each pane's share of the width; a pane with 0 is left out side by side (e.g. the
+        请关注 boxes of a record without flags) and takes its own height when stacked."""
+        r = list(self.ratios) if len(self.ratios) == len(self._panes) else [1] * len(self._panes)
+        total = sum(r) or 1
+        return [v / total for v in r]
+
+    def _arrange(self, *_args, force: bool = False):
+        th = theme()
+        ratios = self._ratios()
+        shown = [r for r in ratios if r > 0]
+        if not self._panes or th is None or self.width <= 100:
+            stacked = self.stacked
+        else:
+            stacked = len(shown) > 1 and min(shown) * self.width < th.mm(self.min_pane_mm)
+        if stacked == self.stacked and not force and self.scrolls:
+            return
+        self.stacked = stacked
+        for w in self._panes + [self._header]:
+            if w is not None and w.parent is not None:
+                w.parent.remove_widget(w)
+        self.clear_widgets()
+        scrolls = []
+        if stacked:
+            sv = Factory.DetailScroll()
+            col = BoxLayout(orientation="vertical", size_hint_y=None, spacing=th.mm(6))
+            col.bind(minimum_height=col.setter("height"))
+            for w in ([self._header] if self._header is not None else []) + self._panes:
+                col.add_widget(w)
+            sv.add_widget(col)
+            self.add_widget(sv)
+            scrolls.append(sv)
+        else:
+            if self._header is not None:
+                self.add_widget(self._header)
+            row = BoxLayout(spacing=self.spacing)
+            for pane, r in zip(self._panes, ratios):
+                if r <= 0:
+                    continue
+                sv = Factory.DetailScroll(size_hint_x=r)
+                sv.add_widget(pane)
+                row.add_widget(sv)
+                scrolls.append(sv)
+            self.add_widget(row)
+        self.scrolls = scrolls
+
+    def scroll_to_top(self) -> None:
+        for sv in self.scrolls:
+            sv.scroll_y = 1
 
 
 class PagedList(RecycleView):
@@ -635,16 +993,45 @@ class PagedList(RecycleView):
 Builder.load_file(os.path.join(os.path.dirname(__file__), "widgets.kv"))
 
 
+#: keys whose value is a person's or an organisation's name (what follows a full-width
+#: bracket, e.g. 审核人's （村务监督委员会）, is not part of it): never split across lines
+NAME_KEYS = frozenset({"经手人", "审核人", "审批人", "申请人", "施工单位", "承租方", "承包方", "流入方",
+                       "买受方", "交易对方", "负责人"})
+#: keys whose value lists names with 、
+NAME_LIST_KEYS = frozenset({"监督人"})
+
+
+def mark_names(key: str, value: str) -> str:
+    """``value`` with the names in it marked (:func:`kiosk.linebreak.mark_name`) when ``key``
+    is one of :data:`NAME_KEYS` or :data:`NAME_LIST_KEYS`: the label then never breaks a
+    line inside a name, and 朗读 reads its first character as a surname."""
+    if key in NAME_LIST_KEYS:
+        return "、".join(mark_name(n) for n in value.split("、"))
+    if key in NAME_KEYS:
+        name, bracket, rest = value.partition("（")
+        return mark_name(name) + bracket + rest
+    return value
+
+
 def kv_rows(container, pairs, heading: str | None = None) -> None:
     """Add ``(key, value)`` rows (plain text; shown with :func:`rich`) to ``container``.
     Pairs whose value is None or "" are left out. Rows come from the container's pool
-    (:func:`pooled`), so a detail screen opened again re-renders only the changed texts."""
+    (:func:`pooled`), so a detail screen opened again re-renders only the changed texts.
+    Names in the values are marked (:func:`mark_names`)."""
     if heading:
         container.add_widget(pooled(container, 'Heading', text=rich(heading)))
     for k, v in pairs:
         if v is None or v == "":
             continue
-        container.add_widget(pooled(container, 'KVRow', key=rich(k), value=rich(v)))
+        container.add_widget(pooled(container, 'KVRow', key=rich(k), value=rich(mark_names(k, str(v)))))
+
+
+def walk_labels(root):
+    """Every KLabel in ``root``'s tree, ``root`` included."""
+    if isinstance(root, KLabel):
+        yield root
+    for c in root.children:
+        yield from walk_labels(c)
 
 
 def pooled(container, cls_name: str, **props):
