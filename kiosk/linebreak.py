@@ -194,6 +194,7 @@ def wrap(text: str, width: float, measure: Measure = columns) -> list[str]:
     w = _Widths(measure)
     out: list[str] = []
     for para in text.split("\n"):
+        lines: list[list[str]] = []
         line: list[str] = []
         for piece in _fit(pieces(para), width, w):
             # A space is only a place to break: the break is decided by what follows it.
@@ -201,15 +202,39 @@ def wrap(text: str, width: float, measure: Measure = columns) -> list[str]:
                 line.append(piece)
                 continue
             left, line = _break(line + [piece], width, w)
-            out.append("".join(left).rstrip(" "))
+            while left and left[-1] == " ":
+                left = left[:-1]
+            lines.append(left)
             while line and _is_gap(line[0]) and len(line) > 1:
                 line = line[1:]
             if line and _is_gap(line[0]):
                 line = []
         while line and _is_gap(line[-1]):
             line.pop()
-        out.append("".join(line))
+        lines.append(line)
+        _no_widow(lines, width, w)
+        out.extend("".join(ln) for ln in lines)
     return out
+
+
+def _is_widow(line: list[str]) -> bool:
+    """A last line of one Chinese character, with at most its closing punctuation (…监督平台投
+    / 诉。): Chinese typesetting avoids it (W3C clreq §3.1.7, 孤字)."""
+    text = "".join(line).rstrip("".join(NO_LINE_START))
+    return len(text) == 1 and "\u3400" <= text <= "\u9fff"
+
+
+def _no_widow(lines: list[list[str]], width: float, w: _Widths) -> None:
+    """Give a widowed last line the previous line's last piece, where a break is allowed
+    before that piece and the previous line keeps at least two characters."""
+    if len(lines) < 2 or not _is_widow(lines[-1]):
+        return
+    prev = lines[-2]
+    if len(prev) < 2 or len("".join(prev[:-1])) < 2 or _is_gap(prev[-1]) or _is_gap(prev[-2]) \
+            or not may_break(prev[-2], prev[-1]):
+        return
+    if w([prev[-1]] + lines[-1]) <= width:
+        lines[-1].insert(0, prev.pop())
 
 
 def _fit(seq: list[str], width: float, w: _Widths) -> list[str]:

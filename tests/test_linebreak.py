@@ -25,13 +25,13 @@ CASES = [
     ("一二三四五「六七", 12, ["一二三四五", "「六七"]),
     ("一二三四五〔六七", 12, ["一二三四五", "〔六七"]),
     ("他说：“好。”然后", 8, ["他说：", "“好。”", "然后"]),
-    ("办公用品购置（打印纸、墨盒）", 12, ["办公用品购置", "（打印纸、墨", "盒）"]),
+    ("办公用品购置（打印纸、墨盒）", 12, ["办公用品购置", "（打印纸、", "墨盒）"]),  # no 孤字
     ("一二三四五……六", 12, ["一二三四", "五……六"]),
     ("一二三四五——六", 12, ["一二三四", "五——六"]),
     # a number stays with its unit
     ("支出合计 28,280.00 元", 16, ["支出合计", "28,280.00 元"]),
     ("合计28,280.00元整", 14, ["合计", "28,280.00元整"]),
-    ("共 1,616 条记录", 10, ["共", "1,616 条记", "录"]),
+    ("共 1,616 条记录", 10, ["共", "1,616 条", "记录"]),
     ("租期 30 年整", 8, ["租期", "30 年整"]),
     ("完成率 12.5%。", 10, ["完成率", "12.5%。"]),
     ("第12版正式公布", 8, ["第12版正", "式公布"]),
@@ -39,7 +39,7 @@ CASES = [
     ("2026年10月15日开工", 12, ["2026年10月", "15日开工"]),
     ("预算 366,300.00 元，结算 337,406.26 元", 20, ["预算 366,300.00 元，", "结算 337,406.26 元"]),
     # a marked name is never split (unless it is wider than a line); marks are removed
-    ("承租方" + N("欧阳娜娜") + "签约", 10, ["承租方", "欧阳娜娜签", "约"]),
+    ("承租方" + N("欧阳娜娜") + "签约", 10, ["承租方", "欧阳娜娜", "签约"]),
     ("经手人" + N("阿依古丽·买买提") + "签字", 20, ["经手人", "阿依古丽·买买提签字"]),
     ("经办" + N("张*三"), 6, ["经办", "张*三"]),
     # Latin words and numbers are not broken inside; separators and spaces are preferred
@@ -120,3 +120,18 @@ def test_never_loses_text_on_any_input(text, width):
     lines = wrap(text, width)
     assert all(columns(ln) <= width for ln in lines)
     assert "".join(lines).replace(" ", "") == strip_marks(text).replace(" ", "")
+
+
+@pytest.mark.parametrize("text,width,expected", [
+    # 孤字: one character alone on the last line takes the previous line's last one along
+    ("请向县互联网+监督平台投诉", 22, ["请向县互联网+监督平台", "投诉"]),
+    ("请向县互联网+监督平台投诉。", 22, ["请向县互联网+监督平台", "投诉。"]),
+    ("一二三四五六七八九十壹", 20, ["一二三四五六七八九", "十壹"]),
+    # not when the previous line would keep a single character, nor across a space
+    ("一二三", 4, ["一二", "三"]),
+    ("合计 元", 4, ["合计", "元"]),
+    # a last line of one Latin letter or digit is no 孤字
+    ("一二三四五六七八九十A", 20, ["一二三四五六七八九十", "A"]),
+])
+def test_no_widow(text, width, expected):
+    assert wrap(text, width) == expected
