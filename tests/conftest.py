@@ -93,6 +93,23 @@ def small_bundle(tmp_path_factory, small_src, test_key) -> Path:
 
 
 @pytest.fixture(scope="session")
+def small_bundle_v2(tmp_path_factory, small_src, test_key) -> Path:
+    """The same records as ``small_bundle``, signed as 第2版."""
+    return build_bundle(small_src, test_key, 2, tmp_path_factory.mktemp("b2") / "bundle")
+
+
+@pytest.fixture()
+def two_versions(home, small_bundle, small_bundle_v2) -> tuple[str, str]:
+    """A kiosk showing 第2版 with 第1版 as last known good: (v1, v2) folder names."""
+    from kiosk.cache import install
+
+    install.install(small_bundle, home)
+    install.install(small_bundle_v2, home)
+    st = install.read_state(home)
+    return st["last_known_good"], st["current"]
+
+
+@pytest.fixture(scope="session")
 def demo_source(tmp_path_factory) -> Path:
     """The demo village's source export (kiosk demo-data, seed 1)."""
     out = tmp_path_factory.mktemp("demo") / "source"

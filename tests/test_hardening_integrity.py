@@ -16,26 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import TEST_ID_HASH_N, build_bundle, run_cli, tree_digest
+from conftest import build_bundle, run_cli, tree_digest
 
 from kiosk.cache import bundle as B
 from kiosk.cache import install, integrity, keys
 from kiosk.cache.mirror import open_current
 from kiosk.errors import Exit
-
-
-@pytest.fixture(scope="module")
-def b2(tmp_path_factory, small_src, test_key) -> Path:
-    return build_bundle(small_src, test_key, 2, tmp_path_factory.mktemp("ib2") / "bundle")
-
-
-@pytest.fixture()
-def two(home, small_bundle, b2) -> tuple[str, str]:
-    """A kiosk showing 第2版 with 第1版 as last known good: (v1, v2) folder names."""
-    install.install(small_bundle, home)
-    install.install(b2, home)
-    st = install.read_state(home)
-    return st["last_known_good"], st["current"]
 
 
 def _writable(p: Path) -> None:
@@ -92,8 +78,8 @@ def _root_edit(home: Path, name: str) -> str:
     return new
 
 
-def test_a_consistent_root_edit_is_caught_by_status_check_and_start_up(home, two, capsys):
-    v1, v2 = two
+def test_a_consistent_root_edit_is_caught_by_status_check_and_start_up(home, two_versions, capsys):
+    v1, v2 = two_versions
     forged = _root_edit(home, v2)
     assert run_cli("status") == Exit.DATA_DAMAGED
     err = capsys.readouterr().err
@@ -106,8 +92,8 @@ def test_a_consistent_root_edit_is_caught_by_status_check_and_start_up(home, two
     m.close()
 
 
-def test_kiosk_check_catches_it_too(home, two, capsys):
-    v1, v2 = two
+def test_kiosk_check_catches_it_too(home, two_versions, capsys):
+    v1, v2 = two_versions
     _root_edit(home, v2)
     assert run_cli("check") == Exit.DATA_DAMAGED
     out = capsys.readouterr().out
@@ -115,10 +101,10 @@ def test_kiosk_check_catches_it_too(home, two, capsys):
 
 
 def test_another_signed_bundle_of_the_same_version_differs_from_the_high_water_record(
-        home, two, small_src, test_key, tmp_path, capsys):
+        home, two_versions, small_src, test_key, tmp_path, capsys):
     """A county-signed bundle of the same seq (another build: a fork) swapped in with
     state.json rewritten: signature and hashes pass; the record outside state.json does not."""
-    v1, v2 = two
+    v1, v2 = two_versions
     other = build_bundle(small_src, test_key, 2, tmp_path / "fork")
     fork = B.Manifest.parse((other / B.MANIFEST).read_bytes())
     name = f"v000002-{fork.fingerprint}"
@@ -132,12 +118,12 @@ def test_another_signed_bundle_of_the_same_version_differs_from_the_high_water_r
     assert res.status == "fallback" and "high-water record" in res.reason
 
 
-def test_record_counts_are_compared_with_the_manifest(home, small_bundle, b2, test_key, tmp_path, monkeypatch):
+def test_record_counts_are_compared_with_the_manifest(home, small_bundle, small_bundle_v2, test_key, tmp_path, monkeypatch):
     """A signed version whose database lacks a record its manifest counts (installed by a
     kiosk that did not count) is caught by the re-check."""
     install.install(small_bundle, home)
     short = tmp_path / "short"
-    shutil.copytree(b2, short)
+    shutil.copytree(small_bundle_v2, short)
     resign(short, test_key, edit_db=lambda con: con.execute("DELETE FROM payments WHERE id = 'PAY2'"))
     monkeypatch.setattr(install, "check_database", lambda *a, **k: None)
     install.install(short, home)
@@ -146,9 +132,9 @@ def test_record_counts_are_compared_with_the_manifest(home, small_bundle, b2, te
     assert res.status == "fallback" and "database has 1 payments records, manifest says 2" in res.reason
 
 
-def test_a_key_rotation_keeps_installed_data_verifiable(home, two, test_key, other_test_key, tmp_path):
+def test_a_key_rotation_keeps_installed_data_verifiable(home, two_versions, test_key, other_test_key, tmp_path):
     """Re-verifying signatures must not make the data of a retired key unverifiable."""
-    v1, v2 = two
+    v1, v2 = two_versions
     kl1, kl2 = tmp_path / "kl1", tmp_path / "kl2"
     assert run_cli("keylist", "build", test_key / "signing.pub", other_test_key / "signing.pub",
                    "--key", test_key / "signing.key", "--seq", 1, "--out", kl1) == 0
@@ -182,8 +168,8 @@ def _disk_full(monkeypatch, home: Path) -> None:
                                                                                  for c in "wax+")))
 
 
-def test_a_full_disk_never_switches_the_check_off(home, two, monkeypatch):
-    v1, v2 = two
+def test_a_full_disk_never_switches_the_check_off(home, two_versions, monkeypatch):
+    v1, v2 = two_versions
     integrity.mark_started(home)
     con = sqlite3.connect(home / "mirror/versions" / v2 / B.DB_PATH)
     con.execute("UPDATE finance SET summary = '伪造的摘要' WHERE rowid = 1")
@@ -218,7 +204,7 @@ def test_a_full_disk_never_switches_the_check_off(home, two, monkeypatch):
     assert integrity.memory_override(home) is None
 
 
-def test_record_writing_on_a_full_disk_is_no_error(home, two, monkeypatch):
+def test_record_writing_on_a_full_disk_is_no_error(home, two_versions, monkeypatch):
     _disk_full(monkeypatch, home)
     res = integrity.recheck(home)
     monkeypatch.undo()
@@ -308,11 +294,11 @@ def test_the_check_queries_have_a_time_limit(home, small_bundle, capsys):
     assert "database check took longer than 0 s" in err
 
 
-def test_a_dropped_column_installed_before_cannot_crash_a_detail_screen(home, small_bundle, b2, test_key, tmp_path,
+def test_a_dropped_column_installed_before_cannot_crash_a_detail_screen(home, small_bundle, small_bundle_v2, test_key, tmp_path,
                                                                         monkeypatch):
     install.install(small_bundle, home)
     bad = tmp_path / "dropped"
-    shutil.copytree(b2, bad)
+    shutil.copytree(small_bundle_v2, bad)
     resign(bad, test_key, edit_db=lambda con: con.execute("ALTER TABLE finance DROP COLUMN approver"))
     monkeypatch.setattr(install, "check_database", lambda *a, **k: None)  # a kiosk from before the check
     install.install(bad, home)
@@ -325,11 +311,11 @@ def test_a_dropped_column_installed_before_cannot_crash_a_detail_screen(home, sm
     assert res.status == "fallback" and "schema" in res.reason
 
 
-def test_a_key_added_to_keys_json_by_hand_does_not_verify_planted_data(home, two, small_src, other_test_key,
+def test_a_key_added_to_keys_json_by_hand_does_not_verify_planted_data(home, two_versions, small_src, other_test_key,
                                                                         tmp_path):
     """root adds his own key to trust/keys.json (no PIN, no signed list) and plants a version
     signed with it: the signature is checked against the keys recorded beside the mark."""
-    v1, v2 = two
+    v1, v2 = two_versions
     kj = json.loads((home / "trust/keys.json").read_text())
     pub = keys.load_public(other_test_key / "signing.pub")
     kj["keys"].append({"key_id": keys.key_id(pub), "label": "x",
@@ -348,7 +334,7 @@ def test_a_key_added_to_keys_json_by_hand_does_not_verify_planted_data(home, two
     assert res.status == "fallback" and "signature does not verify" in res.reason
 
 
-def test_a_key_record_from_before_is_completed_at_the_next_check(home, two):
+def test_a_key_record_from_before_is_completed_at_the_next_check(home, two_versions):
     from kiosk.cache import highwater
 
     for p in highwater.paths(home):  # the record as older versions wrote it: ids only
@@ -358,7 +344,7 @@ def test_a_key_record_from_before_is_completed_at_the_next_check(home, two):
         p.write_text(json.dumps(d))
     assert integrity.recheck(home).status == "ok"
     hw = highwater.read(home)
-    assert set(hw["keys"]["public_keys"]) == set(hw["keys"]["ids"]) and set(hw["versions"]) == set(two)
+    assert set(hw["keys"]["public_keys"]) == set(hw["keys"]["ids"]) and set(hw["versions"]) == set(two_versions)
 
 
 def test_a_newer_revision_may_only_add_tables_and_indexes(home, small_bundle, test_key, tmp_path, capsys):

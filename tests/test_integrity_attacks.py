@@ -13,27 +13,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import build_bundle, run_cli, tree_digest
+from conftest import run_cli, tree_digest
 
 from kiosk.cache import install, integrity
 from kiosk.cache.mirror import open_current
 from kiosk.errors import Exit
 
 DAMAGED_ZH = "本机数据记录（state.json）被删除、损坏或改动，请联系技术人员"
-
-
-@pytest.fixture(scope="module")
-def b2(tmp_path_factory, small_src, test_key) -> Path:
-    return build_bundle(small_src, test_key, 2, tmp_path_factory.mktemp("b2") / "bundle")
-
-
-@pytest.fixture()
-def two(home, small_bundle, b2) -> tuple[str, str]:
-    """A kiosk showing 第2版 with 第1版 as last known good: (v1, v2) folder names."""
-    install.install(small_bundle, home)
-    install.install(b2, home)
-    st = install.read_state(home)
-    return st["last_known_good"], st["current"]
 
 
 def _forge_row(db: Path) -> None:
@@ -51,8 +37,8 @@ def _err_line(capsys) -> str:
 
 # ---------------------------------------------------------------- 1. tampered database
 
-def test_status_re_hashes_and_exits_non_zero_on_a_forged_row(home, two, capsys):
-    v1, v2 = two
+def test_status_re_hashes_and_exits_non_zero_on_a_forged_row(home, two_versions, capsys):
+    v1, v2 = two_versions
     db = home / "mirror/versions" / v2 / "data/village.sqlite"
     assert stat.S_IMODE(db.stat().st_mode) == 0o444 and stat.S_IMODE(db.parent.stat().st_mode) == 0o555
     assert run_cli("status") == 0
@@ -63,8 +49,8 @@ def test_status_re_hashes_and_exits_non_zero_on_a_forged_row(home, two, capsys):
     assert "installed files do not match their manifest: data/village.sqlite: SHA-256 differs" in err
 
 
-def test_every_start_re_checks_in_the_background(home, two):
-    v1, v2 = two
+def test_every_start_re_checks_in_the_background(home, two_versions):
+    v1, v2 = two_versions
     assert integrity.mark_started(home) is False
     integrity.mark_clean_exit(home)  # the last run ended cleanly
     integrity.recheck(home)          # and was checked a moment ago: not due for a day
@@ -78,14 +64,14 @@ def test_every_start_re_checks_in_the_background(home, two):
 
 # ---------------------------------------------------------------- 2. nothing trustworthy / older: non-zero
 
-def test_status_non_zero_when_nothing_trustworthy_or_older(home, two, capsys):
-    v1, v2 = two
+def test_status_non_zero_when_nothing_trustworthy_or_older(home, two_versions, capsys):
+    v1, v2 = two_versions
     st = install.read_state(home)
     install.write_state(home, {**st, "current": v1, "last_known_good": None})
     assert run_cli("status") == Exit.DATA_DAMAGED
     assert "本机曾安装较新的第2版" in capsys.readouterr().out
     install.write_state(home, st)
-    for v in two:
+    for v in two_versions:
         _forge_row(home / "mirror/versions" / v / "data/village.sqlite")
     assert run_cli("check") == Exit.DATA_DAMAGED
     capsys.readouterr()
@@ -96,8 +82,8 @@ def test_status_non_zero_when_nothing_trustworthy_or_older(home, two, capsys):
 # ---------------------------------------------------------------- 3. state.json deleted, corrupted, lowered
 
 @pytest.mark.parametrize("how", ["deleted", "corrupted", "lowered"])
-def test_damaged_state_never_makes_the_kiosk_fresh(home, two, small_bundle, capsys, how):
-    v1, v2 = two
+def test_damaged_state_never_makes_the_kiosk_fresh(home, two_versions, small_bundle, capsys, how):
+    v1, v2 = two_versions
     state = home / "mirror/state.json"
     if how == "deleted":
         state.unlink()
@@ -127,8 +113,8 @@ def test_damaged_state_never_makes_the_kiosk_fresh(home, two, small_bundle, caps
         m.close()
 
 
-def test_deleted_state_rebuilt_by_the_check(home, two, capsys):
-    v1, v2 = two
+def test_deleted_state_rebuilt_by_the_check(home, two_versions, capsys):
+    v1, v2 = two_versions
     (home / "mirror/state.json").unlink()
     res = integrity.recheck(home)
     assert (res.status, res.shown, res.seq) == ("repaired", v2, 2) and res.banner == DAMAGED_ZH
@@ -137,7 +123,7 @@ def test_deleted_state_rebuilt_by_the_check(home, two, capsys):
     assert integrity.recheck(home).status == "ok"
 
 
-def test_state_and_versions_deleted_high_water_file_still_refuses(home, two, small_bundle, capsys):
+def test_state_and_versions_deleted_high_water_file_still_refuses(home, two_versions, small_bundle, capsys):
     shutil.rmtree(home / "mirror/versions")
     (home / "mirror/state.json").unlink()
     (home / "mirror/highwater.json").unlink()  # trust/highwater.json is the copy left
@@ -147,7 +133,7 @@ def test_state_and_versions_deleted_high_water_file_still_refuses(home, two, sma
 
 # ---------------------------------------------------------------- 4. trusted keys replaced
 
-def test_deleting_keys_json_does_not_allow_a_new_first_trust(home, two, other_test_key, capsys):
+def test_deleting_keys_json_does_not_allow_a_new_first_trust(home, two_versions, other_test_key, capsys):
     (home / "trust/keys.json").unlink()
     before = tree_digest(home)
     assert run_cli("trust", other_test_key / "signing.pub") == Exit.KEYS
@@ -157,7 +143,7 @@ def test_deleting_keys_json_does_not_allow_a_new_first_trust(home, two, other_te
     assert "keys.json is missing" in capsys.readouterr().out
 
 
-def test_keys_json_replaced_by_hand_is_reported(home, two, other_test_key, tmp_path, monkeypatch, capsys):
+def test_keys_json_replaced_by_hand_is_reported(home, two_versions, other_test_key, tmp_path, monkeypatch, capsys):
     other = tmp_path / "other"
     other.mkdir()
     monkeypatch.setenv("KIOSK_HOME", str(other))
@@ -174,7 +160,7 @@ def test_keys_json_replaced_by_hand_is_reported(home, two, other_test_key, tmp_p
     m.close()
 
 
-def test_corrupt_keys_json_is_reported(home, two, capsys):
+def test_corrupt_keys_json_is_reported(home, two_versions, capsys):
     (home / "trust/keys.json").write_text('{"keys": [{"public_key": "!!"}]}')
     assert run_cli("status") == Exit.DATA_DAMAGED
     assert "keys.json is damaged" in capsys.readouterr().out
@@ -183,8 +169,8 @@ def test_corrupt_keys_json_is_reported(home, two, capsys):
 
 # ---------------------------------------------------------------- 5. missing current / last known good
 
-def test_missing_current_version_falls_back_without_traceback(home, two, capsys):
-    v1, v2 = two
+def test_missing_current_version_falls_back_without_traceback(home, two_versions, capsys):
+    v1, v2 = two_versions
     shutil.rmtree(home / "mirror/versions" / v2)
     m = open_current(home)
     assert m.info.seq == 1 and m.info.banner == "正在显示第1版（上一可信版本）：第2版数据无法读取，请联系技术人员"
@@ -220,7 +206,7 @@ def _read_only(monkeypatch, home: Path) -> None:
 
 
 @pytest.mark.parametrize("cmd", ["check", "import", "trust"])
-def test_read_only_home_gives_one_line(home, small_bundle, b2, other_test_key, monkeypatch, capsys, cmd):
+def test_read_only_home_gives_one_line(home, small_bundle, small_bundle_v2, other_test_key, monkeypatch, capsys, cmd):
     install.install(small_bundle, home)
     if cmd == "check":
         _forge_row(home / "mirror/versions" / install.read_state(home)["current"] / "data/village.sqlite")
@@ -229,7 +215,7 @@ def test_read_only_home_gives_one_line(home, small_bundle, b2, other_test_key, m
         assert run_cli("pin", "set", "technician", "--pin-stdin") == 0
     before = tree_digest(home)
     _read_only(monkeypatch, home)
-    args = {"check": ["check"], "import": ["import", b2],
+    args = {"check": ["check"], "import": ["import", small_bundle_v2],
             "trust": ["trust", other_test_key / "signing.pub", "--pin-stdin"]}[cmd]
     rc = run_cli(*args)
     err = capsys.readouterr().err

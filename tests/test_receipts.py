@@ -8,10 +8,9 @@ import re
 from decimal import Decimal
 
 import pytest
-from pyzbar.pyzbar import decode
 
 from kiosk import receipts
-from kiosk.devices.printer import SimulatedPrinter, print_receipt
+from printkit import printed
 from kiosk.formatting import amount_in_capitals, money
 
 NOW = dt.datetime(2026, 11, 30, 9, 15)
@@ -33,12 +32,7 @@ def mirror(demo_home):
 
 
 def _print(receipt, profile="pos58"):
-    sim = SimulatedPrinter(profile)
-    res = print_receipt(receipt, profile, sim, now=NOW)
-    assert res.ok, res.error
-    lines = sim.text_lines()
-    assert not any("?" in ln for ln in lines), lines
-    qr = [d.data.decode() for d in decode(sim.render())]
+    lines, qr, _sim = printed(receipt, NOW, profile)
     return lines, qr, "\n".join(lines)
 
 
