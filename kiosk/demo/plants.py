@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kiosk.demo.people import Officials, cn_number
+from kiosk.formatting import money as shown
 from kiosk.demo.refdata import Village
 from kiosk.rules.base import add_years
 from kiosk.rules.finance import due_month
@@ -156,7 +157,7 @@ def _split_projects(v: Village, rng: random.Random, off: Officials, projects: li
                   for s, d in zip(("立项", "合同", "施工", "验收", "审计结算", "公示"), dates)]
         b = Decimal(budget)
         contract, settle = (b * Decimal("0.97")).quantize(Decimal("0.01")), (b * Decimal("0.96")).quantize(Decimal("0.01"))
-        stages[1]["note"] = f"与{contractor}签订施工合同，合同价{contract:.2f}元"
+        stages[1]["note"] = f"与{contractor}签订施工合同，合同价{shown(contract)}"
         return {"id": f"XM{start.year}{900 + n}", "name": name, "category": cat,
                 "location": f"第{cn_number(g)}{v.group_word}{pl}", "budget": f"{b:.2f}", "review_amount": None,
                 "fund_sources": [{"source": "村集体自筹", "amount": f"{b:.2f}"}], "procurement_method": "直接委托",

@@ -8,6 +8,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+from kiosk.formatting import money as shown  # amounts in texts as the screens show them: 60,334.68 元
 from kiosk.rules import approval_level
 from kiosk.demo.people import DemoPerson, Household, Officials, cn_number
 from kiosk.demo.refdata import Village, chart
@@ -214,14 +215,14 @@ def projects(village: Village, rng: random.Random, off: Officials, as_of: dt.dat
                 "验收": (30, 150), "审计结算": (20, 70), "公示": (3, 15)}
         notes = {
             "立项": "经四议两公开程序，村民代表会议表决通过",
-            "设计": f"委托{invented_org(rng, '娄底市', '工程设计咨询有限公司')}设计，造价评审{money(review)}元",
+            "设计": f"委托{invented_org(rng, '娄底市', '工程设计咨询有限公司')}设计，造价评审{shown(review)}",
             "招标": {"公开招标": "在县公共资源交易中心公开招标", "邀请招标": "邀请3家单位投标",
                    "竞争性谈判": "3家单位参加竞争性谈判", "询价": "向3家单位询价"}.get(method, ""),
-            "合同": (f"与{contractor_name}签订施工合同，合同价{money(contract)}元" if contractor_name
-                   else f"与第{cn_number(group_no)}村民小组签订自建协议，金额{money(contract)}元"),
+            "合同": (f"与{contractor_name}签订施工合同，合同价{shown(contract)}" if contractor_name
+                   else f"与第{cn_number(group_no)}村民小组签订自建协议，金额{shown(contract)}"),
             "施工": f"开工，{off.supervisor_chief}（村务监督委员会主任）现场监督",
             "验收": "乡镇组织竣工验收，质量合格",
-            "审计结算": f"第三方审计审定结算金额{money(settle)}元",
+            "审计结算": f"第三方审计审定结算金额{shown(settle)}",
             "公示": "结算结果在村务公开栏公示7天，无异议",
         }
         stages, day = [], start
@@ -477,7 +478,7 @@ def service(rng: random.Random, power: dict, person: DemoPerson, applied: dt.dat
         if no == 13:
             result = f"已出具{rng.choice(_CERTS)}"
         elif no == 7:
-            result = f"给予临时救助{rng.randint(5, 30) * 100}元"
+            result = f"给予临时救助{shown(Decimal(rng.randint(5, 30) * 100))}"
     else:
         result = f"不予通过：{_REJECT.get(no, '材料不全，已退回补正')}"
     return {"power_id": power["id"], "applicant": person.name, "applicant_id_number": person.id_number,
