@@ -2,10 +2,11 @@
 
 Prints one JSON line: ``first_frame`` (time.time() of the first frame flip, compared by the
 parent with its spawn time) and, for ``app``, ``settled`` (time.time() when the kiosk had
-built its screens and prepared its sections, ``KioskApp.settled``) and ``nav_ms``: per screen
+built its screens and prepared its sections, ``KioskApp.settled``), ``nav_ms``: per screen
 of a scripted walk, the time from the tap (``app.go``) to the first frame drawn after the
-screen's data arrived. Runs headless (SDL offscreen when DISPLAY is unset); the window is
-1280×800.
+screen's data arrived, and ``switch_ms``: the same for 特大字, 标准, 高对比 on and off on a
+few screens (:func:`switches`; ``display`` measures only these). Runs headless (SDL
+offscreen when DISPLAY is unset); the window is 1280×800.
 
 The walk is paced like a person at the kiosk: it starts once the kiosk has settled (a kiosk
 stands switched on long before anyone taps) and waits :data:`THINK_S` between a frame and the
@@ -141,8 +142,82 @@ def app(home: str) -> dict:
                 nav.setdefault("back", []).append(step(a.back))
             nav.setdefault("home", []).append(step(a.go_home))
     out["nav_ms"] = nav
+    out["switch_ms"] = switches(a, step)
     out["frames"] = flips[0]
     return out
+
+
+#: screens the text-size switch is measured on (a record's detail: the first row of its list)
+SWITCH_SCREENS = ("home", "finance", "projects", "project_detail", "power_detail", "complaints")
+
+
+def switches(a, step) -> dict:
+    """ms from a tap on 特大字 (and back to 标准), on 高对比 (and off) to the frame that shows
+    the screen redrawn, on each of :data:`SWITCH_SCREENS`; ``step(action)`` as in the walk."""
+    out: dict[str, list[float]] = {}
+    for name in SWITCH_SCREENS:
+        if name.endswith("_detail"):
+            lst = {"project_detail": "projects", "power_detail": "powers"}[name]
+            step(lambda lst=lst: a.go(lst))
+            rows = a.sm.get_screen(lst).record_rows()
+            if not rows:
+                continue
+            step(lambda r=rows[0]: a.go(r["target"], id=r["rec_id"]))
+        else:
+            step(lambda name=name: a.go_home() if name == "home" else a.go(name))
+        for key, action in (("larger", lambda: a.set_display(text_scale=1.5)),
+                            ("standard", lambda: a.set_display(text_scale=1.0)),
+                            ("contrast_on", lambda: a.set_display(high_contrast=True)),
+                            ("contrast_off", lambda: a.set_display(high_contrast=False))):
+            out.setdefault(key, []).append(step(action))
+        out.setdefault("by_screen", []).append(name)
+    return out
+
+
+def display(home: str) -> dict:
+    """Only the switch figures (``kiosk bench --display``): the kiosk settled, then
+    :func:`switches`."""
+    from kiosk.screens.kivyconfig import configure_kivy
+
+    _configure()
+    configure_kivy(windowed=True, size=(1280, 800))
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    from kiosk.app import KioskApp
+    from kiosk.screens.headless import start_headless
+
+    flips = [0]
+    Window.bind(on_flip=lambda *_: flips.__setitem__(0, flips[0] + 1))
+    a = KioskApp(home)
+    start_headless(a)
+    deadline = time.monotonic() + 120
+    while not a.settled and time.monotonic() < deadline:
+        EventLoop.idle()
+        time.sleep(0.005)
+
+    def step(action) -> float:
+        t = time.monotonic()
+        while time.monotonic() - t < THINK_S:
+            EventLoop.idle()
+            time.sleep(0.01)
+        a.nav.activity()
+        t0 = time.perf_counter()
+        action()
+        n, idle_loops = flips[0], 0
+        while time.monotonic() < deadline + 300:
+            EventLoop.idle()
+            if not a.busy and flips[0] > n:
+                break
+            if not a.busy:
+                idle_loops += 1
+                if idle_loops == 3:
+                    Window.canvas.ask_update()
+        return (time.perf_counter() - t0) * 1000
+
+    if a.state != "ready":
+        return {"error": "no data installed (make demo, or set KIOSK_HOME)"}
+    return {"switch_ms": switches(a, step)}
 
 
 def _detail(a, name: str, n: int):
@@ -157,7 +232,7 @@ def _detail(a, name: str, n: int):
 
 def main() -> None:
     kind = sys.argv[1]
-    res = bare() if kind == "bare" else app(sys.argv[2])
+    res = bare() if kind == "bare" else display(sys.argv[2]) if kind == "display" else app(sys.argv[2])
     import resource
 
     res["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -16,6 +16,14 @@ def _bench(args) -> int:
         return 0
     from kiosk.bench import measure
 
+    if args.display:
+        from kiosk.config import kiosk_home
+
+        r = measure.display(kiosk_home())
+        print(measure.display_table(r))
+        if args.json:
+            print(json.dumps(r, ensure_ascii=False, sort_keys=True))
+        return 0
     r = measure.run(args.scale, Path(args.work), id_hash_n=args.id_hash_n, seed=args.seed,
                     limit=args.villages, rebuild=args.rebuild, with_ui=not args.no_ui)
     print(measure.table(r))
@@ -38,4 +46,6 @@ def register(sub) -> None:
     p.add_argument("--speech", action="store_true",
                    help="only the speech figures, in the App on the demo village: tap on 朗读 to first sound, "
                         "the memory speech adds (kiosk/bench/speech.py)")
+    p.add_argument("--display", action="store_true",
+                   help="only the 特大字 / 高对比 switch figures, on KIOSK_HOME's installed data (kiosk/bench/uichild.py)")
     p.set_defaults(func=_bench)
