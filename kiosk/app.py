@@ -382,6 +382,7 @@ class KioskApp(App):
             restyle.recolour_default_labels()
             Window.clearcolor = C.bg
         self.text_scale, self.high_contrast = scale, contrast
+        restyle.hold_offscreen_rules(self)  # screens off the window catch up later
         self.theme = theme
         restyle.end(self)
 

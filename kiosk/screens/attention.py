@@ -23,7 +23,6 @@ from kivy.uix.gridlayout import GridLayout
 from kiosk import receipts
 from kiosk.rules.words import AttentionBox, attention_box
 from kiosk.screens.widgets import AutoLabel, KButton, PBox, pooled, rich
-from kiosk.screens.wrapping import wrapped
 
 #: the severity word's colour, as a palette name (it follows 高对比): amber itself is too light
 #: for text on a white row, so a dark amber-brown there (theme.PALETTES: amber_text)
@@ -61,9 +60,10 @@ def print_slip(kind: str, record_id: str, rule: str | None = None) -> None:
 
 
 class WrapLabel(AutoLabel):
-    """A label whose plain text ``prefix`` (bold) + ``plain`` is broken by the Chinese rules
-    (kiosk.linebreak) at its width, again whenever the width changes (Kivy breaks only at
-    spaces)."""
+    """A label showing ``prefix`` (bold) + ``plain``, broken by the Chinese rules
+    (kiosk.linebreak) at its width: every KLabel with a wrap width breaks its text so when it
+    renders (kiosk.screens.widgets.CoverageLabel.shown_text), so again at each new width or
+    text size, and only when it is rendered (a screen off the window renders later)."""
 
     plain = StringProperty("")
     prefix = StringProperty("")
@@ -74,22 +74,9 @@ class WrapLabel(AutoLabel):
     def on_prefix(self, *_):
         self._rewrap()
 
-    def on_width(self, *_):
-        self._rewrap()
-
-    def on_font_size(self, *_):
-        self._rewrap()
-
     def _rewrap(self):
-        w = self.width - 2 * self.padding[0] - 4  # Kivy's own measure may differ by a pixel or two
-        text = self.prefix + self.plain
-        if w >= 2 * self.font_size:  # else not laid out yet (a new widget is 100 px wide)
-            text = wrapped(text, w, self.font_name, self.font_size, self.bold)
         pre = self.prefix
-        if pre and text.startswith(pre):  # (the prefix is a few characters and never broken)
-            self.text = f"[b]{rich(pre)}[/b]{rich(text[len(pre):])}"
-        else:
-            self.text = rich(text)
+        self.text = f"[b]{rich(pre)}[/b]{rich(self.plain)}" if pre else rich(self.plain)
 
 
 class AttentionBoxView(PBox):

@@ -681,6 +681,10 @@ class RowsLayout(RecycleBoxLayout):
         self.fbind("width", self._remeasure)
         App.get_running_app().fbind("theme", self._remeasure)
 
+    def add_widget(self, widget, *args, **kw):
+        restyle.render_within(widget)  # a spare row may have put off its text on another screen
+        return super().add_widget(widget, *args, **kw)
+
     def _remeasure(self, *_):
         rv = self.recycleview
         if rv is not None and rv.data and self._measured_for != (int(self.width), theme()):
