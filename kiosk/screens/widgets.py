@@ -600,6 +600,29 @@ class RowLabel(KLabel):
     trim_spacing = True
 
 
+class FrameNotice(_FramePart, AutoLabel):
+    """The lasting public notice above the footer (``app.trust_notice``: a PIN reset or a
+    PIN-based key or scope change not yet confirmed by the county); on every screen. Its
+    ``plain`` text is broken by the Chinese rules at its width (Kivy breaks only at spaces)."""
+
+    plain = StringProperty("")
+
+    def on_plain(self, *_):
+        self._rewrap()
+
+    def on_width(self, *_):
+        self._rewrap()
+
+    def _rewrap(self):
+        from kiosk.screens.wrapping import wrapped
+
+        w = self.width - 2 * self.padding[0] - 4
+        text = self.plain
+        if text and w >= 2 * self.font_size:  # else not laid out yet
+            text = wrapped(text, w, self.font_name, self.font_size, self.bold)
+        self.text = rich(text)
+
+
 class ListRow(ButtonBehavior, PBox):
     """One row of a paged list: ``title`` (bold), ``sub`` and ``side`` (e.g. an amount).
 
