@@ -66,7 +66,7 @@ def tech(ui):
 
 def open_tool(app, scr, name):
     button = scr.ids[f"tool_{name}"]
-    scr.ids.menu_scroll.scroll_to(button, animate=False)
+    scr.ids.scroll.scroll_to(button, animate=False)
     pump(app)
     tap(app, button)
     assert scr.state == "tool" and scr.tool == name
@@ -307,54 +307,49 @@ def test_restart_confirms_then_stops(tech, monkeypatch):
     assert calls == ["STOPPING=1", "stop"]
 
 
-@pytest.mark.parametrize("size,diagonal", [((1024, 600), 10.1), ((1366, 768), 15.6)])
-def test_menu_fits_small_panels_with_large_text(ui, size, diagonal, tmp_path):
-    """A new technician screen made for a smaller panel's theme with 1.5× text: every
-    button whole, inside the window, its label inside it; the list scrolls to the last."""
+@pytest.fixture()
+def panel_reset(ui):
+    yield ui
     from kivy.core.window import Window
 
-    from kiosk.screens.technician import TechnicianScreen
-    from kiosk.screens.theme import Theme, theme_for
+    from conftest import UI_SIZE
 
-    base = theme_for({"width_px": size[0], "height_px": size[1], "diagonal_inch": diagonal})
-    big = Theme(base.px_per_mm, base.target, base.min_font, {k: round(v * 1.5) for k, v in base.fonts.items()})
-    old_theme, old_size = ui.theme, tuple(Window.size)
-    ui.theme = big
+    Window.size = UI_SIZE
+    ui.set_display(1.0, False, ui.cfg["panel"])
+    ui.go_home()
+    pump(ui, 3)
+
+
+@pytest.mark.parametrize("size", [(1024, 600), (1366, 768)], ids=["1024x600", "1366x768"])
+def test_menu_and_tools_fit_small_panels_at_1_5(panel_reset, size, tmp_path):
+    """特大字 (1.5×) on a 1024×600 and a 1366×768 panel: the menu and every tool's view have
+    nothing cut, clipped or overlapping (tests/layoutcheck.py); each menu button, scrolled
+    to, is whole on screen."""
+    from kivy.core.window import Window
+    from layoutcheck import problems
+
+    from kiosk.tools.screenshots import panel_for, show
+
+    app = panel_reset
     Window.size = size
-    scr = TechnicianScreen(name="technician_probe")
-    try:
-        Window.add_widget(scr)
-        scr.size = size
-        scr.open(unlocked=True)
-        pump(ui, 4)
-        scroll = scr.ids.menu_scroll
-        buttons = [w for w in scr.ids.tools.children]
-        assert len(buttons) == len(MENU)
-        for b in buttons:
-            assert b.width <= scroll.width and b.height >= big.target
-            assert b.texture_size[0] <= b.width and b.texture_size[1] <= b.height, b.text
-        assert scr.ids.tools.cols == 1 or size[0] >= 1366
-        # the list is longer than the view: each button scrolled to is whole in it
-        sx, sy = scroll.to_window(scroll.x, scroll.y)
-        for b in buttons:
-            scroll.scroll_to(b, padding=0, animate=False)
-            pump(ui, 2)
-            x, y = b.to_window(b.x, b.y)
-            assert y >= sy - 1 and y + b.height <= sy + scroll.height + 1, b.text
-        scroll.scroll_y = 1
-        pump(ui, 2)
-        export(scr, tmp_path, f"technician-menu-{size[0]}x{size[1]}-large")
-        # a tool's buttons fit too
-        scr.open_tool("restart")
-        pump(ui, 3)
-        for b in (scr.ids.tool_act, scr.ids.tool_back):
-            bx, by = b.to_window(b.x, b.y)
-            assert bx >= 0 and by >= 0 and bx + b.width <= size[0] + 1 and by + b.height <= size[1] + 1
-            assert b.texture_size[0] <= b.width
-        export(scr, tmp_path, f"technician-restart-{size[0]}x{size[1]}-large")
-        scr.close_tool()
-    finally:
-        Window.remove_widget(scr)
-        ui.theme = old_theme
-        Window.size = old_size
-        pump(ui)
+    app.set_display(1.5, False, panel_for(size, app.cfg["panel"]))
+    pump(app, 3)
+    found = []
+    for view in ("technician_menu", "technician_devices", "technician_card", "technician_trust",
+                 "technician_restart"):
+        show(app, view)
+        pump(app, 3)
+        scr = app.sm.current_screen
+        found += [f"{view}: {p}" for p in problems(scr, app.theme)]
+        export(scr, tmp_path, f"{view}-{size[0]}x{size[1]}-large")
+        if view == "technician_menu":
+            scroll = scr.ids.scroll
+            sx, sy = scroll.to_window(scroll.x, scroll.y)
+            for b in scr.ids.tools.children:
+                assert b.texture_size[0] <= b.width and b.texture_size[1] <= b.height, b.text
+                scroll.scroll_to(b, padding=0, animate=False)
+                pump(app, 2)
+                x, y = b.to_window(b.x, b.y)
+                assert y >= sy - 1 and y + b.height <= sy + scroll.height + 1, b.text
+    app.sm.get_screen("technician").close_tool()
+    assert not found, "\n".join(found)
