@@ -471,10 +471,14 @@ class KioskApp(App):
     def _one_finger(self, touch) -> bool:
         """Whether ``touch`` is the only finger the kiosk follows. A second finger while
         one is down does nothing (two buttons at once, a pinch, a two-way scroll): it is
-        marked and its moves and lift are swallowed too. A first touch whose lift never
-        came (``time_end`` set) no longer counts."""
+        marked and its moves and lift are swallowed too. The first finger counts while
+        Kivy's event loop has it down (``EventLoop.touches``), not until this App sees its
+        lift: a handler bound later may stop a lift from reaching the App, and a finger
+        wrongly held would leave the kiosk deaf to every touch."""
+        from kivy.base import EventLoop
+
         held = self._finger
-        if held is not None and held.time_end == -1:
+        if held is not None and held is not touch and held in EventLoop.touches:
             touch.ud["kiosk_ignored"] = True
             return False
         self._finger = touch
