@@ -603,24 +603,12 @@ class RowLabel(KLabel):
 class FrameNotice(_FramePart, AutoLabel):
     """The lasting public notice above the footer (``app.trust_notice``: a PIN reset or a
     PIN-based key or scope change not yet confirmed by the county); on every screen. Its
-    ``plain`` text is broken by the Chinese rules at its width (Kivy breaks only at spaces)."""
+    ``plain`` text is broken by the Chinese rules where it renders, like every KLabel's."""
 
     plain = StringProperty("")
 
     def on_plain(self, *_):
-        self._rewrap()
-
-    def on_width(self, *_):
-        self._rewrap()
-
-    def _rewrap(self):
-        from kiosk.screens.wrapping import wrapped
-
-        w = self.width - 2 * self.padding[0] - 4
-        text = self.plain
-        if text and w >= 2 * self.font_size:  # else not laid out yet
-            text = wrapped(text, w, self.font_name, self.font_size, self.bold)
-        self.text = rich(text)
+        self.text = rich(self.plain)
 
 
 class ListRow(ButtonBehavior, PBox):
