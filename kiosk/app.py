@@ -100,6 +100,9 @@ class KioskApp(App):
     #: 朗读 is reading (from the tap until the end, a second tap, navigation, idle or a card
     #: taken away): the 朗读 button shows it as on
     reading = BooleanProperty(False)
+    #: the lasting public notice above every footer while a PIN reset or a PIN-based key or
+    #: scope change is unconfirmed by the county (kiosk.cache.trustlog.public_notice), or ""
+    trust_notice = StringProperty("")
 
     def __init__(self, home: Path, cfg: dict | None = None, opener=None, now=time.monotonic,
                  today=_dt.date.today, services: dict | None = None, **kw):
@@ -127,6 +130,7 @@ class KioskApp(App):
         self.countdown = None          # kiosk.screens.overlays.IdleCountdown, made in build()
         self.notice = None             # kiosk.screens.overlays.Notice
         self._touches = 0              # fingers on the screen now
+        self._finger = None            # the one touch the kiosk follows (a second finger does nothing)
         #: the last print dialog opened (staff and tests look at it)
         self.print_dialog = None
 
@@ -176,8 +180,12 @@ class KioskApp(App):
         self.speaker.bind(speaking=self._on_speaking)
         self.countdown, self.notice = IdleCountdown(), Notice()
         self._subscribe()
+        self._subscribe_technician()
         self.services.data.on_idle = self._data_idle
-        Window.bind(on_touch_down=self._on_touch, on_touch_move=self._on_activity, on_touch_up=self._on_touch_up)
+        Window.bind(on_touch_down=self._on_touch, on_touch_move=self._on_touch_move, on_touch_up=self._on_touch_up)
+        self._lock_down(Window)
+        self.bind(on_start=lambda *_: self._tell_systemd())
+        self.refresh_trust_notice()
         if Window.fullscreen not in (0, False, "0"):
             Window.show_cursor = False
         # a bound method: Kivy keeps only a weak reference to an interval's callback after its
@@ -232,6 +240,11 @@ class KioskApp(App):
     def _on_data_shown(self, e: ev.DataShown) -> None:
         self._set_info(e.info)
         self.nav.data_shown(e.info)
+        self.refresh_trust_notice()
+
+    def refresh_trust_notice(self) -> None:
+        """Read the footer's lasting notice again (off the UI thread; :class:`TrustNotice`)."""
+        self.services.integrity.read_trust_notice()
 
     def _on_village_chosen(self, e: ev.VillageChosen) -> None:
         self._set_info(e.info)
@@ -441,15 +454,42 @@ class KioskApp(App):
         self._hide_countdown()
         return False
 
+    def _on_touch_move(self, _win, touch):
+        if touch.ud.get("kiosk_ignored"):
+            return True
+        return self._on_activity()
+
     def _on_touch_up(self, _win, touch):
         self._touches = max(0, self._touches - 1)
         self.nav.activity()
+        if touch.ud.get("kiosk_ignored"):
+            return True
+        if touch is self._finger:
+            self._finger = None
         return False
+
+    def _one_finger(self, touch) -> bool:
+        """Whether ``touch`` is the only finger the kiosk follows. A second finger while
+        one is down does nothing (two buttons at once, a pinch, a two-way scroll): it is
+        marked and its moves and lift are swallowed too. The first finger counts while
+        Kivy's event loop has it down (``EventLoop.touches``), not until this App sees its
+        lift: a handler bound later may stop a lift from reaching the App, and a finger
+        wrongly held would leave the kiosk deaf to every touch."""
+        from kivy.base import EventLoop
+
+        held = self._finger
+        if held is not None and held is not touch and held in EventLoop.touches:
+            touch.ud["kiosk_ignored"] = True
+            return False
+        self._finger = touch
+        return True
 
     def _on_touch(self, _win, touch):
         """Every touch is activity; five quick taps in the bottom-left corner open 技术员维护."""
         self._touches += 1
         self.nav.activity()
+        if not self._one_finger(touch):
+            return True
         if self.countdown is not None and self.countdown.shown and not self.countdown.collide_point(*touch.pos):
             self._hide_countdown()  # (a touch on the box itself is its 继续使用: the box hides)
         r = self.theme.mm(CORNER_MM)
@@ -468,7 +508,10 @@ class KioskApp(App):
     def _on_card(self, e) -> None:
         """A card placed (or refused) on any screen opens 我的查询. Placing a card is activity:
         the person's records stay ``personal_idle_to_home`` seconds from then (counting
-        from the last touch instead closed them ~25 s after a card placed 5 s later)."""
+        from the last touch instead closed them ~25 s after a card placed 5 s later).
+        During 技术员维护 › 读卡测试 the test gets the card instead."""
+        if self._card_test_takes(e):
+            return
         if self.nav.state != "ready":
             return
         self.nav.activity()
@@ -486,6 +529,9 @@ class KioskApp(App):
         """The card was taken away: the records close and 朗读 stops."""
         self.stop_reading()
         self.nav.activity()
+        tech = self._technician()
+        if tech is not None and tech.card_test_active:
+            tech.card_test_removed()
         if self.sm.built("mine"):
             self._mine().card_removed()
 
@@ -627,3 +673,106 @@ class KioskApp(App):
         if dlg is not None:
             dlg.show_result(e)
 
+
+    # ---- 技术员维护: devices, test print, card test, restart --------------------------------
+    def _subscribe_technician(self) -> None:
+        on = self.bus.subscribe
+        on(ev.TrustNotice, lambda e: setattr(self, "trust_notice", e.text))
+        on(ev.IntegrityChecked, lambda e: self.refresh_trust_notice())
+        on(ev.PrinterChecked, self._to_technician)
+        on(ev.ReaderChecked, self._to_technician)
+
+    def _technician(self):
+        return self.sm.get_screen("technician") if self.sm.built("technician") else None
+
+    def _to_technician(self, e) -> None:
+        tech = self._technician()
+        if tech is not None:
+            tech.on_device_checked(e)
+
+    def _card_test_takes(self, e) -> bool:
+        tech = self._technician()
+        if tech is None or self.nav.current != "technician" or not tech.card_test_active:
+            return False
+        self.nav.activity()
+        tech.card_test_result(e)
+        return True
+
+    def print_test(self, receiver) -> int:
+        """技术员维护 › 打印测试页: print ``kiosk print-test``'s receipt through the printer
+        service; ``receiver.show_result(event)`` gets its PrintDone/PrintFailed."""
+        job = self.services.printer.print_test()
+        self._print_dialogs[job] = receiver
+        return job
+
+    def restart(self) -> None:
+        """技术员维护 › 重新启动: tell systemd we stop on purpose and end the app; under
+        systemd (Restart=always) it starts again, by hand it just quits."""
+        from kiosk.services import systemd
+
+        log.info("restart asked from the technician menu")
+        systemd.stopping()
+        self.stop()
+
+    # ---- lockdown and systemd (deploy/README.md, "What the app must do") ---------------------
+    #: F1 (Kivy's settings) and F4 (with Alt: close) as SDL key codes; 27 is Escape and Android's back
+    KEY_ESCAPE, KEY_F1, KEY_F4 = 27, 282, 285
+
+    def _lock_down(self, window) -> None:
+        """No key or gesture leaves the kiosk: every close request (Alt+F4, the window's
+        close button, SDL's quit) is refused; Escape, F1 and every other key are swallowed
+        unless a text field has the keyboard (员工查找's typing). Long presses open nothing:
+        no ``kivy.modules`` is loaded (kiosk.screens.kivyconfig clears them). Bound last,
+        so these run before Kivy's own handlers."""
+        window.bind(on_request_close=self._refuse_close)
+        window.bind(on_key_down=self._on_key_down, on_keyboard=self._on_keyboard)
+
+    def _refuse_close(self, *_args, **_kw) -> bool:
+        log.info("close request refused")
+        return True
+
+    @staticmethod
+    def _typing() -> bool:
+        from kivy.core.window import Window
+        from kivy.uix.textinput import TextInput
+
+        target = getattr(Window._system_keyboard, "target", None)
+        return isinstance(target, TextInput) and target.focus
+
+    def _on_key_down(self, _win, key, *_args) -> bool:
+        """A key goes on to a focused text field; anything else stops here (and never
+        reaches ``on_keyboard``, where Escape and F1 act)."""
+        if key in (self.KEY_ESCAPE, self.KEY_F1) or not self._typing():
+            return True
+        return False
+
+    def _on_keyboard(self, _win, key, *_args) -> bool:
+        """Escape (Android back), F1 and Alt+F4 never act, even in a text field."""
+        return key in (self.KEY_ESCAPE, self.KEY_F1, self.KEY_F4) or not self._typing()
+
+    def _tell_systemd(self) -> None:
+        """Under systemd (``$NOTIFY_SOCKET``): READY once the first frame after the start
+        is drawn, then WATCHDOG from the Kivy clock every half ``WatchdogSec``, so a frozen
+        UI thread gets restarted. Nothing outside systemd."""
+        import os
+
+        if not os.environ.get("NOTIFY_SOCKET"):
+            return
+        from kivy.core.window import Window
+
+        from kiosk.services import systemd
+
+        def first_frame(*_):
+            Window.unbind(on_flip=first_frame)
+            systemd.ready()
+            every = systemd.watchdog_interval()
+            if every:
+                Clock.schedule_interval(self._watchdog_ping, every)
+
+        Window.bind(on_flip=first_frame)
+
+    @staticmethod
+    def _watchdog_ping(_dt=None) -> None:
+        from kiosk.services import systemd
+
+        systemd.ping()

@@ -32,6 +32,7 @@ TIMEOUTS: dict[str, float] = {
     "printer_status_reply": 1.0,
     "card_reader_reply": 1.0,
     "card_poll_interval": 0.5,
+    "card_test": 30,                # 技术员维护 › 读卡测试 waits this long for a card
     "http_connect": 5,
     "http_read": 30,
     "sync_run_deadline": 3 * 3600,  # one sync run, manifest to last byte (a partial file resumes next run)

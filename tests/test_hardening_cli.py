@@ -76,6 +76,8 @@ def test_malformed_config_is_one_line(tmp_path, monkeypatch, capsys, small_bundl
     args = {"run": ["run"], "import": ["import", small_bundle], "screenshot": ["screenshot", "home", "--out",
             tmp_path / "x.png"], "sync": ["sync", "http://127.0.0.1:9/"]}[cmd]
     _no_kivy(monkeypatch, lambda: pytest.fail("started"))
+    # kiosk run under systemd; started by hand it shows 暂停服务 first (test_ui_paused.py)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
     assert run_cli(*args) == Exit.CONFIG
     assert "config.json" in _one_line(capsys)
 

@@ -111,3 +111,68 @@ def test_paused_on_x_fills_the_screen_and_ends_on_sigterm(home, tmp_path):
             p.kill()
         xvfb.terminate()
         xvfb.wait(10)
+
+
+RUN_SCRIPT = r'''
+import json, os, sys
+from kiosk.screens import paused
+
+seen = {}
+build = paused.PausedApp.build
+
+
+def build_and_close(self):
+    """The page as kiosk run builds it; a few frames later, what it says, then closed
+    (the window's close request, as a person closing it would)."""
+    root = build(self)
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.uix.label import Label
+
+    ticks = []
+
+    def close(*_):
+        ticks.append(1)
+        if len(ticks) < 4:
+            return True
+        seen["texts"] = [w.text for w in reversed(root.children) if isinstance(w, Label)]
+        seen["refused"] = bool(Window.dispatch("on_request_close"))
+        self.stop()
+        return False
+
+    self.bind(on_start=lambda *_: Clock.schedule_interval(close, 0))
+    return root
+
+
+paused.PausedApp.build = build_and_close
+from kiosk.cli import main
+
+rc = main(["run"])
+print(json.dumps({"rc": rc, **seen}, ensure_ascii=False))
+'''
+
+
+@pytest.mark.parametrize("under_systemd", [False, True])
+def test_kiosk_run_with_a_malformed_config_shows_paused_then_exits_15(home, tmp_path, under_systemd):
+    """Started by hand (no NOTIFY_SOCKET): 暂停服务 in the app's own window until it is
+    closed, then exit 15. Under systemd: exit 15 at once (its unit shows the page)."""
+    (home / "config.json").write_text('{"panel": {"width_px": 1920,', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "NOTIFY_SOCKET")}
+    # (Kivy's own log mode would swallow stderr: the script imports Kivy before the CLI runs)
+    env.update(KIOSK_HOME=str(home), KIVY_NO_CONSOLELOG="1", KIVY_LOG_MODE="PYTHON")
+    if under_systemd:
+        env["NOTIFY_SOCKET"] = str(tmp_path / "nobody-listens")
+    r = subprocess.run([sys.executable, "-c", RUN_SCRIPT], capture_output=True, text=True, env=env, timeout=180)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["rc"] == 15, (r.stdout, r.stderr)
+    # the CLI's one line, last (after the page when there is one)
+    assert r.stderr.splitlines()[-1].endswith("config.json）有误，请联系技术人员)")
+    assert r.stderr.splitlines()[-1].startswith(f"kiosk: error: cannot read {home / 'config.json'}: ")
+    if under_systemd:
+        assert "texts" not in out and "showing 暂停服务" not in r.stderr
+        return
+    assert "showing 暂停服务 until its window is closed" in r.stderr
+    assert out["refused"] is False  # started by hand: closing the window ends it
+    assert out["texts"] == ["暂停服务", "本机暂时无法使用，请稍后再来。", "请联系乡镇（街道）纪委或县互联网+监督平台技术人员",
+                            "（原因：终端配置文件（config.json）有误）"]

@@ -10,9 +10,6 @@ import re
 import sys
 from pathlib import Path
 
-FIELDS_ZH = (("name", "姓名"), ("sex", "性别"), ("nation", "民族"), ("birth", "出生"),
-             ("address", "住址"), ("id_number", "公民身份号码"), ("issuer", "签发机关"),
-             ("validity", "有效期限"))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -81,6 +78,8 @@ def read_one(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from kiosk.devices.idcard.text import FIELDS_ZH
+
     card = read_one(args)
     d = card.masked_dict()
     d["validity"] = card.validity_text

@@ -48,21 +48,24 @@ def cmd_run(args) -> int:
     from kiosk.errors import Exit, KioskError
 
     home = config.kiosk_home()
-    panel = config.load(home)["panel"]  # a malformed config.json: one line (ConfigError) before Kivy starts
+    try:
+        panel = config.load(home)["panel"]  # a malformed config.json: one line (ConfigError) before Kivy starts
+    except config.ConfigError as exc:
+        if not os.environ.get("NOTIFY_SOCKET"):
+            # started by hand (or make demo): nobody else shows 暂停服务, so show it here
+            # until it is closed; under systemd exit 15 makes its own unit show it
+            show_paused(home, args.windowed, exc)
+        raise
     _kivy_env()
     try:
         from kiosk.screens.kivyconfig import configure_kivy
 
         # before kivy.app is imported: it creates the clock, whose kind is configuration
+        # (full screen at the X screen's size; the App sends READY and WATCHDOG itself)
         configure_kivy(args.windowed, size=(int(panel["width_px"]), int(panel["height_px"])))
-        from kiosk.screens import under_systemd  # interim: screen-sized full screen, READY, WATCHDOG
-
-        under_systemd.prepare(args.windowed)
         from kiosk.app import KioskApp
 
-        app = KioskApp(home)
-        under_systemd.attach(app)
-        app.run()
+        KioskApp(home).run()
         return 0
     except (KioskError, OSError, KeyboardInterrupt):
         raise  # kiosk.cli prints these as one line
@@ -71,6 +74,26 @@ def cmd_run(args) -> int:
         print(f"kiosk: error: the kiosk stopped: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
               + (f" (details in {where})" if where else "") + " (终端程序异常退出，请联系技术人员)", file=sys.stderr)
         return Exit.FAILED
+
+
+def show_paused(home, windowed: bool, exc: Exception) -> None:
+    """暂停服务 (kiosk.screens.paused, the page ``kiosk paused`` shows) in this process until
+    its window is closed: for a kiosk started by hand whose config.json cannot be read."""
+    from kiosk import config
+    from kiosk.services import recovery
+
+    print("kiosk: config.json cannot be read: showing 暂停服务 until its window is closed "
+          f"({type(exc).__name__})", file=sys.stderr)
+    _kivy_env()
+    from kiosk.screens.kivyconfig import configure_kivy
+
+    panel = config.DEFAULTS["panel"]
+    configure_kivy(windowed, size=(int(panel["width_px"]), int(panel["height_px"])))
+    from kivy.config import Config
+
+    from kiosk.screens.paused import PausedApp
+
+    PausedApp(recovery.paused_info(home), None, Config.getint("graphics", "height"), closable=True).run()
 
 
 def _save_crash(home) -> str | None:

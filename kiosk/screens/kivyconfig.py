@@ -1,7 +1,10 @@
 """Kivy's configuration for kiosk mode. Must run before ``kivy.core.window`` is imported."""
 from __future__ import annotations
 
+import logging
 import os
+
+log = logging.getLogger("kiosk.app")
 
 
 def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_home: str | None = None) -> None:
@@ -12,7 +15,10 @@ def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_hom
     - exactly one input provider, SDL's mouse path with multitouch emulation off: a
       touchscreen reaches SDL as pointer events (X11/Wayland pointer emulation); with the
       kernel providers (``probesysfs``/``hidinput``/``mtdev``) every tap arrived twice;
-    - full screen with the cursor hidden unless ``windowed``;
+    - full screen with the cursor hidden unless ``windowed``; on an X server (``$DISPLAY``)
+      exactly the screen's size (:func:`fit_x_screen`);
+    - no Kivy modules (``[modules]`` emptied: no inspector, touch ring or monitor that a
+      long press or a key could open, whatever an old ``config.ini`` in KIVY_HOME says);
     - the ``interrupt`` clock: a data answer posted from the worker wakes the main loop at
       once instead of after the rest of the 1/60 s frame;
     - no multisampling (a software renderer pays for every sample);
@@ -33,6 +39,8 @@ def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_hom
     for key, _ in list(Config.items("input")):
         Config.remove_option("input", key)
     Config.set("input", "mouse", "mouse,disable_multitouch")
+    for key, _ in list(Config.items("modules")):
+        Config.remove_option("modules", key)
     Config.set("graphics", "multisamples", "0")
     if windowed:
         Config.set("graphics", "fullscreen", "0")
@@ -50,3 +58,31 @@ def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_hom
     if size:
         Config.set("graphics", "width", str(size[0]))
         Config.set("graphics", "height", str(size[1]))
+    if not windowed:
+        fit_x_screen()
+
+
+def fit_x_screen() -> None:
+    """Full screen at exactly the X screen's size (before the window exists): on a bare X
+    server (no window manager, deploy/README.md "Display") ``fullscreen = auto`` leaves the
+    window at the requested size, so ask for ``fullscreen = 1`` at the screen's size.
+    Nothing without ``$DISPLAY`` (headless: tests, screenshots).
+
+    Raises:
+        SystemExit(1): an X server is meant to be there but cannot be asked (the kiosk must
+            not run invisibly; systemd restarts it).
+    """
+    if not os.environ.get("DISPLAY"):
+        return
+    from kivy.config import Config
+
+    from kiosk.devices import display
+
+    try:
+        w, h = display.screen_size()
+    except display.DisplayError as exc:
+        log.error("%s", exc)
+        raise SystemExit(1) from None
+    Config.set("graphics", "fullscreen", "1")
+    Config.set("graphics", "width", str(w))
+    Config.set("graphics", "height", str(h))

@@ -79,19 +79,24 @@ class PausedView(BoxLayout):
 
 
 class PausedApp(App):
-    """The page full screen; ends by itself after ``retry_s`` seconds (exit code 75)."""
+    """The page full screen; ends by itself after ``retry_s`` seconds (exit code 75).
+
+    ``closable``: a close request (the window's close button, Alt+F4, Ctrl+C in the
+    terminal) ends it. Only for a kiosk started by hand (``kiosk run`` outside systemd, a
+    malformed config.json): under systemd nothing closes the page."""
 
     title = TITLE
 
-    def __init__(self, info: PausedInfo, retry_s: float | None, height_px: int, **kw):
+    def __init__(self, info: PausedInfo, retry_s: float | None, height_px: int, closable: bool = False, **kw):
         super().__init__(**kw)
-        self.info, self.retry_s, self.height_px = info, retry_s, height_px
+        self.info, self.retry_s, self.height_px, self.closable = info, retry_s, height_px, closable
         self.retry_due = False
 
     def build(self):
         from kivy.core.window import Window
 
-        Window.bind(on_request_close=lambda *a, **k: True)  # no key or gesture closes it
+        if not self.closable:
+            Window.bind(on_request_close=lambda *a, **k: True)  # no key or gesture closes it
         if self.retry_s:
             Clock.schedule_once(self._retry, self.retry_s)
         return PausedView(self.info, self.height_px)

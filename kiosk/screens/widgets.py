@@ -600,6 +600,17 @@ class RowLabel(KLabel):
     trim_spacing = True
 
 
+class FrameNotice(_FramePart, AutoLabel):
+    """The lasting public notice above the footer (``app.trust_notice``: a PIN reset or a
+    PIN-based key or scope change not yet confirmed by the county); on every screen. Its
+    ``plain`` text is broken by the Chinese rules where it renders, like every KLabel's."""
+
+    plain = StringProperty("")
+
+    def on_plain(self, *_):
+        self.text = rich(self.plain)
+
+
 class ListRow(ButtonBehavior, PBox):
     """One row of a paged list: ``title`` (bold), ``sub`` and ``side`` (e.g. an amount).
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from kiosk import config
 from kiosk.services.base import Service
 from kiosk.services.bus import EventBus
-from kiosk.services.events import CardPresented, CardRefused, CardRemoved, ReaderFound, ReaderLost
+from kiosk.services.events import CardPresented, CardRefused, CardRemoved, ReaderChecked, ReaderFound, ReaderLost
 
 
 class CardService(Service):
@@ -75,6 +75,34 @@ class CardService(Service):
     def _status(self, status: str) -> None:
         self.available = status == "ready"
         self.publish(ReaderFound() if self.available else ReaderLost())
+
+    def check(self) -> None:
+        """设备状态 for the technician menu, on a worker; :class:`ReaderChecked` follows.
+        Never talks to the reader (the watcher owns it): what the watcher last found, and
+        which readers are attached (``kiosk devices``' discovery: USB and serial ports
+        listed, not opened)."""
+        self.spawn(lambda: self.publish(self.check_now()), "check")
+
+    def check_now(self) -> ReaderChecked:
+        """The answer :meth:`check` publishes; slow (lists USB and serial devices)."""
+        if self.simulator is not None:
+            if self.simulator.plugged and self.available is not False:
+                return ReaderChecked("found", "已连接（模拟读卡器，演示用），工作正常")
+            return ReaderChecked("missing", "模拟读卡器已拔出（演示）")
+        try:
+            from kiosk.devices.idcard import discover
+
+            found = discover()
+        except Exception:  # noqa: BLE001 - no USB/serial backend: nothing listed
+            found = []
+        if self.available:
+            name = found[0]["name"] if found else self.spec
+            return ReaderChecked("found", f"已连接（{name}），工作正常")
+        if any(d["status"] == "no-permission" for d in found):
+            return ReaderChecked("error", "已插入，但本机程序无权使用它（请安装读卡器的 udev 规则）")
+        if found:
+            return ReaderChecked("error", f"已插入（{found[0]['name']}），但没有应答（请重新插拔，或检查读卡器设置）")
+        return ReaderChecked("missing", "未检测到身份证读卡器（请检查USB连线）")
 
     def forget(self) -> None:
         """Drop the card read last without an event (the holder's screen closed by 退出 or

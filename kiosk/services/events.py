@@ -160,6 +160,15 @@ class ReaderFound(Event):
     pass
 
 
+@dataclass(frozen=True)
+class ReaderChecked(Event):
+    """The answer to ``CardService.check()`` (设备状态 in the technician menu). ``state``:
+    ``found`` | ``missing`` | ``error``; ``message_zh``: one plain line for the technician."""
+
+    state: str
+    message_zh: str
+
+
 # ---- printer (kiosk.services.printer) ---------------------------------------------------------
 @dataclass(frozen=True)
 class PrintDone(Event):
@@ -181,6 +190,15 @@ class PrintFailed(Event):
     result: Any = field(repr=False, default=None)
 
 
+@dataclass(frozen=True)
+class PrinterChecked(Event):
+    """The answer to ``PrinterService.check()`` (设备状态 in the technician menu). ``state``:
+    ``found`` | ``missing`` | ``error``; ``message_zh``: one plain line for the technician."""
+
+    state: str
+    message_zh: str
+
+
 # ---- integrity (kiosk.services.integrity) -----------------------------------------------------
 @dataclass(frozen=True)
 class IntegrityChecked(Event):
@@ -195,6 +213,15 @@ class IntegrityProblem(Event):
     or nothing trusted left). ``result``: kiosk.cache.integrity.CheckResult."""
 
     result: Any
+
+
+@dataclass(frozen=True)
+class TrustNotice(Event):
+    """The answer to ``IntegrityService.read_trust_notice()``: the public footer's lasting
+    line while a PIN reset or a PIN-based key or scope change is not yet confirmed by a
+    county-signed key list (:func:`kiosk.cache.trustlog.public_notice`), else ``""``."""
+
+    text: str = ""
 
 
 # ---- technician PIN (kiosk.services.pin) -----------------------------------------------------

@@ -3,16 +3,20 @@ and daily, on its own thread (kiosk.cache.integrity), and reports what it found.
 
 :class:`IntegrityChecked` follows every check; :class:`IntegrityProblem` follows a check
 that changed what may be shown (a fallback to the last known good version, state rebuilt,
-or nothing trusted left). The App then switches at the next safe moment, or at once to
+or nothing trusted left). :meth:`IntegrityService.read_trust_notice` answers with
+:class:`TrustNotice` (the public footer's line about unconfirmed PIN-based changes). The App then switches at the next safe moment, or at once to
 尚无数据 when nothing trusted is left.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from kiosk.services.base import Service
 from kiosk.services.bus import EventBus
-from kiosk.services.events import IntegrityChecked, IntegrityProblem
+from kiosk.services.events import IntegrityChecked, IntegrityProblem, TrustNotice
+
+log = logging.getLogger("kiosk.services.integrity")
 
 
 class IntegrityService(Service):
@@ -49,6 +53,24 @@ class IntegrityService(Service):
         """Re-check at once (e.g. from the technician menu)."""
         if self._monitor is not None:
             self._monitor.check_now()
+
+    def read_trust_notice(self) -> None:
+        """Read the public footer's lasting notice (:func:`kiosk.cache.trustlog.public_notice`:
+        a PIN reset or PIN-based key/scope change not yet confirmed by a county-signed key
+        list) on a worker; :class:`TrustNotice` follows (``""`` when there is none). An
+        unreadable record is logged and changes nothing (the integrity check reports it)."""
+
+        def read() -> None:
+            from kiosk.cache import trustlog
+
+            try:
+                text = trustlog.public_notice(self.home) or ""
+            except Exception as exc:  # noqa: BLE001 - the footer keeps what it shows
+                log.warning("cannot read the trust log: %s", exc)
+                return
+            self.publish(TrustNotice(text))
+
+        self.spawn(read, "trust-notice")
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop checking; a clean stop clears the run marker (the next start is not "unclean")."""

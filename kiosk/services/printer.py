@@ -8,7 +8,9 @@ or a transport spec (``usb:VID:PID``, ``lp:/dev/usb/lp0``, ``tcp:HOST``).
 
 ``print(receipt)`` returns a job number at once; :class:`PrintDone` or :class:`PrintFailed`
 with that number follows. A failure the staff can fix (paper out, cover open) is
-``retryable``: ``retry(job)`` sends the same job again.
+``retryable``: ``retry(job)`` sends the same job again. ``print_test()`` prints the test
+receipt of ``kiosk print-test`` the same way (技术员维护 › 打印测试页); ``check()`` asks the
+printer for its state (技术员维护 › 设备状态): :class:`PrinterChecked` follows.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from kiosk.services.base import Service
 from kiosk.services.bus import EventBus
-from kiosk.services.events import PrintDone, PrintFailed
+from kiosk.services.events import PrintDone, PrintFailed, PrinterChecked
 
 log = logging.getLogger("kiosk.services.printer")
 UNPRINTABLE_ZH = "无法打印这条记录，请联系技术人员"
@@ -64,6 +66,59 @@ class PrinterService(Service):
         job = next(self._jobs)
         self.spawn(lambda: self._run(job, receipt=receipt), f"job{job}")
         return job
+
+    def print_test(self) -> int:
+        """Print the test receipt of ``kiosk print-test`` (Chinese punctuation, rare
+        characters, a table, a QR code: kiosk.devices.printer.testpage) on a worker; returns
+        the job number, answered like :meth:`print`."""
+        from kiosk.devices.printer.testpage import sample_receipt
+
+        job = next(self._jobs)
+        self.spawn(lambda: self._run(job, receipt=sample_receipt()), f"job{job}")
+        return job
+
+    def check(self) -> None:
+        """Ask the printer for its state on a worker (after a job in progress);
+        :class:`PrinterChecked` follows."""
+        self.spawn(lambda: self.publish(self.check_now()), "check")
+
+    def check_now(self, timeout: float = 0.5) -> PrinterChecked:
+        """The printer's state, found the way jobs find it (``kiosk devices`` discovery for
+        the attached printer, else the configured device), then ``DLE EOT`` status; slow.
+        Never raises."""
+        from kiosk.devices.printer import PrinterError, PrinterNotFound
+        from kiosk.devices.printer.status import query_status
+
+        with self._lock:
+            try:
+                name, t = self._named_transport()
+                with t:
+                    st = query_status(t, timeout)
+            except PrinterNotFound:
+                return PrinterChecked("missing", "未检测到小票打印机（请检查打印机电源和USB连线）")
+            except PrinterError as exc:
+                return PrinterChecked("error", f"{exc.message_zh}")
+            except Exception as exc:  # noqa: BLE001 - e.g. libusb missing: said, never raised
+                log.warning("printer check failed: %s", type(exc).__name__)
+                return PrinterChecked("error", "无法检查打印机，请联系技术人员")
+        bad = any((st.offline, st.cover_open, st.paper_end, st.cutter_error, st.error))
+        return PrinterChecked("error" if bad else "found", f"已连接（{name}），{st.label_zh()}")
+
+    def _named_transport(self):
+        """(name shown to the technician, transport) for :meth:`check_now`.
+
+        Raises:
+            PrinterNotFound: nothing attached (or not the configured VID:PID).
+        """
+        if self.sim is not None:
+            return "模拟打印机，演示用", self.sim
+        if self.device:
+            return self.device, self._transport()
+        from kiosk.devices.printer.discovery import discover, open_default
+
+        found = discover(self.vid_pid, probe=False)
+        t = open_default(self.vid_pid)  # PrinterNotFound when nothing is attached
+        return (found[0]["name"] if found else "打印机"), t
 
     def retry(self, job: int) -> bool:
         """Send failed job ``job`` again (same number). False when there is nothing to retry."""

@@ -47,6 +47,10 @@ VIEWS = {
     "villages": "选择村 (a township or county kiosk's picker)",
     "technician": "技术员维护 · PIN pad",
     "technician_menu": "技术员维护 · the menu after the PIN",
+    "technician_devices": "技术员维护 · 设备状态 (printer and card reader)",
+    "technician_card": "技术员维护 · 读卡测试 with a demo card (masked lines)",
+    "technician_trust": "技术员维护 · 密码与密钥记录",
+    "technician_restart": "技术员维护 · 重新启动, asking first",
     "update_preparing": "U盘导入 · reading the stick",
     "update_pin": "U盘导入 · new data found, PIN pad",
     "update_installing": "U盘导入 · copying, with progress",
@@ -324,6 +328,29 @@ def _technician_menu(app) -> None:
     app.go("technician", unlocked=True)
 
 
+def _technician_tool(tool: str):
+    def go(app) -> None:
+        from kiosk.screens.headless import pump
+
+        app.go("technician", unlocked=True)
+        pump(app)
+        scr = app.sm.get_screen("technician")
+        scr.open_tool(tool)
+        if tool == "devices":  # the answers now, not when the services' threads send them
+            scr.on_device_checked(app.services.printer.check_now())
+            scr.on_device_checked(app.services.card.check_now())
+        elif tool == "card":  # a demo card read through the simulated reader
+            from kiosk.devices.idcard import open_reader
+            from kiosk.devices.idcard.simulator import SimulatedReader
+            from kiosk.services.events import CardPresented
+
+            sim = SimulatedReader()
+            sim.place(0)
+            with open_reader("sim", simulator=sim) as session:
+                scr.card_test_result(CardPresented(session.read_card()))
+    return go
+
+
 def _update(state: str):
     def go(app) -> None:
         from kiosk.screens.headless import pump
@@ -360,6 +387,10 @@ _SPECIAL = {
     "search": _search,
     "villages": _villages,
     "technician_menu": _technician_menu,
+    "technician_devices": _technician_tool("devices"),
+    "technician_card": _technician_tool("card"),
+    "technician_trust": _technician_tool("trust"),
+    "technician_restart": _technician_tool("restart"),
     "update_preparing": _update("preparing"),
     "update_pin": _update("pin"),
     "update_installing": _update("installing"),

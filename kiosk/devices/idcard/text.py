@@ -24,6 +24,12 @@ from importlib import resources
 from kiosk import idnumber
 from kiosk.devices.idcard.errors import CardDataError, CardTypeRefused
 
+#: the fields ``kiosk read-card`` and 技术员维护 › 读卡测试 show, in order, with their
+#: Chinese names (values from :meth:`IdCard.masked_dict`, plus ``validity``)
+FIELDS_ZH = (("name", "姓名"), ("sex", "性别"), ("nation", "民族"), ("birth", "出生"),
+             ("address", "住址"), ("id_number", "公民身份号码"), ("issuer", "签发机关"),
+             ("validity", "有效期限"))
+
 TEXT_LEN = 256
 TYPE_OFFSET = 248
 LONG_TERM = "长期"
