@@ -17,7 +17,8 @@ import pytest
 from conftest import UI_PIN, build_bundle, tree_digest
 # fixtures of the app package tests: keys, signed stub packages 0.2.0 and 0.3.0, a layout running 0.1.0
 from test_appupdate import keys_, layout, packages, stub_wheels  # noqa: F401
-from test_usbstick_screens import press_pin, shot
+from test_usbstick_screens import press_pin as _press_pin
+from test_usbstick_screens import shot
 from uikit import shown, small_targets, tap, until, walk
 
 from kiosk.cache import apppackage as P
@@ -100,6 +101,15 @@ def appsvc(ui, khome, layout):  # noqa: F811
     yield svc
     svc.root.gate.set()
     ui.services.replace("appupdate", old)
+
+
+def press_pin(app, pad, digits: str) -> None:
+    """Type the PIN as a technician would: the pad's last row scrolled into view first (with
+    a headline and both versions above it the pad does not fit an 821-px-high body)."""
+    scroll = app.sm.get_screen("update").ids.scroll
+    scroll.scroll_to(pad.ids["ok"], padding=0, animate=False)
+    pump(app)
+    _press_pin(app, pad, digits)
 
 
 def make_stick(root: Path, bundle: Path | None = None, app: Path | None = None) -> Path:
