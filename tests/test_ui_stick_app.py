@@ -112,6 +112,14 @@ def press_pin(app, pad, digits: str) -> None:
     _press_pin(app, pad, digits)
 
 
+def plug(app, updates, stick: Path) -> None:
+    """The stick plugged in and read; its first events handled (so a wait that follows
+    never sees the previous test's screen state)."""
+    updates.stick_added(root=stick).join(30)
+    pump(app)
+    assert app.sm.current == "update"
+
+
 def make_stick(root: Path, bundle: Path | None = None, app: Path | None = None) -> Path:
     root.mkdir(parents=True)
     if bundle is not None:
@@ -171,7 +179,7 @@ def test_import_button_starts_the_stick_flow(ui, updates, appsvc, khome, tmp_pat
 def test_data_then_software_on_one_stick(ui, updates, appsvc, khome, layout, tmp_path, bundle2, packages):  # noqa: F811
     stick = make_stick(tmp_path / "stick", bundle=bundle2, app=packages["0.2.0"])
     scr = ui.sm.get_screen("update")
-    updates.stick_added(root=stick).join(30)
+    plug(ui, updates, stick)
     until(ui, lambda: scr.state == "pin" and scr.app_phase == "offered")
     # both parts, old → new, before anything is done
     assert "本机：第1版" in scr.detail and "U盘：第2版" in scr.detail
@@ -231,7 +239,7 @@ def test_software_only_stick_asks_the_pin_then_shows_a_refusal(ui, updates, apps
     stick = make_stick(tmp_path / "stick", app=packages["0.3.0"])
     before = tree_digest(layout.opt)
     scr = ui.sm.get_screen("update")
-    updates.stick_added(root=stick).join(30)
+    plug(ui, updates, stick)
     until(ui, lambda: scr.state in ("app_offer", "error", "app_refused"))
     assert scr.state == "app_offer" and scr.detail == "当前版本 0.1.0 → 新版本 0.3.0"
     assert scr.data_note == "" and scr.ids.data_note.text == "" and not scr.pin_ok
@@ -275,7 +283,7 @@ def test_refused_packages_say_one_line_and_spool_nothing(ui, updates, appsvc, ke
     before = tree_digest(layout.opt)
     stick = make_stick(tmp_path / "stick", app=pkg)
     scr = ui.sm.get_screen("update")
-    updates.stick_added(root=stick).join(30)
+    plug(ui, updates, stick)
     until(ui, lambda: scr.state in ("app_offer", "error", "app_refused"))
     assert scr.state == "app_refused" and scr.headline == "未安装软件更新"
     want = {"older": "软件更新包的版本（0.0.9）不比本机的（0.1.0）新，无需更新", "unknown key": "签名密钥不受信任",
@@ -293,7 +301,7 @@ def test_data_with_a_refused_package_gives_the_stick_back_after_the_data(ui, upd
     P.build(stub_wheels(tmp_path / "w", "0.0.9"), keys_ / "app-test-key" / "signing.key", pkg)
     stick = make_stick(tmp_path / "stick", bundle=bundle2, app=pkg)
     scr = ui.sm.get_screen("update")
-    updates.stick_added(root=stick).join(30)
+    plug(ui, updates, stick)
     until(ui, lambda: scr.state == "pin" and scr.app_phase == "refused")
     assert scr.app_note == "软件：软件更新包的版本（0.0.9）不比本机的（0.1.0）新，无需更新"
     press_pin(ui, scr.ids.pad, UI_PIN)
@@ -308,7 +316,7 @@ def test_data_with_a_refused_package_gives_the_stick_back_after_the_data(ui, upd
 def test_stick_pulled_at_the_software_offer_goes_home(ui, updates, appsvc, tmp_path, packages):  # noqa: F811
     stick = make_stick(tmp_path / "stick", app=packages["0.2.0"])
     scr = ui.sm.get_screen("update")
-    updates.stick_added(root=stick).join(30)
+    plug(ui, updates, stick)
     until(ui, lambda: scr.state == "app_offer")
     updates.stick_removed(None)
     until(ui, lambda: ui.sm.current == "home")
@@ -318,7 +326,7 @@ def test_stick_pulled_at_the_software_offer_goes_home(ui, updates, appsvc, tmp_p
 def test_leaving_the_offer_gives_the_stick_back(ui, updates, appsvc, tmp_path, packages):  # noqa: F811
     stick = make_stick(tmp_path / "stick", app=packages["0.2.0"])
     scr = ui.sm.get_screen("update")
-    updates.stick_added(root=stick).join(30)
+    plug(ui, updates, stick)
     until(ui, lambda: scr.state == "app_offer")
     tap(ui, scr.ids.app_skip)
     assert ui.sm.current == "home" and updates.stick_state == "idle" and updates.stick_root is None
