@@ -63,6 +63,8 @@ SERVICES_AFTER_S = 3.0
 CORNER_TAPS = 5
 CORNER_WINDOW_S = 3.0
 CORNER_MM = 25
+#: 从U盘导入 found no stick attached
+NO_STICK_ZH = "未找到U盘，请插入U盘后再试"
 
 
 class KioskApp(App):
@@ -103,6 +105,8 @@ class KioskApp(App):
     #: the lasting public notice above every footer while a PIN reset or a PIN-based key or
     #: scope change is unconfirmed by the county (kiosk.cache.trustlog.public_notice), or ""
     trust_notice = StringProperty("")
+    #: after an automatic rollback of a software update: the line 技术员维护 shows
+    app_notice = StringProperty("")
 
     def __init__(self, home: Path, cfg: dict | None = None, opener=None, now=time.monotonic,
                  today=_dt.date.today, services: dict | None = None, **kw):
@@ -124,6 +128,7 @@ class KioskApp(App):
         self._corner_taps: list[float] = []
         self._pin_pads: dict[int, object] = {}      # PIN request → the pad that asked
         self._print_dialogs: dict[int, object] = {}  # print job → its dialog
+        self._app_looked_at = None     # the stick whose app packages were looked at
         self.speaker = None            # kiosk.screens.speaker.Speaker, made in build()
         self._reading_utterance = 0    # the utterance 朗读 waits for (0: none)
         self._reading_item = None      # what is being read: ("screen", name) or a row's key
@@ -227,6 +232,7 @@ class KioskApp(App):
         on(ev.PrintFailed, self._on_printed)
         on(ev.SpeechSkipped, self._on_speech_skipped)
         on(ev.SpeechFailed, self._on_speech_failed)
+        self._subscribe_app_updates()
 
     def open_settings(self, *args):  # F1 must not open Kivy's settings panel on a kiosk
         return False
@@ -776,3 +782,40 @@ class KioskApp(App):
         from kiosk.services import systemd
 
         systemd.ping()
+    # ---- 从U盘导入 and software updates from a stick -----------------------------------------
+    def import_from_stick(self) -> str:
+        """从U盘导入 (技术员维护): start the stick flow with a stick attached now (the update
+        screen opens on its StickFound), or say why not. Returns what the service said."""
+        res = self.services.updates.stick_look()
+        if res == "none":
+            self.notice.say(NO_STICK_ZH)
+        elif res == "busy":
+            self.notice.say("正在导入或同步，请稍后再试")
+        return res
+
+    def _subscribe_app_updates(self) -> None:
+        on = self.bus.subscribe
+        on(ev.ImportEvent, self._look_for_app_update)  # after _on_import: the screen knows the stick first
+        on(ev.AppUpdateEvent, self._on_app_update)
+
+    def _look_for_app_update(self, e: ev.ImportEvent) -> None:
+        """Once the data part of a stick is offered (or refused), look at its app packages:
+        once per stick, off the UI thread (kiosk.services.appupdate)."""
+        if isinstance(e, ev.StickFound):
+            self._app_looked_at = None
+        elif isinstance(e, (ev.ImportOffered, ev.ImportRefused)) and e.app_root is not None:
+            if self._app_looked_at != e.app_root:
+                self._app_looked_at = e.app_root
+                self.sm.get_screen("update").app_looking()
+                self.services.appupdate.look(e.app_root)
+
+    def _on_app_update(self, e: ev.AppUpdateEvent) -> None:
+        if isinstance(e, ev.AppRolledBack):
+            self.app_notice = f"新版本 {e.failed_version} 未能正常启动，已自动恢复到 {e.running_version} 版"
+            if self.notice is not None:
+                self.notice.say(self.app_notice)
+            return
+        self.nav.activity()  # an app update in progress is activity
+        if self.sm.built("update"):
+            self.sm.get_screen("update").on_app_event(e)
+

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -237,6 +238,8 @@ def ui_app(ui_home, tmp_path_factory):
     from kiosk import config
     from kiosk.app import KioskApp
     from kiosk.screens.headless import pump, start_headless, stop_headless
+    from kiosk.cache.appinstall import Layout
+    from kiosk.services.appupdate import AppUpdateService
     from kiosk.services.speech import SpeechService
     from kiosk.services.updates import UpdateService
 
@@ -246,9 +249,14 @@ def ui_app(ui_home, tmp_path_factory):
     # no stick watcher and no background sync: the tests plug sticks and start syncs themselves;
     # 朗读 at noon (outside the quiet hours whenever the tests run)
     noon = __import__("datetime").datetime.combine(UI_TODAY, __import__("datetime").time(12, 0))
+    # the app update service reads root's state of a kiosk that runs 0.1.0 (never this machine's)
+    app_state = tmp_path_factory.mktemp("appupdate")
+    no_systemd = lambda args: subprocess.CompletedProcess(args, 1, "", "no systemd in tests")  # noqa: E731
     app = KioskApp(ui_home, cfg=cfg, opener=data, now=clock, today=lambda: UI_TODAY,
                    services={"updates": lambda bus: UpdateService(bus, ui_home, cfg, watch_sticks=False,
                                                                   sync_every_s=0),
+                             "appupdate": lambda bus: AppUpdateService(
+                                 bus, ui_home, Layout(app_state / "opt", app_state / "state"), systemctl=no_systemd),
                              "speech": lambda bus: SpeechService(bus, cfg, now=lambda: noon)})
     start_headless(app)
     Window.size = UI_SIZE

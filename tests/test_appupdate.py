@@ -369,4 +369,4 @@ def test_registry_makes_the_service(tmp_path):
 
     s = Services(EventBus(), tmp_path, {})
     assert isinstance(s.appupdate, AppUpdateService) and s.appupdate is s.get("appupdate")
-    assert s.appupdate.started is False and "appupdate" not in Services.BACKGROUND
+    assert s.appupdate.started is False and "appupdate" in Services.BACKGROUND

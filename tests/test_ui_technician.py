@@ -18,7 +18,7 @@ from kiosk.services import events as ev
 
 pytestmark = pytest.mark.ui
 
-MENU = ["立即同步", "员工查找（键盘输入）", "设备状态", "打印测试页", "读卡测试", "软件版本",
+MENU = ["立即同步", "员工查找（键盘输入）", "从U盘导入", "设备状态", "打印测试页", "读卡测试", "软件版本",
         "密码与密钥记录", "重新启动", "退出维护"]
 
 
@@ -97,7 +97,7 @@ def test_menu_buttons(tech, tmp_path):
     from kivy.core.window import Window
 
     app, scr, _ = tech
-    buttons = [scr.ids[i] for i in ("sync_now", "staff_search", "tool_devices", "tool_print", "tool_card",
+    buttons = [scr.ids[i] for i in ("sync_now", "staff_search", "stick_import", "tool_devices", "tool_print", "tool_card",
                                     "tool_version", "tool_trust", "tool_restart", "done")]
     assert [b.text for b in buttons] == MENU
     assert [b.text for b in reversed(scr.ids.tools.children)] == MENU  # in the grid, in this order

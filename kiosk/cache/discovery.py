@@ -49,6 +49,11 @@ class Candidate:
         return self.manifest.data_size + len(self.manifest.raw) + B.SIGNATURE_BYTES
 
 
+class NoBundle(B.BundleError):
+    """No bundle folder at all under the root (a stick carrying only app packages, or
+    nothing): refused like any other, but the stick screen need not speak of data."""
+
+
 @dataclass
 class Found:
     """What :func:`find_bundles` saw. ``candidates``: signed bundles whose files are all
@@ -117,8 +122,9 @@ def choices(found: Found, scope: str | None, highest_seq: int = 0) -> list[Candi
     cands = found.candidates + [c for c, _ in found.damaged]  # every bundle a trusted key signed
     if not cands:
         why = f"（{found.skipped[0][1]}）" if found.skipped else ""
-        raise B.BundleError("no valid signed bundle on the stick" + (f": {found.skipped[0][1]}" if found.skipped else ""),
-                            f"U盘上没有找到有效的数据包{why}，未导入")
+        kind = B.BundleError if found.skipped else NoBundle
+        raise kind("no valid signed bundle on the stick" + (f": {found.skipped[0][1]}" if found.skipped else ""),
+                   f"U盘上没有找到有效的数据包{why}，未导入")
     if scope is None:
         scopes = sorted({c.scope for c in cands})
         if len(scopes) > 1:

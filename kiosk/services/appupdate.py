@@ -39,6 +39,7 @@ log = logging.getLogger("kiosk.services.appupdate")
 
 UPDATE_UNIT = "cunwu-kiosk-appupdate.service"
 INSTALL_TEXT = "正在安装新版本，请勿断电，也不要拔出U盘（约需 1～3 分钟）"
+UNREADABLE_ZH = "无法读取U盘上的软件更新包，未安装，原软件不变"
 
 
 class AppUpdateService(Service):
@@ -96,6 +97,22 @@ class AppUpdateService(Service):
         self.publish(ev)
         return ev
 
+    def look(self, root: Path):
+        """:meth:`offer` on this service's thread, for the App (the stick is read off the UI
+        thread). Always publishes exactly one :class:`AppUpdateOffered` or
+        :class:`AppUpdateRefused`: the update service saw app packages on this stick, so
+        finding none now (or failing to read them) means the stick went away."""
+
+        def work():
+            try:
+                if self.offer(root) is None and not P.find(root):
+                    self.publish(AppUpdateRefused(UNREADABLE_ZH, f"{root}: no app package found any more"))
+            except Exception as exc:  # noqa: BLE001 - a stick pulled while read, a bad file system
+                log.warning("reading app packages on %s failed: %s", root, exc)
+                self.publish(AppUpdateRefused(UNREADABLE_ZH, f"{root}: {exc}"))
+
+        return self.spawn(work, "offer")
+
     @staticmethod
     def current_version() -> str:
         return installed_version()
@@ -110,7 +127,8 @@ class AppUpdateService(Service):
         """:meth:`install`, in the calling thread. True when the switch was made."""
         try:
             self._to_spool(Path(offer.package))
-        except (OSError, P.AppPackageError) as exc:
+        except (OSError, ValueError, P.AppPackageError) as exc:
+            shutil.rmtree(self.spool, ignore_errors=True)  # nothing half-copied stays behind
             msg_zh = getattr(exc, "message_zh", "从U盘复制软件更新包失败，未安装，原软件不变")
             self.publish(AppUpdateRefused(msg_zh, str(exc)))
             return False

@@ -73,9 +73,12 @@ class StickFound(ImportEvent):
 @dataclass(frozen=True)
 class ImportOffered(ImportEvent):
     """The stick holds a newer bundle for this kiosk: ask the technician PIN, then call
-    ``UpdateService.stick_install()``. ``plan``: kiosk.cache.stickimport.Plan."""
+    ``UpdateService.stick_install()``. ``plan``: kiosk.cache.stickimport.Plan.
+    ``app_root``: the stick also carries app packages; it stays mounted here for
+    ``AppUpdateService.look(app_root)`` (None: no app package on the stick)."""
 
     plan: Any
+    app_root: Any = None
 
 
 @dataclass(frozen=True)
@@ -103,11 +106,16 @@ class ImportDone(ImportEvent):
 @dataclass(frozen=True)
 class ImportRefused(ImportEvent):
     """A stick import was refused or failed; nothing changed. ``message_zh``: one line for
-    the screen; ``message``: English, for the log."""
+    the screen; ``message``: English, for the log. ``app_root``: as in
+    :class:`ImportOffered` (the stick stays mounted for its app packages, so
+    ``safe_to_remove`` is False); ``no_bundle``: the stick holds no bundle folder at all
+    (an app-only stick: nothing to say about data)."""
 
     message_zh: str
     message: str = ""
     safe_to_remove: bool = True
+    app_root: Any = None
+    no_bundle: bool = False
 
 
 @dataclass(frozen=True)

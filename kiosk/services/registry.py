@@ -23,9 +23,10 @@ class Services:
             replacing a service (tests, the benchmark).
     """
 
-    #: started after the first screen, in this order (stopped in reverse); speech last: its
+    #: started after the first screen, in this order (stopped in reverse); appupdate right after
+    #: updates (its first job is the rollback notice, a small file read); speech last: its
     #: warm-up (reading tables, one espeak-ng run) is not needed before a first tap on 朗读
-    BACKGROUND = ("updates", "card", "printer", "integrity", "speech")
+    BACKGROUND = ("updates", "appupdate", "card", "printer", "integrity", "speech")
 
     def __init__(self, bus: EventBus, home: Path, cfg: dict, opener=None,
                  overrides: dict[str, Callable[[EventBus], object]] | None = None):
@@ -63,8 +64,7 @@ class Services:
 
             return SpeechService(self.bus, self.cfg)
         if name == "appupdate":
-            # not in BACKGROUND yet: its start() announces a past rollback (AppRolledBack)
-            # once, so it starts when the App shows that (技术员维护)
+            # its start() announces a past rollback (AppRolledBack) once: the App shows it
             from kiosk.services.appupdate import AppUpdateService
 
             return AppUpdateService(self.bus, self.home)

@@ -7,6 +7,14 @@ Stick flow (one stick at a time)::
     any failure → unmount → ImportRefused (Chinese line; nothing changed)
     stick pulled → StickRemoved
 
+从U盘导入 (:meth:`UpdateService.stick_look`) starts the same flow for a stick attached
+now, for a stick that was plugged in before, given back unused, or never reported.
+
+A stick that also carries app packages (kiosk.cache.apppackage) stays mounted after its
+data import is done or refused (state ``held``; the events carry ``app_root``) so the app
+update service can offer and copy them; the App gives it back with
+:meth:`~UpdateService.stick_app_end` or :meth:`~UpdateService.stick_cancel`.
+
 A stick pulled while it is being prepared ends that preparation: whatever the preparation
 finds afterwards (typically a read error) is dropped, so the screen stays at "removed"
 (every change of the stick state happens under one lock, and each stick has its own
@@ -154,9 +162,14 @@ class UpdateService(Service):
         sync_every_s: seconds between two looks whether a background sync is due (0: none).
         mount_base: where sticks are mounted (tests). clock: epoch seconds (tests).
         sync_fn: replaces ``kiosk.cache.sync.sync`` (tests).
+        find_sticks: ``() -> [devnode | Path]``, the sticks attached now for
+            :meth:`stick_look` (default: kiosk.devices.usbstick.watcher.sticks_now; tests
+            give folders, which are used as mounted sticks).
 
     Attributes:
-        stick_state: ``idle`` | ``preparing`` | ``need_pin`` | ``installing`` | ``done`` | ``failed``.
+        stick_state: ``idle`` | ``preparing`` | ``need_pin`` | ``installing`` | ``done`` |
+            ``failed`` | ``held`` (data part over, mounted for its app packages) | ``app``
+            (an app package is being copied from it).
         syncing: a sync is running.
     """
 
@@ -164,7 +177,8 @@ class UpdateService(Service):
 
     def __init__(self, bus: EventBus, home: Path, cfg: dict | None = None, watch_sticks: bool = True,
                  sync_every_s: float = 60.0, mount_base: Path | None = None,
-                 clock: Callable[[], float] = time.time, sync_fn: Callable | None = None):
+                 clock: Callable[[], float] = time.time, sync_fn: Callable | None = None,
+                 find_sticks: Callable[[], list] | None = None):
         super().__init__(bus)
         self.home = Path(home)
         self.cfg = cfg if cfg is not None else config.load(self.home)
@@ -173,12 +187,14 @@ class UpdateService(Service):
         self.mount_base = mount_base
         self.clock = clock
         self._sync_fn = sync_fn
+        self._find_sticks = find_sticks
         self._lock = threading.Lock()
         self.syncing = False
         self.stick_state = "idle"
         self._stick_gen = 0        # a new stick, or the stick pulled: older work is stale
         self._mounted = None
         self._plan = None
+        self._app_root: Path | None = None  # the mounted stick's root, when it carries app packages
         self._watcher = None
 
     # ---- life cycle -----------------------------------------------------------------------
@@ -225,7 +241,7 @@ class UpdateService(Service):
         """Start a sync on a worker thread (None if a sync or stick import is running).
         Publishes :class:`SyncStarted`, progress, then :class:`SyncDone`."""
         with self._lock:
-            if self.syncing or self.stick_state in ("preparing", "installing"):
+            if self.syncing or self.stick_state in BUSY:
                 return None
             self.syncing = True
         url = base_url or self.base_url()
@@ -267,17 +283,20 @@ class UpdateService(Service):
         :meth:`stick_install` once the PIN is accepted) or :class:`ImportRefused`.
         None when an import or sync is already running."""
         with self._lock:
-            if self.stick_state in ("preparing", "installing") or self.syncing:
+            if self.stick_state in BUSY or self.syncing:
                 return None
             self.stick_state = "preparing"
             self._stick_gen += 1
             gen = self._stick_gen
+            # a stick given back late, or held for its app packages: unmounted before the new one
+            previous, self._mounted, self._app_root, self._plan = self._mounted, None, None, None
         self.publish(StickFound(devnode or str(root)))
 
         def work():
             from kiosk.cache import stickimport as importer
             from kiosk.devices.usbstick import mount
 
+            _unmount(previous)
             try:
                 mounted = None
                 if devnode:
@@ -285,11 +304,12 @@ class UpdateService(Service):
                     where = mounted.path
                 else:
                     where = Path(root)
+                app_root = where if _has_app_packages(where) else None
                 with self._lock:
                     if gen != self._stick_gen:  # pulled while it was being mounted
                         stale = True
                     else:
-                        stale, self._mounted = False, mounted
+                        stale, self._mounted, self._app_root = False, mounted, app_root
                 if stale:
                     _unmount(mounted)
                     return
@@ -299,7 +319,7 @@ class UpdateService(Service):
                         return
                     self._plan = plan
                     self.stick_state = "need_pin"
-                self.publish(ImportOffered(plan))
+                self.publish(ImportOffered(plan, app_root))
             except Exception as exc:  # noqa: BLE001
                 self._fail(exc, gen)
 
@@ -328,22 +348,68 @@ class UpdateService(Service):
             except Exception as exc:  # noqa: BLE001
                 self._fail(exc, gen)
                 return
-            safe = self._release()
             with self._lock:
-                self.stick_state = "done"
+                hold = self._app_root is not None and gen == self._stick_gen
+                self.stick_state = "held" if hold else "done"
                 self._plan = None
+            safe = False if hold else self._release()
             self.publish(ImportDone(rep, safe))
 
         return self.spawn(work, "stick")
 
     def stick_cancel(self) -> bool:
-        """Give up on the offered import (返回 on the PIN pad); unmounts. True = safe to pull."""
+        """Give up on the offered import (返回 on the PIN pad), or give back a stick held for
+        its app packages; unmounts. True = safe to pull. False (nothing done) while an
+        import or an app package copy runs."""
         with self._lock:
-            if self.stick_state == "installing":
+            if self.stick_state in ("installing", "app"):
                 return False
             self._plan = None
+            self._app_root = None
             self.stick_state = "idle"
         return self._release()
+
+    def stick_look(self) -> str:
+        """从U盘导入: start the stick flow (:meth:`stick_added`) with the first stick attached
+        now. Returns ``started``, ``none`` (no stick attached) or ``busy`` (an import, an
+        app package copy or a sync is running)."""
+        with self._lock:
+            if self.stick_state in BUSY or self.syncing:
+                return "busy"
+        try:
+            found = list((self._find_sticks or _sticks_now)())
+        except Exception:  # noqa: BLE001 - no way to list devices here: the same as none
+            log.exception("listing the sticks attached failed")
+            found = []
+        if not found:
+            return "none"
+        first = found[0]  # one stick at a time; a second one attached waits for the next look
+        t = self.stick_added(root=first) if isinstance(first, Path) else self.stick_added(str(first))
+        return "busy" if t is None else "started"
+
+    @property
+    def stick_root(self) -> Path | None:
+        """The mounted stick's root while it is held for its app packages, else None."""
+        with self._lock:
+            return self._app_root
+
+    def stick_app_begin(self) -> Path | None:
+        """An app package is about to be copied from the held stick: it stays mounted (and
+        :meth:`stick_cancel` does nothing) until :meth:`stick_app_end`. Returns the stick's
+        root, or None when no stick is held (pulled, or given back)."""
+        with self._lock:
+            if self.stick_state != "held" or self._app_root is None:
+                return None
+            self.stick_state = "app"
+            return self._app_root
+
+    def stick_app_end(self) -> bool:
+        """The app update is over (copied and handed to the root side, or refused): give the
+        stick back. True = safe to pull."""
+        with self._lock:
+            if self.stick_state == "app":
+                self.stick_state = "held"
+        return self.stick_cancel()
 
     def stick_removed(self, devnode: str | None = None) -> None:
         """The stick ``devnode`` was pulled. Preparation in progress is abandoned; an install
@@ -351,10 +417,11 @@ class UpdateService(Service):
         with self._lock:
             if self._mounted is not None and devnode and self._mounted.dev != devnode:
                 return
-            installing = self.stick_state == "installing"
+            installing = self.stick_state in ("installing", "app")  # the copy notices by itself
             if not installing:
                 self._stick_gen += 1
                 self._plan = None
+                self._app_root = None
                 self.stick_state = "idle"
         if not installing:
             self._release()
@@ -366,20 +433,44 @@ class UpdateService(Service):
         return _unmount(m)
 
     def _fail(self, exc: BaseException, gen: int) -> None:
+        from kiosk.cache.discovery import NoBundle
+
         with self._lock:
             if gen != self._stick_gen:  # the stick was pulled: "removed" was said already
                 stale = True
             else:
                 stale = False
                 self._plan = None
-                self.stick_state = "failed"
+                app_root = self._app_root
+                self.stick_state = "held" if app_root is not None else "failed"
         if stale:  # its mount, if any, went with the removal (or belongs to a newer stick)
             log.info("stick work after removal ended: %s", getattr(exc, "message", type(exc).__name__))
             return
         if not isinstance(exc, KioskError):
             log.exception("stick import failed", exc_info=exc)
-        safe = self._release()
-        self.publish(ImportRefused(describe(exc), getattr(exc, "message", str(exc)), safe))
+        safe = False if app_root is not None else self._release()
+        self.publish(ImportRefused(describe(exc), getattr(exc, "message", str(exc)), safe,
+                                   app_root=app_root, no_bundle=isinstance(exc, NoBundle)))
+
+
+#: stick states in which a new stick, 从U盘导入 or a sync must wait
+BUSY = ("preparing", "installing", "app")
+
+
+def _sticks_now() -> list[str]:
+    from kiosk.devices.usbstick.watcher import sticks_now
+
+    return sticks_now()
+
+
+def _has_app_packages(root: Path) -> bool:
+    """Whether the stick carries app packages (a cheap walk for their manifests)."""
+    from kiosk.cache import apppackage
+
+    try:
+        return bool(apppackage.find(root))
+    except OSError:
+        return False
 
 
 def _unmount(m) -> bool:

@@ -56,6 +56,12 @@ VIEWS = {
     "update_installing": "U盘导入 · copying, with progress",
     "update_done": "U盘导入 · imported, counts per kind",
     "update_error": "U盘导入 · refused",
+    "update_both": "U盘导入 · data and software on one stick, PIN pad, both versions",
+    "update_app_offer": "软件更新 · after the data: 当前版本 → 新版本, 安装",
+    "update_app_pin": "软件更新 · PIN pad (a stick without data)",
+    "update_app_installing": "软件更新 · copying to the spool, with progress",
+    "update_app_switching": "软件更新 · 正在切换到新版本",
+    "update_app_refused": "软件更新 · refused, software unchanged",
     "nodata": "尚无数据 (before the first import)",
 }
 #: Extra sets of the main screens for the README: (sub-folder, --size, text scale, contrast).
@@ -382,6 +388,55 @@ def _update(state: str):
     return go
 
 
+def _update_app(state: str):
+    """The stick screen as a stick with data (第N版 → 第N+1版) and software (0.1.0 → 0.2.0)
+    puts it in ``state``, from the events the services would send (nothing is mounted or
+    installed)."""
+    def go(app) -> None:
+        from types import SimpleNamespace as NS
+
+        from kiosk.cache.stickimport import Report, Version
+        from kiosk.screens import update as U
+        from kiosk.screens.headless import pump
+        from kiosk.services import events as ev
+
+        app.nav.go("update", state="preparing")
+        pump(app)
+        scr = app.sm.get_screen("update")
+        info = app.info
+        old = Version(info.seq, info.data_as_of, {})
+        new = Version(info.seq + 1, info.data_as_of, {})
+        plan = NS(candidate=NS(manifest=NS(display_name=info.village_name)), old=old, new=new)
+        pin_set, U.technician_pin_set = U.technician_pin_set, lambda: True  # the pad, whatever this home has
+        try:
+            if state != "app_pin":  # app_pin: a stick with software only
+                scr.on_import_event(ev.ImportOffered(plan, app_root="stick"))
+            scr.app_looking()
+            scr.on_app_event(ev.AppUpdateOffered("0.1.0", "0.2.0"))
+            if state == "both":
+                return
+            if state == "app_pin":
+                scr.on_import_event(ev.ImportRefused("U盘上没有找到有效的数据包，未导入", safe_to_remove=False,
+                                                     app_root="stick", no_bundle=True))
+                scr.install_app()
+                return
+            scr.pin_ok = True
+            scr.on_import_event(ev.ImportDone(Report(old, new), False))
+            if state == "app_offer":
+                return
+            scr.app_phase = "installing"
+            scr.set_state("app_installing", "正在安装软件更新（0.1.0 → 0.2.0）", U.INSTALL_TEXT)
+            scr.safe_text, scr.safe = "请勿断电，请勿拔出U盘", False
+            scr.on_app_event(ev.AppUpdateProgress("copy", 42, "42% · 18.5 MB/s"))
+            if state == "app_switching":
+                scr.on_app_event(ev.AppUpdateSwitching("0.1.0", "0.2.0"))
+            elif state == "app_refused":
+                scr.on_app_event(ev.AppUpdateRefused("软件更新包已损坏或被改动，未安装，原软件不变"))
+        finally:
+            U.technician_pin_set = pin_set
+    return go
+
+
 _SPECIAL = {
     "mine_card": _mine_card,
     "search": _search,
@@ -396,6 +451,8 @@ _SPECIAL = {
     "update_installing": _update("installing"),
     "update_done": _update("done"),
     "update_error": _update("error"),
+    **{f"update_{s}": _update_app(s) for s in ("both", "app_offer", "app_pin", "app_installing", "app_switching",
+                                              "app_refused")},
 }
 
 

@@ -56,6 +56,22 @@ def scan_sysfs(sys_block: Path = Path("/sys/class/block"), dev_root: Path = Path
     return out
 
 
+def sticks_now(use_udev: bool | None = None, scan: Callable[[], dict] = scan_sysfs) -> list[str]:
+    """Device nodes of the sticks attached now, for 从U盘导入 (a stick plugged in before the
+    app started, given back unused, or never reported): udev's USB file systems when udev
+    runs (as :class:`StickWatcher` sees them), else the sysfs scan."""
+    if _udev_available() if use_udev is None else use_udev:
+        try:
+            import pyudev
+
+            ctx = pyudev.Context()
+            return sorted(d.device_node for d in ctx.list_devices(subsystem="block", ID_BUS="usb",
+                                                                 ID_FS_USAGE="filesystem"))
+        except Exception:  # noqa: BLE001 - no udev after all: scan sysfs
+            log.warning("udev unavailable; scanning /sys/class/block", exc_info=True)
+    return sorted(scan())
+
+
 class StickWatcher:
     """Calls ``on_add(Stick)`` and ``on_remove(devnode)``. ``start()`` reports sticks already
     present, then watches; ``stop()`` ends the thread.
