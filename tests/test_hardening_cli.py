@@ -125,3 +125,19 @@ def test_office_phone_from_the_installed_data_without_config(demo_home, demo_sou
     (h / "mirror/state.json").write_text("[" * 10000)
     assert contact.office_contact(h).phone == boss["phone"]
     assert contact.office_contact(tmp_path / "never-installed") is None
+
+
+@pytest.mark.parametrize("cmd", [["check"], ["status"], ["flags", "list"]])
+def test_a_config_typo_is_exit_15_and_never_sets_data_aside(home, capsys, small_bundle, cmd):
+    """A typo in config.json ("35" for 35) once made `kiosk check` quarantine intact data and
+    `kiosk status` call it damaged: it is a config error (15), and the data stay as they were."""
+    assert run_cli("import", small_bundle) == 0
+    before = sorted(p.name for p in (home / "mirror" / "versions").iterdir())
+    capsys.readouterr()
+    (home / "config.json").write_text('{"stale_after_days": "35"}')
+    assert run_cli(*cmd) == Exit.CONFIG
+    assert "stale_after_days" in _one_line(capsys)
+    (home / "config.json").unlink()
+    assert sorted(p.name for p in (home / "mirror" / "versions").iterdir()) == before
+    assert not (home / "mirror" / "quarantine").exists() or not any((home / "mirror" / "quarantine").iterdir())
+    assert run_cli("check") == 0

@@ -206,9 +206,13 @@ def recheck(home: Path, clock: Clock | None = None, remember: bool = False) -> C
     return the result with ``saved=False`` instead of raising.
 
     Raises:
+        ConfigError: config.json cannot be read (nothing is checked or changed).
         HomeNotWritable, DiskFull: without ``remember``, a fallback or repair had to be
             written and KIOSK_HOME is read-only or full.
     """
+    # config.json is read inside the check (its time limits): read it first, so a typo there
+    # raises ConfigError here and is never taken for damaged data (which would be set aside)
+    config.load(Path(home))
     clock = clock or SYSTEM
     home = Path(home)
     when = I.now_iso(clock)

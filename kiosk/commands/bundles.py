@@ -109,6 +109,7 @@ def flags_summary(m) -> dict:
 
 def _status(args) -> int:
     home = config.kiosk_home()
+    config.load(home)  # a malformed config.json is exit 15 here, never "data damaged"
     st = status_dict(home, verify=True)
     if args.json:
         print(json.dumps(st, ensure_ascii=False, sort_keys=True))
@@ -136,6 +137,7 @@ def _status(args) -> int:
 
 def _check(args) -> int:
     home = config.kiosk_home()
+    config.load(home)  # before anything is checked: a config error must never quarantine data
     install.cleanup(home)
     res = integrity.recheck(home)
     if args.json:

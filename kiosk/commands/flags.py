@@ -48,6 +48,7 @@ def _list(args) -> int:
     from kiosk.cache.mirror import open_current
 
     home = config.kiosk_home()
+    config.load(home)  # a malformed config.json is exit 15, not "data damaged"
     m = open_current(home)
     if m is None:
         line = status_line(home)
