@@ -55,3 +55,27 @@ def test_without_a_key_the_kiosks_tree_is_still_published(tmp_path, small_bundle
     assert (kt / VILLAGE / "latest" / "manifest.json").exists() and not (kt / "viewer").exists()
     assert "phone viewer not written" in capsys.readouterr().err
     assert run_cli("publish", small_bundle, tmp_path / "k2", "--web", tmp_path / "w2") == Exit.FAILED
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+@pytest.mark.parametrize("with_key", [True, False])
+def test_a_damaged_bundle_is_not_published(small_bundle, test_key, tmp_path, capsys, damage, with_key):
+    """kiosk publish once laid out a damaged bundle, pointed latest/ at it, then failed:
+    kiosks would fetch a bundle they refuse. Now it refuses first and writes nothing."""
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(small_bundle, bad)
+    db = next(p for p in (bad / "data").iterdir() if p.suffix == ".sqlite")
+    raw = bytearray(db.read_bytes())
+    if damage == "flip":
+        raw[len(raw) // 2] ^= 0x01
+    else:
+        raw = raw[:-100]
+    db.write_bytes(bytes(raw))
+    out = tmp_path / "out"
+    args = ["publish", bad, out] + (["--pubkey", test_key / "signing.pub"] if with_key else [])
+    assert run_cli(*args) == Exit.BUNDLE
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and ("SHA-256" in err or "size" in err), err
+    assert not out.exists()

@@ -46,11 +46,31 @@ def _sync(args) -> int:
     return 0
 
 
+def _check_before_publishing(bundle: Path, pubkeys: list[str]) -> None:
+    """Nothing is written for a bundle that kiosks would refuse: every file's size and
+    SHA-256 against its manifest, and with ``--pubkey`` the signature too.
+
+    Raises:
+        BundleError: the bundle is damaged or not signed by one of the keys.
+    """
+    from kiosk.cache import keys, verify
+    from kiosk.cache.bundle import BundleError, Manifest
+
+    if not bundle.is_dir():
+        raise BundleError(f"{bundle}: not a bundle folder", f"找不到数据包文件夹 {bundle}")
+    if pubkeys:
+        trusted = [keys.TrustedKey(keys.key_id(pub), pub) for pub in (keys.load_public(Path(p)) for p in pubkeys)]
+        verify.verify_bundle(bundle, trusted)
+    else:
+        verify.check_files(bundle, Manifest.parse(verify.read_manifest(bundle)[0]))
+
+
 def _publish(args) -> int:
     from kiosk import viewer
     from kiosk.cache.bundle import LATEST
     from kiosk.county.publish import publish
 
+    _check_before_publishing(Path(args.bundle), args.pubkey or [])
     v = publish(Path(args.bundle), Path(args.dest))
     print(f"published {v} and pointed {v.parent / LATEST} at it")
     # the phone viewer: into the world-readable web tree (--web), else beside the kiosks' tree
