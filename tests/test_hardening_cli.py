@@ -141,3 +141,10 @@ def test_a_config_typo_is_exit_15_and_never_sets_data_aside(home, capsys, small_
     assert sorted(p.name for p in (home / "mirror" / "versions").iterdir()) == before
     assert not (home / "mirror" / "quarantine").exists() or not any((home / "mirror" / "quarantine").iterdir())
     assert run_cli("check") == 0
+
+
+def test_screenshot_to_a_folder_that_cannot_be_written_is_exit_8(tmp_path, monkeypatch, capsys):
+    """Once a 12-line traceback after Kivy had started (``--out /proc/a.png``)."""
+    monkeypatch.setenv("KIOSK_HOME", str(tmp_path))
+    assert run_cli("screenshot", "home", "--out", "/proc/a.png") == Exit.NOT_WRITABLE
+    assert "/proc" in _one_line(capsys)

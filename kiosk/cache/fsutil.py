@@ -27,6 +27,24 @@ class HomeNotWritable(KioskError):
     default_zh = "终端数据目录无法写入"
 
 
+class OutputNotWritable(HomeNotWritable):
+    """A command's output folder (``--out``) cannot be written (the family of exit code 8)."""
+
+    default_zh = "无法写入输出文件"
+
+
+def check_output_folder(folder: Path) -> None:
+    """Raise :class:`OutputNotWritable` unless a file can be created in ``folder`` (tried
+    for real: permissions alone do not tell, e.g. for root on /proc or a read-only mount)."""
+    import tempfile
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".kiosk-write-test-"):
+            pass
+    except OSError as exc:
+        raise OutputNotWritable(f"cannot write to folder {folder}: {exc.strerror or exc}") from None
+
+
 #: errors that mean "the disk is full"
 FULL = {errno.ENOSPC, errno.EDQUOT}
 #: free space kept on top of what an update needs (SQLite temp files, logs)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import threading
 from dataclasses import asdict, dataclass
@@ -44,6 +45,7 @@ from kiosk.cache.fsutil import HomeNotWritable, atomic_write_bytes, atomic_write
 from kiosk.cache.keys import TrustStore, keys_problem
 from kiosk.cache.keys import raw_public as keys_raw
 
+log = logging.getLogger("kiosk.cache.integrity")
 VERSION_NAME = I.VERSION_NAME
 verify_version = I.verify_version  # moved to install (state reconstruction needs it); kept here for callers
 
@@ -103,6 +105,8 @@ def mark_clean_exit(home: Path) -> None:
         fsync_dir(run_dir(home))
     except FileNotFoundError:
         pass
+    except OSError as exc:  # a read-only KIOSK_HOME: the next start re-checks, which is only slower
+        log.warning("cannot mark a clean exit: %s", exc)
 
 
 def _check_file(home: Path) -> Path:

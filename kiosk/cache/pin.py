@@ -290,4 +290,4 @@ def require(name: str, pin: str, home: Path | None = None) -> None:
         left = tries_left(name, home)
         if left <= 0:
             raise PinError(f"wrong {name} PIN; now locked", "密码错误，已锁定")
-        raise PinError(f"wrong {name} PIN ({left} tries left)", f"密码错误（还可尝试{left}次）")
+        raise PinError(f"wrong {name} PIN ({left} {'try' if left == 1 else 'tries'} left)", f"密码错误（还可尝试{left}次）")

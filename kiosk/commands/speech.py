@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kiosk.cache.fsutil import HomeNotWritable
+from kiosk.cache.fsutil import OutputNotWritable
 from kiosk.errors import Exit, KioskError
 
 
@@ -22,12 +22,6 @@ class NoSpeaker(KioskError):
 
     exit_code = Exit.FAILED
     default_zh = "没有可用的声音设备（扬声器），请检查连接"
-
-
-class OutputNotWritable(HomeNotWritable):
-    """The --out folder cannot be written (the family of exit code 8)."""
-
-    default_zh = "无法写入输出文件"
 
 
 def register(sub: argparse._SubParsersAction) -> None:

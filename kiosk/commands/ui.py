@@ -136,6 +136,9 @@ def cmd_screenshot(args) -> int:
             raise CliError(f"--out must name a .png file, not {args.out!r}")
         if not os.path.isdir(os.path.dirname(out)):
             raise CliError(f"folder {os.path.dirname(out)!r} does not exist")
+        from kiosk.cache.fsutil import check_output_folder
+
+        check_output_folder(os.path.dirname(out))
         from kiosk.screens.theme import CONTRASTS, TEXT_SCALES
 
         if args.font_scale not in TEXT_SCALES:
