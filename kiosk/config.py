@@ -160,6 +160,10 @@ def load_or_defaults(home: Path | None = None) -> tuple[dict[str, Any], ConfigEr
         return copy.deepcopy(DEFAULTS), exc
 
 
+#: the panel sizes a kiosk can be given (a zero size once reached the screens as a traceback)
+PANEL_RANGES = {"panel.width_px": (320, 10000), "panel.height_px": (240, 10000), "panel.diagonal_inch": (5, 120)}
+
+
 def _checked(path: Path, name: str, default: Any, value: Any) -> Any:
     """``value`` checked against the shape of its default: a table must be an object, a
     number a finite number ≥ 0 (not true/false), a text a string; ``null`` means the
@@ -191,6 +195,8 @@ def _checked(path: Path, name: str, default: Any, value: Any) -> Any:
             raise bad("text")
     elif isinstance(default, list) and not isinstance(value, list):
         raise bad("a list")
+    if name in PANEL_RANGES and not PANEL_RANGES[name][0] <= value <= PANEL_RANGES[name][1]:
+        raise bad("between {:g} and {:g}".format(*PANEL_RANGES[name]))
     if name == "scope" and not (isinstance(value, str) and value.isascii() and value.isdigit()
                                 and len(value) in (6, 9, 12)):
         raise bad("a 6-, 9- or 12-digit division code")

@@ -148,3 +148,13 @@ def test_screenshot_to_a_folder_that_cannot_be_written_is_exit_8(tmp_path, monke
     monkeypatch.setenv("KIOSK_HOME", str(tmp_path))
     assert run_cli("screenshot", "home", "--out", "/proc/a.png") == Exit.NOT_WRITABLE
     assert "/proc" in _one_line(capsys)
+
+
+@pytest.mark.parametrize("panel,needle", [({"width_px": 0}, "panel.width_px must be between 320 and 10000"),
+                                          ({"diagonal_inch": 0}, "panel.diagonal_inch must be between 5 and 120")])
+def test_a_zero_panel_size_is_a_config_error(tmp_path, panel, needle):
+    from kiosk import config
+
+    (tmp_path / "config.json").write_text(json.dumps({"panel": panel}))
+    with pytest.raises(config.ConfigError, match=needle):
+        config.load(tmp_path)
