@@ -4,7 +4,6 @@ them off the UI thread and never leaves half a package in its spool. The screens
 tests/test_ui_stick_app.py."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import threading
 import time
@@ -13,12 +12,12 @@ from pathlib import Path
 import pytest
 from conftest import build_bundle
 # fixtures and helpers of the app package tests (keys, signed stub packages, a layout running 0.1.0)
-from test_appupdate import FakeSystemd, keys_, layout, packages, stub_wheels  # noqa: F401
+from test_appupdate import FakeSystemd, keys_, layout, packages  # noqa: F401
 
-from kiosk.cache import apppackage as P
+from stickkit import make_stick, refused_package
+
 from kiosk.cache import install
 from kiosk.cache.keys import TrustStore, load_public
-from kiosk.county.publish import publish
 from kiosk.devices.usbstick.watcher import sticks_now
 from kiosk.services import events as ev
 from kiosk.services.appupdate import UNREADABLE_ZH, AppUpdateService
@@ -48,16 +47,6 @@ def khome(tmp_path, small_bundle, test_key):
 @pytest.fixture(scope="module")
 def bundle2(tmp_path_factory, small_src, test_key):
     return build_bundle(small_src, test_key, 2, tmp_path_factory.mktemp("b2") / "bundle")
-
-
-def make_stick(root: Path, bundle: Path | None = None, app: Path | None = None) -> Path:
-    """A stick folder as the county publishes it: ``cunwu/…`` and ``cunwu-kiosk-app/<version>``."""
-    root.mkdir(parents=True)
-    if bundle is not None:
-        publish(bundle, root / "cunwu")
-    if app is not None:
-        shutil.copytree(app, root / P.STICK_FOLDER / app.name)
-    return root
 
 
 def service(khome, found=()):
@@ -182,18 +171,7 @@ def test_look_at_a_stick_gone_says_so(layout, tmp_path):  # noqa: F811
 
 @pytest.mark.parametrize("why", ["older", "unknown key", "other machine"])
 def test_look_refusals_say_one_line(layout, keys_, tmp_path, why):  # noqa: F811
-    from kiosk.cache import appinstall as I
-
-    version, key, extra = "0.2.0", "app-test-key", {}
-    if why == "older":
-        version = "0.0.9"
-    elif why == "unknown key":
-        key = "other-test-key"
-    else:
-        other = "aarch64" if I.machine() != "aarch64" else "x86_64"
-        extra = {f"fakebin-1.0-cp311-cp311-manylinux2014_{other}.whl": "x"}
-    pkg = tmp_path / version
-    P.build(stub_wheels(tmp_path / "w", version, extra), keys_ / key / "signing.key", pkg)
+    pkg = refused_package(tmp_path, keys_, why)
     stick = make_stick(tmp_path / "stick", app=pkg)
     svc, events = _app_service(layout, tmp_path / "home")
     svc.look(stick).join(30)

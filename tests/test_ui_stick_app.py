@@ -21,9 +21,10 @@ from test_usbstick_screens import press_pin as _press_pin
 from test_usbstick_screens import shot
 from uikit import shown, small_targets, tap, until, walk
 
+from stickkit import make_stick, refused_package
+
 from kiosk.cache import apppackage as P
 from kiosk.cache.fsutil import atomic_write_json
-from kiosk.county.publish import publish
 from kiosk.screens.headless import pump
 from kiosk.services.events import AppUpdateProgress
 
@@ -118,15 +119,6 @@ def plug(app, updates, stick: Path) -> None:
     updates.stick_added(root=stick).join(30)
     pump(app)
     assert app.sm.current == "update"
-
-
-def make_stick(root: Path, bundle: Path | None = None, app: Path | None = None) -> Path:
-    root.mkdir(parents=True)
-    if bundle is not None:
-        publish(bundle, root / "cunwu")
-    if app is not None:
-        shutil.copytree(app, root / P.STICK_FOLDER / app.name)
-    return root
 
 
 def open_menu(ui):
@@ -262,24 +254,13 @@ def test_software_only_stick_asks_the_pin_then_shows_a_refusal(ui, updates, apps
 
 @pytest.mark.parametrize("why", ["older", "unknown key", "other machine", "tampered"])
 def test_refused_packages_say_one_line_and_spool_nothing(ui, updates, appsvc, keys_, layout, tmp_path, packages, why):  # noqa: F811
-    from kiosk.cache import appinstall as I
-
     if why == "tampered":
         pkg = tmp_path / "0.2.0"
         shutil.copytree(packages["0.2.0"], pkg)
         m = (pkg / P.MANIFEST).read_bytes().replace(b'"version": "0.2.0"', b'"version": "0.2.1"')
         (pkg / P.MANIFEST).write_bytes(m)
     else:
-        version, key, extra = "0.2.0", "app-test-key", {}
-        if why == "older":
-            version = "0.0.9"
-        elif why == "unknown key":
-            key = "other-test-key"
-        else:
-            other = "aarch64" if I.machine() != "aarch64" else "x86_64"
-            extra = {f"fakebin-1.0-cp311-cp311-manylinux2014_{other}.whl": "x"}
-        pkg = tmp_path / version
-        P.build(stub_wheels(tmp_path / "w", version, extra), keys_ / key / "signing.key", pkg)
+        pkg = refused_package(tmp_path, keys_, why)
     before = tree_digest(layout.opt)
     stick = make_stick(tmp_path / "stick", app=pkg)
     scr = ui.sm.get_screen("update")
