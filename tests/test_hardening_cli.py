@@ -61,7 +61,7 @@ def _no_kivy(monkeypatch, run) -> None:
             return run()
 
     monkeypatch.setitem(sys.modules, "kiosk.app", types.SimpleNamespace(KioskApp=App))
-    monkeypatch.setitem(sys.modules, "kiosk.screens.kivyconfig", types.SimpleNamespace(configure_kivy=lambda *a, **k: None))
+    monkeypatch.setitem(sys.modules, "kiosk.screens.kivyconfig", types.SimpleNamespace(configure_kivy=lambda *a, **k: None, kivy_env=lambda *a, **k: None))
 
 
 BAD_CONFIGS = ['{"panel": 5}', '{"timeouts": []}', '{"scope": 431382}', '{"sync": {"every_hours": "often"}}',

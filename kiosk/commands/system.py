@@ -20,18 +20,13 @@ def _log_to_journal() -> None:
 
 
 def _kivy_env() -> None:
+    from kiosk.screens.kivyconfig import kivy_env
+
     # SIGTERM must end the program: SDL would make it a close request, which 暂停服务 refuses
     os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KCFG_KIVY_LOG_LEVEL", "warning")
-    if "KIVY_HOME" not in os.environ:
-        import platformdirs
-
-        d = os.path.join(platformdirs.user_cache_dir("cunwu-kiosk"), "kivy")
-        os.makedirs(d, exist_ok=True)
-        os.environ["KIVY_HOME"] = d
+    kivy_env()
 
 
 def _paused(args) -> int:
@@ -56,46 +51,12 @@ def _paused(args) -> int:
             raise CliError(str(exc)) from None
     retry = None if args.screenshot else recovery.retry_after(cfg)
     _kivy_env()
-    from kivy.config import Config
+    from kiosk.screens.kivyconfig import configure_paused
 
-    Config.set("kivy", "exit_on_escape", "0")
-    Config.set("kivy", "log_level", "warning")
-    for key, _ in list(Config.items("input")):
-        Config.remove_option("input", key)
-    Config.set("input", "mouse", "mouse,disable_multitouch")
-    # a bare X server has no window manager: ask for exactly the screen's size at (0, 0)
-    Config.set("graphics", "fullscreen", "0" if args.screenshot else "1")
-    Config.set("graphics", "borderless", "1")
-    Config.set("graphics", "show_cursor", "0")
-    Config.set("graphics", "position", "custom")
-    Config.set("graphics", "left", "0")
-    Config.set("graphics", "top", "0")
-    Config.set("graphics", "width", str(size[0]))
-    Config.set("graphics", "height", str(size[1]))
-    from kiosk.screens.paused import PausedApp
+    configure_paused(size, full_screen=not args.screenshot)
+    from kiosk.screens import paused  # (Kivy after its config)
 
-    app = PausedApp(info, retry, size[1])
-    if args.screenshot:
-        from kivy.clock import Clock
-        from kivy.uix.label import Label
-
-        ticks = []
-
-        def shoot(*_):
-            # a few clock ticks in, the layout has sized the labels (a loaded machine takes
-            # more wall time, never more ticks); then make sure every text is drawn
-            ticks.append(1)
-            if len(ticks) < 4:
-                return True
-            for w in app.root.walk():
-                if isinstance(w, Label):
-                    w.texture_update()
-            app.root.export_to_png(os.path.abspath(args.screenshot))
-            app.stop()
-            return False
-        app.bind(on_start=lambda *_: Clock.schedule_interval(shoot, 0))
-    app.run()
-    if app.retry_due:
+    if paused.run(info, retry, args.screenshot):
         logging.getLogger("kiosk.paused").info("trying the app again")
         return recovery.RETRY_EXIT
     return 0

@@ -25,19 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _kivy_env(quiet: bool = False) -> None:
-    """Kivy reads these at import: no argv parsing, no log files, a private, stable KIVY_HOME
-    (a fresh one each run would make Kivy warn about an old config version every time).
-    ``quiet`` silences Kivy's console log (set KIOSK_VERBOSE=1 to see it)."""
-    import platformdirs
+    from kiosk.screens.kivyconfig import kivy_env
 
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_NO_FILELOG", "1")
-    if quiet and not os.environ.get("KIOSK_VERBOSE"):
-        os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-    if "KIVY_HOME" not in os.environ:
-        d = os.path.join(platformdirs.user_cache_dir("cunwu-kiosk"), "kivy")
-        os.makedirs(d, exist_ok=True)
-        os.environ["KIVY_HOME"] = d
+    kivy_env(quiet)
 
 
 def cmd_run(args) -> int:
@@ -89,11 +79,9 @@ def show_paused(home, windowed: bool, exc: Exception) -> None:
 
     panel = config.DEFAULTS["panel"]
     configure_kivy(windowed, size=(int(panel["width_px"]), int(panel["height_px"])))
-    from kivy.config import Config
+    from kiosk.screens import paused
 
-    from kiosk.screens.paused import PausedApp
-
-    PausedApp(recovery.paused_info(home), None, Config.getint("graphics", "height"), closable=True).run()
+    paused.run(recovery.paused_info(home), None, closable=True)
 
 
 def _save_crash(home) -> str | None:

@@ -7,6 +7,49 @@ import os
 log = logging.getLogger("kiosk.app")
 
 
+def kivy_env(quiet: bool = False) -> None:
+    """Kivy reads these at import: no argv parsing, no log files, a private, stable KIVY_HOME
+    (a fresh one each run would make Kivy warn about an old config version every time).
+    ``quiet`` silences Kivy's console log (set KIOSK_VERBOSE=1 to see it). Imports no Kivy."""
+    import platformdirs
+
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    if quiet and not os.environ.get("KIOSK_VERBOSE"):
+        os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    if "KIVY_HOME" not in os.environ:
+        d = os.path.join(platformdirs.user_cache_dir("cunwu-kiosk"), "kivy")
+        os.makedirs(d, exist_ok=True)
+        os.environ["KIVY_HOME"] = d
+
+
+def _refuse_ways_out(Config) -> None:
+    """Esc closes nothing; exactly one input provider, SDL's mouse path with multitouch
+    emulation off (see :func:`configure_kivy`)."""
+    Config.set("kivy", "exit_on_escape", "0")
+    for key, _ in list(Config.items("input")):
+        Config.remove_option("input", key)
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def configure_paused(size: tuple[int, int], full_screen: bool) -> None:
+    """Kivy's config for 暂停服务 (kiosk.screens.paused) on its own, before its window
+    exists: the ways out refused as for the kiosk, no cursor, and, with no window manager
+    on a bare X server, exactly ``size`` at (0, 0), full screen unless only a screenshot."""
+    from kivy.config import Config
+
+    Config.set("kivy", "log_level", "warning")
+    _refuse_ways_out(Config)
+    Config.set("graphics", "fullscreen", "1" if full_screen else "0")
+    Config.set("graphics", "borderless", "1")
+    Config.set("graphics", "show_cursor", "0")
+    Config.set("graphics", "position", "custom")
+    Config.set("graphics", "left", "0")
+    Config.set("graphics", "top", "0")
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+
+
 def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_home: str | None = None) -> None:
     """Set Kivy's config for the kiosk, each for a reason:
 
@@ -33,12 +76,9 @@ def configure_kivy(windowed: bool, size: tuple[int, int] | None = None, kivy_hom
         os.environ.setdefault("KIVY_HOME", kivy_home)
     from kivy.config import Config
 
-    Config.set("kivy", "exit_on_escape", "0")
+    _refuse_ways_out(Config)
     Config.set("kivy", "kivy_clock", "interrupt")
     Config.set("kivy", "log_level", os.environ.get("KIOSK_KIVY_LOG", "warning"))
-    for key, _ in list(Config.items("input")):
-        Config.remove_option("input", key)
-    Config.set("input", "mouse", "mouse,disable_multitouch")
     for key, _ in list(Config.items("modules")):
         Config.remove_option("modules", key)
     Config.set("graphics", "multisamples", "0")

@@ -107,3 +107,30 @@ class PausedApp(App):
     def _retry(self, *_):
         self.retry_due = True
         self.stop()
+
+
+def run(info: PausedInfo, retry_s: float | None, screenshot: str | None = None, closable: bool = False) -> bool:
+    """Show the page in this process (Kivy configured before: kiosk.screens.kivyconfig) until
+    ``retry_s`` seconds passed, or, ``closable``, it is closed; with ``screenshot``, save
+    the laid-out page to that PNG and end. Returns whether it ended for a retry."""
+    from kivy.config import Config
+
+    app = PausedApp(info, retry_s, Config.getint("graphics", "height"), closable=closable)
+    if screenshot:
+        ticks = []
+
+        def shoot(*_):
+            # a few clock ticks in, the layout has sized the labels (a loaded machine takes
+            # more wall time, never more ticks); then make sure every text is drawn
+            ticks.append(1)
+            if len(ticks) < 4:
+                return True
+            for w in app.root.walk():
+                if isinstance(w, Label):
+                    w.texture_update()
+            app.root.export_to_png(os.path.abspath(screenshot))
+            app.stop()
+            return False
+        app.bind(on_start=lambda *_: Clock.schedule_interval(shoot, 0))
+    app.run()
+    return app.retry_due
