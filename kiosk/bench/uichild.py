@@ -90,31 +90,7 @@ def app(home: str) -> dict:
         time.sleep(0.005)
     out["settled"] = time.time()
 
-    def think() -> None:
-        t = time.monotonic()
-        while time.monotonic() - t < THINK_S:
-            EventLoop.idle()
-            time.sleep(0.01)
-
-    def step(action) -> float:
-        """ms from the tap to the first frame flipped after the worker went idle."""
-        think()
-        a.nav.activity()  # a tap is activity (the walk calls the app, not the touch screen)
-        t0 = time.perf_counter()
-        action()
-        n = flips[0]
-        idle_loops = 0
-        while time.monotonic() < deadline + 120:
-            EventLoop.idle()
-            if not a.busy and flips[0] > n:
-                break
-            if not a.busy:
-                idle_loops += 1
-                if idle_loops == 3:
-                    # a navigation that changed nothing on screen never flips by itself:
-                    # ask for the next frame, which is then the frame the tap gets
-                    Window.canvas.ask_update()
-        return (time.perf_counter() - t0) * 1000
+    step = _stepper(a, flips, deadline + 120)
 
     nav: dict[str, list[float]] = {}
     screens = [s for s in a.sm.screen_names if s not in ("nodata",)]
@@ -196,28 +172,42 @@ def display(home: str) -> dict:
         EventLoop.idle()
         time.sleep(0.005)
 
+    step = _stepper(a, flips, deadline + 300)
+
+    if a.state != "ready":
+        return {"error": "no data installed (make demo, or set KIOSK_HOME)"}
+    return {"switch_ms": switches(a, step)}
+
+
+def _stepper(a, flips: list[int], give_up_at: float):
+    """``step(action) -> ms``: wait :data:`THINK_S` as a person would, tap (``action()``),
+    and time it to the first frame flipped after the worker went idle (``flips[0]`` counts
+    the frames); waits end at ``give_up_at`` (time.monotonic())."""
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
     def step(action) -> float:
         t = time.monotonic()
         while time.monotonic() - t < THINK_S:
             EventLoop.idle()
             time.sleep(0.01)
-        a.nav.activity()
+        a.nav.activity()  # a tap is activity (the walk calls the app, not the touch screen)
         t0 = time.perf_counter()
         action()
         n, idle_loops = flips[0], 0
-        while time.monotonic() < deadline + 300:
+        while time.monotonic() < give_up_at:
             EventLoop.idle()
             if not a.busy and flips[0] > n:
                 break
             if not a.busy:
                 idle_loops += 1
                 if idle_loops == 3:
+                    # a navigation that changed nothing on screen never flips by itself:
+                    # ask for the next frame, which is then the frame the tap gets
                     Window.canvas.ask_update()
         return (time.perf_counter() - t0) * 1000
 
-    if a.state != "ready":
-        return {"error": "no data installed (make demo, or set KIOSK_HOME)"}
-    return {"switch_ms": switches(a, step)}
+    return step
 
 
 def _detail(a, name: str, n: int):
