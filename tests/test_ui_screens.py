@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import UI_TODAY as TODAY
+from layoutcheck import effective_bg
 from uikit import plain, run_for, screen, show_data, tap, until, walk
 
 from kiosk.screens.headless import pump
@@ -379,20 +380,6 @@ def test_stale_footer_is_amber(ui):
 
 
 # ---------------------------------------------------------------------------------------------
-def _effective_bg(w):
-    from kiosk.screens.theme import COLORS
-
-    while w is not None and w is not w.parent:
-        cb = getattr(w, "contrast_bg", None)
-        if cb:
-            return cb
-        bg = getattr(w, "bg_color", None)
-        if bg is not None and len(bg) == 4 and bg[3] > 0:
-            return bg
-        w = w.parent
-    return COLORS["bg"]
-
-
 def _shown(w, root) -> bool:
     while w is not None and w is not root:
         if w.opacity == 0 or w.width <= 0 or w.height <= 0:
@@ -432,7 +419,7 @@ def test_sizes_and_contrast_on_every_screen(ui):
                     problems.append(f"{name}: font {w.font_size} < {th.min_font}: {w.text[:20]!r}")
                 if w.line_height < 1.3:
                     problems.append(f"{name}: line height {w.line_height}: {w.text[:20]!r}")
-                ratio = contrast_ratio(w.color, _effective_bg(w))
+                ratio = contrast_ratio(w.color, effective_bg(w))
                 if ratio < MIN_CONTRAST:
                     problems.append(f"{name}: contrast {ratio:.1f} for {w.text[:20]!r}")
     show(ui, "home")
