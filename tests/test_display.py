@@ -91,12 +91,18 @@ def test_blanking_service_steps_through_the_day():
 def xvfb():
     if not shutil.which("Xvfb"):
         pytest.skip("Xvfb is not installed")
-    r, w = os.pipe()
-    p = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
-                         pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(w)
-    with os.fdopen(r) as f:  # Xvfb writes its display number once it accepts clients
-        num = f.readline().strip()
+    # a display number of our own, away from :0 (another X server on the machine, or one in a
+    # container sharing this network namespace, may hold :0's abstract socket)
+    for n in range(100 + os.getpid() % 800, 1000):
+        r, w = os.pipe()
+        p = subprocess.Popen(["Xvfb", f":{n}", "-displayfd", str(w), "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+                             pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(w)
+        with os.fdopen(r) as f:  # Xvfb writes its display number once it accepts clients
+            num = f.readline().strip()
+        if num.isdigit():
+            break
+        p.wait(10)  # that number was taken: Xvfb ended without a word
     assert num.isdigit(), "Xvfb did not start"
     yield f":{num}"
     p.terminate()
